@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import OrcaAPI
+
+/// The Kubernetes REST API over HTTP: authentication, discovery, OpenAPI and the
+/// resource endpoints. Handlers only decode, check and call the `Registry`.
+public struct APIHandler: HTTPResponder {
+    public typealias Context = APIServerContext
+
+    public let registry: Registry
+    public let discovery: Discovery
+    public let openapi: OpenAPIDocuments
+    public let tables: TableConvertor
+    public let authenticator: Authenticator
+    /// Answers `pods/log` (and later exec/attach) by reaching the node agent.
+    public let podStreams: (any PodStreamProvider)?
+    let logger = Logger(label: "orca.apiserver")
+
+    public init(registry: Registry, discovery: Discovery, openapi: OpenAPIDocuments,
+                authenticator: Authenticator, podStreams: (any PodStreamProvider)? = nil) {
+        self.registry = registry
+        self.discovery = discovery
+        self.openapi = openapi
+        self.tables = TableConvertor(now: registry.clock)
+        self.authenticator = authenticator
+        self.podStreams = podStreams
+    }
+
+    static let publicPaths: Set<String> = ["/healthz", "/livez", "/readyz", "/version"]
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        do {
+            if !APIHandler.publicPaths.contains(path) {
+                let subject = await context.peerSubject()
+                guard authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) != nil else {
+                    throw APIError.unauthorized()
+                }
+            }
+            return try await route(request, context: context, path: path)
+        } catch {
+            let e = APIError.from(error, resource: nil, name: nil)
+            if e.code >= 500 { logger.error("\(request.method) \(path): \(e)") }
+            return APIHandler.json(e.status, status: e.code)
+        }
+    }
+
+    func route(_ request: Request, context: Context, path: String) async throws -> Response {
+        switch path {
+        case "/healthz", "/livez", "/readyz":
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        case "/version":
+            return APIHandler.json(APIHandler.versionInfo)
+        case "/api":
+            return APIHandler.json(discovery.coreVersions)
+        case "/apis":
+            return APIHandler.json(discovery.groupList)
+        case "/openapi/v3":
+            return APIHandler.raw(openapi.rootDocument)
+        case "/openapi/v2":
+            let accept = request.headers[.accept] ?? ""
+            if !accept.isEmpty, !accept.contains("json"), !accept.contains("*/*") {
+                throw APIError(code: 406, reason: "NotAcceptable", message: "only application/json is served")
+            }
+            return APIHandler.raw(openapi.swaggerDocument)
+        default: break
+        }
+        if path.hasPrefix("/openapi/v3/") {
+            guard let doc = openapi.document(String(path.dropFirst("/openapi/v3/".count))) else { throw APIError.pathNotFound(path) }
+            return APIHandler.raw(doc)
+        }
+        let segs = path.split(separator: "/").map(String.init)
+        if segs.count == 2, segs[0] == "apis", let g = discovery.group(segs[1]) { return APIHandler.json(g) }
+        if segs.count == 2, segs[0] == "api", let l = discovery.resourceList(group: "", version: segs[1]) { return APIHandler.json(l) }
+        if segs.count == 3, segs[0] == "apis", let l = discovery.resourceList(group: segs[1], version: segs[2]) { return APIHandler.json(l) }
+        guard let info = RequestInfo(path: path) else { throw APIError.pathNotFound(path) }
+        return try await ResourceRequest(handler: self, request: request, context: context, info: info).serve()
+    }
+
+    static let versionInfo: JSONValue = [
+        "major": "1", "minor": "32", "gitVersion": "v1.32.0-orca", "gitCommit": "orca", "gitTreeState": "clean",
+        "buildDate": "2026-11-23T00:00:00Z", "goVersion": "swift6", "compiler": "swiftc", "platform": "linux/amd64",
+    ]
+
+    /// A JSON response.
+    public static func json(_ value: JSONValue, status: Int = 200, headers: HTTPFields = [:]) -> Response {
+        raw(value.encoded(), status: status, headers: headers)
+    }
+
+    static func raw(_ bytes: [UInt8], status: Int = 200, headers: HTTPFields = [:]) -> Response {
+        var h = headers
+        h[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: h, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Streams the agent serves through the API server (`pods/log`).
+public protocol PodStreamProvider: Sendable {
+    /// The log of a container; `follow` keeps the stream open.
+    func logs(pod: JSONValue, query: [String: String]) async throws -> AsyncThrowingStream<[UInt8], any Error>
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOSSL
+import X509
+
+/// The per-request context: Hummingbird's core storage plus the connection, so the
+/// authenticator can read the TLS peer certificate.
+public struct APIServerContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: (any Channel)?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+
+    public var maxUploadSize: Int { 16 * 1024 * 1024 }
+
+    /// The verified client certificate's subject, if the client presented one.
+    public func peerSubject() async -> DistinguishedName? {
+        guard let channel else { return nil }
+        var candidates: [any Channel] = [channel]
+        if let parent = channel.parent { candidates.append(parent) }
+        for ch in candidates {
+            if let cert = try? await ch.nioSSL_peerCertificate().get(),
+               let der = try? cert.toDERBytes(),
+               let parsed = try? Certificate(derEncoded: der) {
+                return parsed.subject
+            }
+        }
+        return nil
+    }
+}
+
+/// Who made a request.
+public struct UserInfo: Sendable, Equatable {
+    public var name: String
+    public var groups: [String]
+    public init(name: String, groups: [String]) {
+        self.name = name
+        self.groups = groups
+    }
+}
+
+/// Authenticates requests by client certificate (verified against the cluster CA during
+/// the TLS handshake) or bearer token.
+public struct Authenticator: Sendable {
+    /// token → user
+    public var tokens: [String: UserInfo]
+
+    public init(tokens: [String: UserInfo] = [:]) { self.tokens = tokens }
+
+    public func authenticate(authorization: String?, subject: DistinguishedName?) -> UserInfo? {
+        if let authorization, authorization.hasPrefix("Bearer ") {
+            let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            if let user = tokens[token] { return user }
+            return nil
+        }
+        if let subject {
+            var cn = ""
+            var orgs: [String] = []
+            for rdn in subject {
+                for attr in rdn {
+                    if attr.type == .RDNAttributeType.commonName { cn = attr.value.description }
+                    if attr.type == .RDNAttributeType.organizationName { orgs.append(attr.value.description) }
+                }
+            }
+            return UserInfo(name: cn, groups: orgs + ["system:authenticated"])
+        }
+        return nil
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import OrcaAPI
+
+/// Metadata rules every resource shares: name formats, immutable fields, timestamps.
+enum ObjectMetaRules {
+    /// RFC 3339 with second precision, as Kubernetes writes `metav1.Time`.
+    static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    /// RFC 3339 with microseconds (`metav1.MicroTime`).
+    static func microTimestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    static let dns1123Subdomain = #/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/#
+    static let dns1123Label = #/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/#
+
+    static func isDNS1123Subdomain(_ s: String) -> Bool {
+        s.count <= 253 && s.wholeMatch(of: dns1123Subdomain) != nil
+    }
+    static func isDNS1123Label(_ s: String) -> Bool {
+        s.count <= 63 && s.wholeMatch(of: dns1123Label) != nil
+    }
+
+    /// Resources whose names must be DNS labels rather than subdomains.
+    static let labelNamed: Set<String> = ["namespaces", "services"]
+
+    /// Validates metadata of any object.
+    static func validate(_ object: JSONValue, resource: ResourceType) -> [StatusCause] {
+        var causes: [StatusCause] = []
+        let name = object.metadataName ?? ""
+        if name.isEmpty {
+            causes.append(.required("metadata.name", "name or generateName is required"))
+        } else if labelNamed.contains(resource.resource) {
+            if !isDNS1123Label(name) {
+                causes.append(.invalid("metadata.name", name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"))
+            }
+        } else if !isDNS1123Subdomain(name), resource.resource != "events" {
+            causes.append(.invalid("metadata.name", name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"))
+        }
+        for (k, v) in object[path: ["metadata", "labels"]]?.objectValue ?? [:] {
+            let value = v.stringValue ?? ""
+            let keyName = k.split(separator: "/").last.map(String.init) ?? k
+            if keyName.isEmpty || keyName.count > 63 || !(keyName.first!.isLetter || keyName.first!.isNumber) ||
+                !(keyName.last!.isLetter || keyName.last!.isNumber) ||
+                !keyName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+                causes.append(.invalid("metadata.labels", k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"))
+            }
+            if v.stringValue == nil || value.count > 63 ||
+                !value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) ||
+                (!value.isEmpty && (!(value.first!.isLetter || value.first!.isNumber) || !(value.last!.isLetter || value.last!.isNumber))) {
+                causes.append(.invalid("metadata.labels", value, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"))
+            }
+        }
+        return causes
+    }
+
+    /// Copies what the client may never change from the stored object into an update.
+    static func carryOver(_ new: inout JSONValue, from old: JSONValue) {
+        for key in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            new[path: ["metadata", key]] = old[path: ["metadata", key]]
+        }
+        if new[path: ["metadata", "deletionTimestamp"]]?.isNull == true { new[path: ["metadata", "deletionTimestamp"]] = nil }
+    }
+
+    /// The object without metadata and status: what `generation` tracks.
+    static func specPart(_ object: JSONValue) -> JSONValue {
+        guard case .object(var o) = object else { return object }
+        o["metadata"] = nil
+        o["status"] = nil
+        o["apiVersion"] = nil
+        o["kind"] = nil
+        return .object(o)
+    }
+}

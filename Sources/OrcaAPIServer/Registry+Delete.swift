@@ -1,0 +1,93 @@
+import Foundation
+import OrcaAPI
+import OrcaStore
+
+/// Options of a delete (`DeletionOptions` body or query).
+public struct DeletionOptions: Sendable {
+    public var gracePeriodSeconds: Int64?
+    public var preconditionUID: String?
+    public var preconditionResourceVersion: String?
+    public var propagationPolicy: String?
+    public var dryRun = false
+
+    public init() {}
+
+    public init(body: JSONValue?, query: [String: String]) {
+        gracePeriodSeconds = body?["gracePeriodSeconds"]?.intValue ?? query["gracePeriodSeconds"].flatMap { Int64($0) }
+        preconditionUID = body?[path: ["preconditions", "uid"]]?.stringValue
+        preconditionResourceVersion = body?[path: ["preconditions", "resourceVersion"]]?.stringValue
+        propagationPolicy = body?["propagationPolicy"]?.stringValue ?? query["propagationPolicy"]
+        dryRun = (body?["dryRun"]?.arrayValue?.isEmpty == false) || query["dryRun"] == "All"
+    }
+}
+
+extension Registry {
+    /// Deletes an object: at once, or by marking it (`deletionTimestamp`) when finalizers
+    /// remain, for graceful pod deletion, and for namespaces (emptied by their controller).
+    /// Returns the object and whether it is gone already.
+    public func delete(_ r: ResourceType, namespace: String?, name: String,
+                       options: DeletionOptions = DeletionOptions()) async throws -> (object: JSONValue, deleted: Bool) {
+        for _ in 0..<5 {
+            guard let (old, rev) = try await read(r, namespace: namespace, name: name) else {
+                throw APIError.notFound(r, name)
+            }
+            if let uid = options.preconditionUID, uid != old.metadataUID {
+                throw APIError.conflict(r, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.metadataUID ?? "")")
+            }
+            if let prv = options.preconditionResourceVersion, prv != String(rev) {
+                throw APIError.conflict(r, name, "Precondition failed: ResourceVersion in precondition: \(prv), ResourceVersion in object meta: \(rev)")
+            }
+            let grace = gracePeriod(r, old, options)
+            let needsMark = !old.finalizers.isEmpty || grace > 0 || r.resource == "namespaces"
+                || options.propagationPolicy == "Foreground"
+            if needsMark {
+                if old.deletionTimestamp != nil {
+                    let current = old[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0
+                    if grace >= current || !old.finalizers.isEmpty && grace > 0 || r.resource == "namespaces" { return (old, false) }
+                }
+                var next = old
+                let now = clock()
+                next[path: ["metadata", "deletionTimestamp"]] = .string(ObjectMetaRules.timestamp(now.addingTimeInterval(TimeInterval(grace))))
+                next[path: ["metadata", "deletionGracePeriodSeconds"]] = .int(grace)
+                if options.propagationPolicy == "Foreground", !next.finalizers.contains("foregroundDeletion") {
+                    next[path: ["metadata", "finalizers"]] = .array((next.finalizers + ["foregroundDeletion"]).map(JSONValue.string))
+                } else if options.propagationPolicy == "Orphan", !next.finalizers.contains("orphan") {
+                    next[path: ["metadata", "finalizers"]] = .array((next.finalizers + ["orphan"]).map(JSONValue.string))
+                }
+                if r.resource == "namespaces" { next[path: ["status", "phase"]] = "Terminating" }
+                if next.finalizers.isEmpty, grace == 0, r.resource != "namespaces" {
+                    // Shortened to zero: delete now.
+                } else {
+                    if options.dryRun { return (next, false) }
+                    do {
+                        let kv = try await store.update(r.storeKey(namespace: namespace, name: name), value: encode(next), expectedRevision: rev)
+                        next.resourceVersion = String(kv.modRevision)
+                        return (next, false)
+                    } catch let e as OrcaError where e.code == .revisionMismatch {
+                        continue
+                    }
+                }
+            }
+            if options.dryRun { return (old, true) }
+            do {
+                let (_, delRev) = try await store.delete(r.storeKey(namespace: namespace, name: name), expectedRevision: rev)
+                var gone = old
+                gone.resourceVersion = String(delRev)
+                return (gone, true)
+            } catch let e as OrcaError where e.code == .revisionMismatch {
+                continue
+            }
+        }
+        throw APIError.conflict(r, name, "the object kept changing during deletion")
+    }
+
+    /// The grace period of a deletion: pods bound to a node get theirs; everything else is immediate.
+    func gracePeriod(_ r: ResourceType, _ obj: JSONValue, _ options: DeletionOptions) -> Int64 {
+        guard r.resource == "pods" else { return 0 }
+        let nodeName = obj[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        let phase = obj[path: ["status", "phase"]]?.stringValue ?? ""
+        if nodeName.isEmpty || phase == "Succeeded" || phase == "Failed" { return 0 }
+        let g = options.gracePeriodSeconds ?? obj[path: ["spec", "terminationGracePeriodSeconds"]]?.intValue ?? 30
+        return max(0, g)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import OrcaAPI
+import OrcaStore
+
+extension Registry {
+    /// Lists objects (`namespace` nil = all namespaces) as a `<Kind>List`, honouring
+    /// selectors, `limit`/`continue` and `resourceVersion`/`resourceVersionMatch`.
+    public func list(_ r: ResourceType, namespace: String?, options: ListOptions) async throws -> JSONValue {
+        let prefix = r.storePrefix(namespace: namespace)
+        var readRevision: Int64? = nil
+        var startAfter: String? = nil
+        if let token = options.continueToken {
+            let t = try ContinueToken(decoding: token)
+            readRevision = t.rv
+            startAfter = prefix + t.start
+        } else if let rvText = options.resourceVersion, let rv = Int64(rvText) {
+            if options.resourceVersionMatch == "Exact" {
+                readRevision = rv
+            } else if rv > 0 {
+                let current = try await store.currentRevision()
+                if rv > current {
+                    throw APIError(code: 504, reason: "Timeout", message: "Too large resource version: \(rv), current: \(current)",
+                                   details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]], "retryAfterSeconds": 1])
+                }
+            }
+        }
+        var items: [JSONValue] = []
+        var revision: Int64 = 0
+        var more = false
+        var lastKey: String? = nil
+        let wanted = options.limit
+        var cursor = startAfter
+        do {
+            while true {
+                let batchSize = wanted.map { max($0 - items.count, 1) * (options.labelSelector.isEmpty && options.fieldSelector.isEmpty ? 1 : 4) }
+                let page = try await store.list(prefix: prefix, revision: readRevision, startAfter: cursor, limit: batchSize)
+                revision = page.revision
+                if readRevision == nil { readRevision = page.revision }
+                for kv in page.items {
+                    if let wanted, items.count >= wanted { more = true; break }
+                    lastKey = kv.key
+                    let obj = try decode(kv)
+                    if options.matches(obj) { items.append(obj) }
+                }
+                if more { break }
+                if let wanted, items.count >= wanted { more = page.more; break }
+                if !page.more { break }
+                cursor = page.items.last?.key
+            }
+        } catch let e as OrcaError where e.code == .compacted {
+            throw APIError.gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+        }
+        var meta: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
+        if more, let lastKey {
+            meta["continue"] = .string(ContinueToken(rv: revision, start: String(lastKey.dropFirst(prefix.count))).encoded)
+        }
+        return .object([
+            "apiVersion": .string(r.apiVersion),
+            "kind": .string(r.kind + "List"),
+            "metadata": .object(meta),
+            "items": .array(items),
+        ])
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import OrcaAPI
+import OrcaStore
+
+extension Registry {
+    /// Replaces an object (`PUT`), or its `status` subresource. A non-empty
+    /// `metadata.resourceVersion` in the body must match the stored one (409 otherwise).
+    public func update(_ r: ResourceType, namespace: String?, name: String, object input: JSONValue,
+                       subresource: String? = nil, dryRun: Bool = false) async throws -> JSONValue {
+        var obj = try checkTypeMeta(r, input)
+        if let bodyName = obj.metadataName, !bodyName.isEmpty, bodyName != name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        if r.namespaced, let bodyNS = obj.metadataNamespace, !bodyNS.isEmpty, bodyNS != namespace {
+            throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        guard let (old, rev) = try await read(r, namespace: namespace, name: name) else {
+            throw APIError.notFound(r, name)
+        }
+        if let rv = obj.resourceVersion, !rv.isEmpty, rv != String(rev) {
+            throw APIError.conflict(r, name, "the object has been modified; please apply your changes to the latest version and try again")
+        }
+        return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun) { current in
+            var next: JSONValue
+            if subresource == "status" {
+                next = current
+                next["status"] = obj["status"]
+            } else {
+                next = obj
+                next.metadataName = name
+                if r.namespaced { next.metadataNamespace = namespace }
+                if r.subresources.contains("status") { next["status"] = current["status"] }
+            }
+            return next
+        }
+    }
+
+    /// Reads the current object, transforms it and writes it back with compare-and-swap;
+    /// bumps `generation` on spec changes; skips no-op writes; finishes deletion when the
+    /// last finalizer of a deleted object goes.
+    func write(_ r: ResourceType, name: String, old: JSONValue, revision: Int64, dryRun: Bool,
+               transform: (JSONValue) throws -> JSONValue) async throws -> JSONValue {
+        var next = try transform(old)
+        next["apiVersion"] = .string(r.apiVersion)
+        next["kind"] = .string(r.kind)
+        ObjectMetaRules.carryOver(&next, from: old)
+        let s = strategy(r)
+        try s.prepareForUpdate(&next, old: old, context: context(r))
+        if ObjectMetaRules.specPart(next) != ObjectMetaRules.specPart(old) {
+            let gen = old[path: ["metadata", "generation"]]?.intValue ?? 1
+            next[path: ["metadata", "generation"]] = .int(gen + 1)
+        }
+        var causes = ObjectMetaRules.validate(next, resource: r)
+        causes += s.validate(next, old: old)
+        if old.deletionTimestamp != nil {
+            let added = Set(next.finalizers).subtracting(old.finalizers)
+            if !added.isEmpty {
+                causes.append(.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted, found new finalizers \(added.sorted())"))
+            }
+        }
+        if !causes.isEmpty { throw APIError.invalid(r, name, causes) }
+        next.resourceVersion = String(revision)
+        if next == old { return old }
+        if dryRun { return next }
+        let key = r.storeKey(namespace: next.metadataNamespace, name: name)
+        if next.deletionTimestamp != nil, next.finalizers.isEmpty,
+           r.resource != "namespaces" || (next[path: ["spec", "finalizers"]]?.arrayValue ?? []).isEmpty,
+           (next[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0) == 0 || r.resource != "pods" {
+            do {
+                let (_, delRev) = try await store.delete(key, expectedRevision: revision)
+                next.resourceVersion = String(delRev)
+                return next
+            } catch let e as OrcaError {
+                throw APIError.from(e, resource: r, name: name)
+            }
+        }
+        do {
+            let kv = try await store.update(key, value: encode(next), expectedRevision: revision)
+            next.resourceVersion = String(kv.modRevision)
+            return next
+        } catch let e as OrcaError {
+            throw APIError.from(e, resource: r, name: name)
+        }
+    }
+
+    /// Applies `mutate` to the latest object, retrying on conflicts (the patch path).
+    public func guaranteedUpdate(_ r: ResourceType, namespace: String?, name: String, subresource: String? = nil,
+                                 dryRun: Bool = false,
+                                 mutate: @Sendable (JSONValue) throws -> JSONValue) async throws -> JSONValue {
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            guard let (old, rev) = try await read(r, namespace: namespace, name: name) else {
+                throw APIError.notFound(r, name)
+            }
+            do {
+                return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun) { current in
+                    var patched = try mutate(current)
+                    if subresource == "status" {
+                        var next = current
+                        next["status"] = patched["status"]
+                        return next
+                    }
+                    if r.subresources.contains("status") { patched["status"] = current["status"] }
+                    if let n = patched.metadataName, n != name {
+                        throw APIError.invalid(r, name, [.invalid("metadata.name", n, "field is immutable")])
+                    }
+                    return patched
+                }
+            } catch let e as APIError where e.code == 409 && e.reason == "Conflict" {
+                lastError = e
+                continue
+            }
+        }
+        throw lastError ?? APIError.internalError("update retries exhausted")
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import OrcaAPI
+import OrcaStore
+
+/// Stores API objects in a `KVStore` with Kubernetes semantics: metadata, resourceVersion,
+/// optimistic concurrency, generation, finalizers and graceful deletion.
+///
+/// Objects are handled as JSON (`JSONValue`); per-resource rules live in `ResourceStrategy`.
+public final class Registry: Sendable {
+    public let store: any KVStore
+    public let catalog: ResourceCatalog
+    let strategies: [String: any ResourceStrategy]
+    let clock: @Sendable () -> Date
+    let newUID: @Sendable () -> String
+
+    public init(store: any KVStore, catalog: ResourceCatalog = .standard,
+                strategies: [String: any ResourceStrategy] = [:],
+                clock: @escaping @Sendable () -> Date = { Date() },
+                newUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
+        self.store = store
+        self.catalog = catalog
+        self.strategies = strategies
+        self.clock = clock
+        self.newUID = newUID
+    }
+
+    func strategy(_ r: ResourceType) -> any ResourceStrategy {
+        strategies[r.groupResource] ?? GenericStrategy()
+    }
+
+    func context(_ r: ResourceType) -> StrategyContext { StrategyContext(resource: r, now: clock()) }
+
+    // MARK: encoding
+
+    /// Decodes a stored value and stamps its resourceVersion.
+    func decode(_ kv: KeyValue) throws -> JSONValue {
+        var obj = try JSONValue.parse(kv.value)
+        obj.resourceVersion = String(kv.modRevision)
+        return obj
+    }
+
+    func encode(_ object: JSONValue) -> [UInt8] {
+        var o = object
+        o[path: ["metadata", "resourceVersion"]] = nil
+        return o.encoded()
+    }
+
+    // MARK: get
+
+    /// The stored object, or 404.
+    public func get(_ r: ResourceType, namespace: String?, name: String) async throws -> JSONValue {
+        guard let kv = try await store.get(r.storeKey(namespace: namespace, name: name), revision: nil) else {
+            throw APIError.notFound(r, name)
+        }
+        return try decode(kv)
+    }
+
+    /// The stored object and its revision, or nil.
+    func read(_ r: ResourceType, namespace: String?, name: String) async throws -> (JSONValue, Int64)? {
+        guard let kv = try await store.get(r.storeKey(namespace: namespace, name: name), revision: nil) else { return nil }
+        return (try decode(kv), kv.modRevision)
+    }
+
+    // MARK: create
+
+    /// Creates an object; returns it as stored.
+    public func create(_ r: ResourceType, namespace: String?, object input: JSONValue, dryRun: Bool = false) async throws -> JSONValue {
+        var obj = try checkTypeMeta(r, input)
+        guard obj.objectValue != nil else { throw APIError.badRequest("the body of the request must be an object") }
+        if r.namespaced {
+            let ns = namespace ?? obj.metadataNamespace ?? "default"
+            if let bodyNS = obj.metadataNamespace, !bodyNS.isEmpty, bodyNS != ns {
+                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+            obj.metadataNamespace = ns
+            try await requireActiveNamespace(ns, creating: r)
+        } else {
+            obj[path: ["metadata", "namespace"]] = nil
+        }
+        let generated = (obj.metadataName ?? "").isEmpty ? obj[path: ["metadata", "generateName"]]?.stringValue : nil
+        if let generated { obj.metadataName = generated + Registry.randomSuffix() }
+        let now = clock()
+        obj[path: ["metadata", "uid"]] = .string(newUID())
+        obj[path: ["metadata", "creationTimestamp"]] = .string(ObjectMetaRules.timestamp(now))
+        obj[path: ["metadata", "resourceVersion"]] = nil
+        obj[path: ["metadata", "deletionTimestamp"]] = nil
+        obj[path: ["metadata", "deletionGracePeriodSeconds"]] = nil
+        obj[path: ["metadata", "generation"]] = .int(1)
+        let s = strategy(r)
+        try s.prepareForCreate(&obj, context: context(r))
+        var causes = ObjectMetaRules.validate(obj, resource: r)
+        causes += s.validate(obj, old: nil)
+        if !causes.isEmpty { throw APIError.invalid(r, obj.metadataName ?? "", causes) }
+        if dryRun { return obj }
+        var attempts = 0
+        while true {
+            do {
+                let kv = try await store.create(r.storeKey(namespace: obj.metadataNamespace, name: obj.metadataName!), value: encode(obj))
+                obj.resourceVersion = String(kv.modRevision)
+                return obj
+            } catch let e as OrcaError where e.code == .keyExists {
+                if let generated, attempts < 8 {
+                    attempts += 1
+                    obj.metadataName = generated + Registry.randomSuffix()
+                    continue
+                }
+                throw APIError.alreadyExists(r, obj.metadataName!)
+            }
+        }
+    }
+
+    static func randomSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
+    /// Checks apiVersion/kind of a body against the endpoint and fills them if missing.
+    func checkTypeMeta(_ r: ResourceType, _ input: JSONValue) throws -> JSONValue {
+        var obj = input
+        if let v = obj.apiVersion, !v.isEmpty, v != r.apiVersion {
+            throw APIError.badRequest("the API version in the data (\(v)) does not match the expected API version (\(r.apiVersion))")
+        }
+        if let k = obj.kind, !k.isEmpty, k != r.kind {
+            throw APIError.badRequest("the kind in the data (\(k)) does not match the expected kind (\(r.kind))")
+        }
+        obj["apiVersion"] = .string(r.apiVersion)
+        obj["kind"] = .string(r.kind)
+        return obj
+    }
+
+    func requireActiveNamespace(_ ns: String, creating r: ResourceType) async throws {
+        guard let nsRes = catalog.resource(group: "", version: "v1", resource: "namespaces") else { return }
+        guard let (nsObj, _) = try await read(nsRes, namespace: nil, name: ns) else {
+            throw APIError.notFound(nsRes, ns)
+        }
+        if nsObj.deletionTimestamp != nil, r.resource != "events" {
+            throw APIError.forbidden("\(r.resource) is forbidden: unable to create new content in namespace \(ns) because it is being terminated")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import OrcaCore
+
+/// One REST resource the API server serves: what kubectl discovers and the registry stores.
+public struct ResourceType: Sendable, Hashable {
+    public var group: String
+    public var version: String
+    public var kind: String
+    /// The plural, lower-case resource name used in URLs (`pods`).
+    public var resource: String
+    public var singular: String
+    public var namespaced: Bool
+    public var shortNames: [String]
+    public var categories: [String]
+    /// Subresources served (`status`, `scale`, `binding`, `log`, …).
+    public var subresources: [String]
+
+    public init(_ group: String, _ version: String, _ kind: String, _ resource: String,
+                namespaced: Bool = true, shortNames: [String] = [], categories: [String] = [],
+                subresources: [String] = []) {
+        self.group = group
+        self.version = version
+        self.kind = kind
+        self.resource = resource
+        self.singular = kind.lowercased()
+        self.namespaced = namespaced
+        self.shortNames = shortNames
+        self.categories = categories
+        self.subresources = subresources
+    }
+
+    /// `v1` or `apps/v1`.
+    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// `pods` or `deployments.apps`.
+    public var groupResource: String { group.isEmpty ? resource : "\(resource).\(group)" }
+    /// The verbs of the main resource.
+    public var verbs: [String] { ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] }
+
+    /// The store key prefix for this resource (ends with `/`).
+    public var storePrefix: String {
+        let g = group.isEmpty ? "" : "\(group)/"
+        return "/registry/\(g)\(resource)/"
+    }
+
+    /// The store key of one object.
+    public func storeKey(namespace: String?, name: String) -> String {
+        if namespaced, let namespace { return "\(storePrefix)\(namespace)/\(name)" }
+        return "\(storePrefix)\(name)"
+    }
+
+    /// The store prefix of a namespace's objects, or of all objects.
+    public func storePrefix(namespace: String?) -> String {
+        if namespaced, let namespace, !namespace.isEmpty { return "\(storePrefix)\(namespace)/" }
+        return storePrefix
+    }
+}
+
+/// Every resource Orca serves, by group-version.
+public struct ResourceCatalog: Sendable {
+    public let resources: [ResourceType]
+
+    public static let standard = ResourceCatalog(resources: [
+        // core/v1
+        ResourceType("", "v1", "Pod", "pods", shortNames: ["po"], categories: ["all"],
+                    subresources: ["status", "binding", "log", "eviction", "ephemeralcontainers"]),
+        ResourceType("", "v1", "Service", "services", shortNames: ["svc"], categories: ["all"], subresources: ["status"]),
+        ResourceType("", "v1", "Endpoints", "endpoints", shortNames: ["ep"]),
+        ResourceType("", "v1", "ConfigMap", "configmaps", shortNames: ["cm"]),
+        ResourceType("", "v1", "Secret", "secrets"),
+        ResourceType("", "v1", "Namespace", "namespaces", namespaced: false, shortNames: ["ns"], subresources: ["status", "finalize"]),
+        ResourceType("", "v1", "Node", "nodes", namespaced: false, shortNames: ["no"], subresources: ["status"]),
+        ResourceType("", "v1", "Event", "events", shortNames: ["ev"]),
+        ResourceType("", "v1", "ServiceAccount", "serviceaccounts", shortNames: ["sa"]),
+        ResourceType("", "v1", "PersistentVolume", "persistentvolumes", namespaced: false, shortNames: ["pv"], subresources: ["status"]),
+        ResourceType("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", shortNames: ["pvc"], subresources: ["status"]),
+        ResourceType("", "v1", "ReplicationController", "replicationcontrollers", shortNames: ["rc"], categories: ["all"], subresources: ["status", "scale"]),
+        ResourceType("", "v1", "LimitRange", "limitranges", shortNames: ["limits"]),
+        ResourceType("", "v1", "ResourceQuota", "resourcequotas", shortNames: ["quota"], subresources: ["status"]),
+        ResourceType("", "v1", "PodTemplate", "podtemplates"),
+        // apps/v1
+        ResourceType("apps", "v1", "Deployment", "deployments", shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"]),
+        ResourceType("apps", "v1", "ReplicaSet", "replicasets", shortNames: ["rs"], categories: ["all"], subresources: ["status", "scale"]),
+        ResourceType("apps", "v1", "StatefulSet", "statefulsets", shortNames: ["sts"], categories: ["all"], subresources: ["status", "scale"]),
+        ResourceType("apps", "v1", "DaemonSet", "daemonsets", shortNames: ["ds"], categories: ["all"], subresources: ["status"]),
+        ResourceType("apps", "v1", "ControllerRevision", "controllerrevisions"),
+        // batch/v1
+        ResourceType("batch", "v1", "Job", "jobs", categories: ["all"], subresources: ["status"]),
+        ResourceType("batch", "v1", "CronJob", "cronjobs", shortNames: ["cj"], categories: ["all"], subresources: ["status"]),
+        // coordination.k8s.io/v1
+        ResourceType("coordination.k8s.io", "v1", "Lease", "leases"),
+        // discovery.k8s.io/v1
+        ResourceType("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
+        // events.k8s.io/v1
+        ResourceType("events.k8s.io", "v1", "Event", "events", shortNames: ["ev"]),
+        // policy/v1
+        ResourceType("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", shortNames: ["pdb"], subresources: ["status"]),
+        // rbac.authorization.k8s.io/v1
+        ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles"),
+        ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
+        ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced: false),
+        ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced: false),
+    ])
+
+    /// The groups in discovery order (the core group first, as "").
+    public var groups: [String] {
+        var seen: [String] = []
+        for r in resources where !seen.contains(r.group) { seen.append(r.group) }
+        return seen
+    }
+
+    /// Resources of one group-version.
+    public func resources(group: String, version: String) -> [ResourceType] {
+        resources.filter { $0.group == group && $0.version == version }
+    }
+
+    /// The resource for a URL segment.
+    public func resource(group: String, version: String, resource: String) -> ResourceType? {
+        resources.first { $0.group == group && $0.version == version && $0.resource == resource }
+    }
+
+    /// The resource for a kind.
+    public func resource(apiVersion: String, kind: String) -> ResourceType? {
+        resources.first { $0.apiVersion == apiVersion && $0.kind == kind }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import OrcaAPI
+
+extension ResourceRequest {
+    /// A streamed watch: one JSON event per line until `timeoutSeconds` (default 30–60 min)
+    /// or the client goes away; BOOKMARK events every minute when allowed.
+    func watch(_ r: ResourceType, _ ns: String?, _ options: ListOptions) async throws -> Response {
+        let events = try await registry.watch(r, namespace: ns, options: options)
+        let timeout = options.timeoutSeconds.map { max(1, $0) } ?? Int.random(in: 1800...3600)
+        let table = wantsTable
+        let tables = handler.tables
+        let includeObject = query["includeObject"]
+        let bookmarks = options.allowWatchBookmarks
+        let registry = self.registry
+        enum Item: Sendable { case event(APIWatchEvent), tick, end, failed(APIError) }
+        let body = ResponseBody { writer in
+            let (stream, continuation) = AsyncStream<Item>.makeStream()
+            let producer = Task {
+                do {
+                    for try await e in events { continuation.yield(.event(e)) }
+                    continuation.yield(.end)
+                } catch {
+                    continuation.yield(.failed(APIError.from(error, resource: r, name: nil)))
+                }
+                continuation.finish()
+            }
+            let ticker = Task {
+                var elapsed = 0
+                while !Task.isCancelled, elapsed < timeout {
+                    try? await Task.sleep(for: .seconds(1))
+                    elapsed += 1
+                    if elapsed % 60 == 0 { continuation.yield(.tick) }
+                }
+                continuation.yield(.end)
+                continuation.finish()
+            }
+            defer {
+                producer.cancel()
+                ticker.cancel()
+            }
+            var lastRevision = Int64(options.resourceVersion ?? "0") ?? 0
+            loop: for await item in stream {
+                switch item {
+                case .event(var e):
+                    if let rv = e.object.resourceVersion.flatMap({ Int64($0) }) { lastRevision = max(lastRevision, rv) }
+                    if e.type == "BOOKMARK", !bookmarks, options.sendInitialEvents != true { continue }
+                    if table, e.type != "BOOKMARK" {
+                        e.object = tables.table(r, objects: [e.object], listMeta: ["resourceVersion": e.object[path: ["metadata", "resourceVersion"]] ?? ""], includeObject: includeObject)
+                    }
+                    var line = e.json.encoded()
+                    line.append(10)
+                    try await writer.write(ByteBuffer(bytes: line))
+                case .tick:
+                    guard bookmarks else { continue }
+                    var line = APIWatchEvent(type: "BOOKMARK", object: registry.bookmarkObject(r, revision: lastRevision)).json.encoded()
+                    line.append(10)
+                    try await writer.write(ByteBuffer(bytes: line))
+                case .failed(let error):
+                    var line = APIWatchEvent(type: "ERROR", object: error.status).json.encoded()
+                    line.append(10)
+                    try await writer.write(ByteBuffer(bytes: line))
+                    break loop
+                case .end:
+                    break loop
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache, private"], body: body)
+    }
+
+    /// `pods/log`, served by the node agent through `PodStreamProvider`.
+    func logs(_ r: ResourceType, _ ns: String?, _ name: String) async throws -> Response {
+        let pod = try await registry.get(r, namespace: ns, name: name)
+        guard let provider = handler.podStreams else {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "no node agent serves logs for pod \(name)")
+        }
+        let stream = try await provider.logs(pod: pod, query: query)
+        let body = ResponseBody { writer in
+            for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)
+    }
+}

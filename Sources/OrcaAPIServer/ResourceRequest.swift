@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import OrcaAPI
+
+/// One request on a resource endpoint: picks the verb and calls the registry.
+struct ResourceRequest {
+    let handler: APIHandler
+    let request: Request
+    let context: APIServerContext
+    let info: RequestInfo
+    let query: [String: String]
+    let resource: ResourceType?
+
+    init(handler: APIHandler, request: Request, context: APIServerContext, info: RequestInfo) {
+        self.handler = handler
+        self.request = request
+        self.context = context
+        self.info = info
+        var q: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { q[String(k)] = String(v) }
+        self.query = q
+        self.resource = handler.registry.catalog.resource(group: info.group, version: info.version, resource: info.resource)
+    }
+
+    var registry: Registry { handler.registry }
+    var dryRun: Bool { query["dryRun"] == "All" }
+    var wantsTable: Bool { (request.headers[.accept] ?? "").contains("as=Table") }
+
+    func body() async throws -> JSONValue {
+        var req = request
+        let buffer = try await req.collectBody(upTo: context.maxUploadSize)
+        return try BodyDecoder.decode(Array(buffer.readableBytesView), contentType: request.headers[.contentType])
+    }
+
+    func serve() async throws -> Response {
+        guard var r = resource else {
+            if info.group == "", info.resource == "bindings", request.method == .post, let ns = info.namespace {
+                return try await bind(namespace: ns, name: nil)
+            }
+            throw APIError.pathNotFound(request.uri.path)
+        }
+        if info.namespace != nil, !r.namespaced { throw APIError.pathNotFound(request.uri.path) }
+        if let sub = info.subresource, !r.subresources.contains(sub) { throw APIError.pathNotFound(request.uri.path) }
+        let ns = r.namespaced ? info.namespace : nil
+        if r.namespaced, info.namespace == nil, info.name != nil { throw APIError.pathNotFound(request.uri.path) }
+        do {
+            return try await dispatch(&r, ns)
+        } catch {
+            throw APIError.from(error, resource: r, name: info.name)
+        }
+    }
+
+    func dispatch(_ r: inout ResourceType, _ ns: String?) async throws -> Response {
+        let method = request.method
+        switch (method, info.name, info.subresource) {
+        case (.get, nil, nil):
+            let options = try ListOptions(query: query)
+            if options.watch { return try await watch(r, ns, options) }
+            let list = try await registry.list(r, namespace: ns, options: options)
+            if wantsTable {
+                return APIHandler.json(handler.tables.table(r, objects: list["items"]?.arrayValue ?? [], listMeta: list["metadata"], includeObject: query["includeObject"]))
+            }
+            return APIHandler.json(list)
+        case (.get, let name?, nil), (.get, let name?, "status"?), (.get, let name?, "ephemeralcontainers"?):
+            let obj = try await registry.get(r, namespace: ns, name: name)
+            return respondObject(r, obj)
+        case (.get, let name?, "scale"?):
+            return APIHandler.json(try ScaleSubresource.scale(of: try await registry.get(r, namespace: ns, name: name), r))
+        case (.get, let name?, "log"?):
+            return try await logs(r, ns, name)
+        case (.post, nil, nil):
+            let obj = try await registry.create(r, namespace: ns, object: try await body(), dryRun: dryRun)
+            return respondObject(r, obj, status: 201)
+        case (.post, let name?, "binding"?):
+            return try await bind(namespace: ns ?? "default", name: name)
+        case (.post, let name?, "eviction"?):
+            let (obj, _) = try await registry.delete(r, namespace: ns, name: name, options: DeletionOptions(body: try await body()["deleteOptions"], query: query))
+            _ = obj
+            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201], status: 201)
+        case (.put, let name?, let sub) where sub == nil || sub == "status" || sub == "ephemeralcontainers":
+            let obj = try await registry.update(r, namespace: ns, name: name, object: try await body(), subresource: sub, dryRun: dryRun)
+            return respondObject(r, obj)
+        case (.put, let name?, "scale"?):
+            let scale = try await body()
+            let obj = try await ScaleSubresource.write(registry, r, ns, name, replicas: scale[path: ["spec", "replicas"]], resourceVersion: scale.resourceVersion)
+            return APIHandler.json(try ScaleSubresource.scale(of: obj, r))
+        case (.put, let name?, "finalize"?):
+            let b = try await body()
+            let obj = try await registry.guaranteedUpdate(r, namespace: nil, name: name) { cur in
+                var next = cur
+                next[path: ["spec", "finalizers"]] = b[path: ["spec", "finalizers"]]
+                return next
+            }
+            return respondObject(r, obj)
+        case (.patch, let name?, let sub):
+            return try await patch(r, ns, name, sub)
+        case (.delete, let name?, nil):
+            let b = try? await body()
+            var options = DeletionOptions(body: b, query: query)
+            if dryRun { options.dryRun = true }
+            let (obj, deleted) = try await registry.delete(r, namespace: ns, name: name, options: options)
+            if deleted, r.resource != "pods" {
+                var details: [String: JSONValue] = ["name": .string(name), "kind": .string(r.resource)]
+                if !r.group.isEmpty { details["group"] = .string(r.group) }
+                if let uid = obj.metadataUID { details["uid"] = .string(uid) }
+                return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "details": .object(details)])
+            }
+            return respondObject(r, obj)
+        case (.delete, nil, nil):
+            let options = try ListOptions(query: query)
+            let list = try await registry.list(r, namespace: ns, options: options)
+            var deleted: [JSONValue] = []
+            let b = try? await body()
+            for item in list["items"]?.arrayValue ?? [] {
+                guard let name = item.metadataName else { continue }
+                if let (obj, _) = try? await registry.delete(r, namespace: item.metadataNamespace, name: name, options: DeletionOptions(body: b, query: query)) {
+                    deleted.append(obj)
+                }
+            }
+            var out = list
+            out["items"] = .array(deleted)
+            return APIHandler.json(out)
+        default:
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+    }
+
+    func respondObject(_ r: ResourceType, _ obj: JSONValue, status: Int = 200) -> Response {
+        var headers: HTTPFields = [:]
+        for w in registry.strategy(r).warnings(obj) {
+            headers.append(HTTPField(name: HTTPField.Name("Warning")!, value: "299 - \"\(w.replacingOccurrences(of: "\"", with: "'"))\""))
+        }
+        if wantsTable {
+            return APIHandler.json(handler.tables.table(r, objects: [obj], listMeta: ["resourceVersion": obj[path: ["metadata", "resourceVersion"]] ?? ""], includeObject: query["includeObject"]), status: status, headers: headers)
+        }
+        return APIHandler.json(obj, status: status, headers: headers)
+    }
+
+    /// `pods/binding` (and the legacy `bindings` collection): assigns a node once.
+    func bind(namespace: String, name: String?) async throws -> Response {
+        let binding = try await body()
+        let podName = name ?? binding.metadataName ?? ""
+        guard let node = binding[path: ["target", "name"]]?.stringValue, !node.isEmpty else {
+            throw APIError.invalid(ResourceType("", "v1", "Binding", "bindings"), podName, [.required("target.name")])
+        }
+        let pods = registry.catalog.resource(group: "", version: "v1", resource: "pods")!
+        _ = try await registry.bind(pods, namespace: namespace, name: podName, node: node)
+        return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201], status: 201)
+    }
+}

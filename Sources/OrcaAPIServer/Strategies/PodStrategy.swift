@@ -1,0 +1,113 @@
+import Foundation
+import OrcaAPI
+
+/// Pods: Kubernetes' defaults, validation, spec immutability and QoS class.
+struct PodStrategy: ResourceStrategy {
+    func prepareForCreate(_ object: inout JSONValue, context: StrategyContext) throws {
+        PodDefaults.apply(&object)
+        var status: JSONValue = ["phase": "Pending", "qosClass": .string(PodDefaults.qosClass(object))]
+        if let node = object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty {
+            status["conditions"] = [["type": "PodScheduled", "status": "True", "lastProbeTime": .null,
+                                     "lastTransitionTime": .string(ObjectMetaRules.timestamp(context.now))]]
+        }
+        object["status"] = status
+    }
+
+    func prepareForUpdate(_ object: inout JSONValue, old: JSONValue, context: StrategyContext) throws {
+        PodDefaults.apply(&object)
+    }
+
+    func validate(_ object: JSONValue, old: JSONValue?) -> [StatusCause] {
+        var causes = PodValidation.validateSpec(object["spec"] ?? .null, path: "spec")
+        if let old {
+            causes += PodValidation.validateUpdate(object, old: old)
+        }
+        return causes
+    }
+
+    func warnings(_ object: JSONValue) -> [String] { PodValidation.unsupportedFields(object["spec"] ?? .null) }
+}
+
+/// Kubernetes' `SetDefaults_Pod` and friends, on JSON.
+enum PodDefaults {
+    static func apply(_ pod: inout JSONValue) {
+        guard var spec = pod["spec"], spec.objectValue != nil else { return }
+        PodDefaults.applySpec(&spec)
+        pod["spec"] = spec
+    }
+
+    /// Defaults of a pod spec (also used for pod templates).
+    static func applySpec(_ spec: inout JSONValue) {
+        func setIfMissing(_ k: String, _ v: JSONValue) { if spec[k] == nil || spec[k]?.isNull == true { spec[k] = v } }
+        setIfMissing("restartPolicy", "Always")
+        setIfMissing("dnsPolicy", "ClusterFirst")
+        setIfMissing("terminationGracePeriodSeconds", 30)
+        setIfMissing("securityContext", [:])
+        setIfMissing("schedulerName", "default-scheduler")
+        setIfMissing("enableServiceLinks", true)
+        setIfMissing("priority", 0)
+        setIfMissing("preemptionPolicy", "PreemptLowerPriority")
+        setIfMissing("serviceAccountName", "default")
+        setIfMissing("serviceAccount", spec["serviceAccountName"] ?? "default")
+        var tolerations = spec["tolerations"]?.arrayValue ?? []
+        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] where !tolerations.contains(where: { $0["key"]?.stringValue == key }) {
+            tolerations.append(["key": .string(key), "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300])
+        }
+        spec["tolerations"] = .array(tolerations)
+        for list in ["initContainers", "containers"] {
+            guard let containers = spec[list]?.arrayValue else { continue }
+            spec[list] = .array(containers.map(defaultContainer))
+        }
+        if let volumes = spec["volumes"]?.arrayValue {
+            spec["volumes"] = .array(volumes.map(defaultVolume))
+        }
+    }
+
+    static func defaultContainer(_ c: JSONValue) -> JSONValue {
+        var c = c
+        if c["imagePullPolicy"] == nil {
+            let image = c["image"]?.stringValue ?? ""
+            let tag = image.contains("@") ? "digest" : (image.split(separator: "/").last.flatMap { $0.split(separator: ":").dropFirst().first }.map(String.init) ?? "latest")
+            c["imagePullPolicy"] = tag == "latest" ? "Always" : "IfNotPresent"
+        }
+        if c["terminationMessagePath"] == nil { c["terminationMessagePath"] = "/dev/termination-log" }
+        if c["terminationMessagePolicy"] == nil { c["terminationMessagePolicy"] = "File" }
+        if c["resources"] == nil { c["resources"] = [:] }
+        if let ports = c["ports"]?.arrayValue {
+            c["ports"] = .array(ports.map { p in var p = p; if p["protocol"] == nil { p["protocol"] = "TCP" }; return p })
+        }
+        if let limits = c[path: ["resources", "limits"]], c[path: ["resources", "requests"]] == nil {
+            c[path: ["resources", "requests"]] = limits
+        }
+        return c
+    }
+
+    static func defaultVolume(_ v: JSONValue) -> JSONValue {
+        var v = v
+        for key in ["configMap", "secret"] where v[key] != nil {
+            if v[key]?["defaultMode"] == nil { v[path: [key, "defaultMode"]] = 420 }
+        }
+        if v["downwardAPI"] != nil, v[path: ["downwardAPI", "defaultMode"]] == nil { v[path: ["downwardAPI", "defaultMode"]] = 420 }
+        if v["projected"] != nil, v[path: ["projected", "defaultMode"]] == nil { v[path: ["projected", "defaultMode"]] = 420 }
+        if v["hostPath"] != nil, v[path: ["hostPath", "type"]] == nil { v[path: ["hostPath", "type"]] = "" }
+        return v
+    }
+
+    /// Guaranteed, Burstable or BestEffort from the containers' requests and limits.
+    static func qosClass(_ pod: JSONValue) -> String {
+        let containers = (pod[path: ["spec", "containers"]]?.arrayValue ?? []) + (pod[path: ["spec", "initContainers"]]?.arrayValue ?? [])
+        var anySet = false
+        var guaranteed = true
+        for c in containers {
+            let req = c[path: ["resources", "requests"]]?.objectValue ?? [:]
+            let lim = c[path: ["resources", "limits"]]?.objectValue ?? [:]
+            if !req.isEmpty || !lim.isEmpty { anySet = true }
+            for r in ["cpu", "memory"] {
+                guard let l = lim[r] else { guaranteed = false; continue }
+                if let q = req[r], q != l { guaranteed = false }
+            }
+        }
+        if !anySet { return "BestEffort" }
+        return guaranteed ? "Guaranteed" : "Burstable"
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import OrcaAPI
+
+/// Server-side printing: turns objects into the `meta.k8s.io/v1` `Table` kubectl shows.
+public struct TableConvertor: Sendable {
+    /// One column: its definition and how to compute a cell.
+    struct Column: Sendable {
+        var name: String
+        var type: String = "string"
+        var format: String = ""
+        var priority: Int = 0
+        var description: String = ""
+        var cell: @Sendable (JSONValue, Date) -> JSONValue
+    }
+
+    let now: @Sendable () -> Date
+
+    public init(now: @escaping @Sendable () -> Date = { Date() }) { self.now = now }
+
+    /// A Table of `objects` of resource `r`.
+    public func table(_ r: ResourceType, objects: [JSONValue], listMeta: JSONValue?, includeObject: String?) -> JSONValue {
+        let cols = columns(r)
+        let t = now()
+        let rows: [JSONValue] = objects.map { obj in
+            var row: [String: JSONValue] = ["cells": .array(cols.map { $0.cell(obj, t) })]
+            switch includeObject {
+            case "None": break
+            case "Object": row["object"] = obj
+            default:
+                row["object"] = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"] ?? [:]]
+            }
+            return .object(row)
+        }
+        return .object([
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": listMeta ?? [:],
+            "columnDefinitions": .array(cols.map {
+                ["name": .string($0.name), "type": .string($0.type), "format": .string($0.format),
+                 "description": .string($0.description), "priority": .int(Int64($0.priority))]
+            }),
+            "rows": .array(rows),
+        ])
+    }
+
+    static func str(_ o: JSONValue, _ path: String) -> String {
+        var cur: JSONValue? = o
+        for k in path.split(separator: ".") { cur = cur?[String(k)] }
+        switch cur {
+        case .string(let s)?: return s
+        case .int(let i)?: return String(i)
+        case .bool(let b)?: return String(b)
+        default: return ""
+        }
+    }
+
+    static func int(_ o: JSONValue, _ path: String) -> Int64 {
+        var cur: JSONValue? = o
+        for k in path.split(separator: ".") { cur = cur?[String(k)] }
+        return cur?.intValue ?? 0
+    }
+
+    static func none(_ s: String) -> JSONValue { .string(s.isEmpty ? "<none>" : s) }
+
+    static let nameColumn = Column(name: "Name", format: "name", description: "Name must be unique within a namespace.") { o, _ in
+        .string(o.metadataName ?? "")
+    }
+    static let ageColumn = Column(name: "Age", description: "CreationTimestamp is a timestamp representing the server time when this object was created.") { o, now in
+        .string(age(o[path: ["metadata", "creationTimestamp"]]?.stringValue, now: now))
+    }
+
+    /// `kubectl`'s human-readable age of a timestamp.
+    public static func age(_ timestamp: String?, now: Date) -> String {
+        guard let timestamp, let date = ISO8601DateFormatter().date(from: timestamp) else { return "<unknown>" }
+        return humanDuration(now.timeIntervalSince(date))
+    }
+
+    /// Kubernetes' `duration.HumanDuration`.
+    public static func humanDuration(_ d: TimeInterval) -> String {
+        let seconds = Int(d)
+        if seconds < -1 { return "<invalid>" }
+        if seconds < 0 { return "0s" }
+        if seconds < 120 { return "\(seconds)s" }
+        let minutes = seconds / 60
+        if minutes < 10 { let s = seconds % 60; return s == 0 ? "\(minutes)m" : "\(minutes)m\(s)s" }
+        if minutes < 180 { return "\(minutes)m" }
+        let hours = minutes / 60
+        if hours < 8 { let m = minutes % 60; return m == 0 ? "\(hours)h" : "\(hours)h\(m)m" }
+        if hours < 48 { return "\(hours)h" }
+        if hours < 24 * 8 { let h = hours % 24; return h == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(h)h" }
+        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
+        if hours < 24 * 365 * 8 { let dy = (hours / 24) % 365; return dy == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\(dy)d" }
+        return "\(hours / 24 / 365)y"
+    }
+
+    func columns(_ r: ResourceType) -> [Column] {
+        switch (r.group, r.resource) {
+        case ("", "pods"): return PodPrinter.columns
+        case ("", "namespaces"):
+            return [Self.nameColumn, Column(name: "Status") { o, _ in .string(Self.str(o, "status.phase")) }, Self.ageColumn]
+        case ("", "nodes"):
+            return [Self.nameColumn,
+                    Column(name: "Status") { o, _ in
+                        let ready = (o[path: ["status", "conditions"]]?.arrayValue ?? []).first { $0["type"]?.stringValue == "Ready" }
+                        var s = ready?["status"]?.stringValue == "True" ? "Ready" : "NotReady"
+                        if o[path: ["spec", "unschedulable"]]?.boolValue == true { s += ",SchedulingDisabled" }
+                        return .string(s)
+                    },
+                    Column(name: "Roles") { o, _ in
+                        let roles = o.labels.keys.filter { $0.hasPrefix("node-role.kubernetes.io/") }.map { String($0.dropFirst(24)) }.sorted()
+                        return Self.none(roles.joined(separator: ","))
+                    },
+                    Self.ageColumn,
+                    Column(name: "Version") { o, _ in .string(Self.str(o, "status.nodeInfo.kubeletVersion")) },
+                    Column(name: "Internal-IP", priority: 1) { o, _ in
+                        let a = (o[path: ["status", "addresses"]]?.arrayValue ?? []).first { $0["type"]?.stringValue == "InternalIP" }
+                        return Self.none(a?["address"]?.stringValue ?? "")
+                    },
+                    Column(name: "OS-Image", priority: 1) { o, _ in .string(Self.str(o, "status.nodeInfo.osImage")) },
+                    Column(name: "Kernel-Version", priority: 1) { o, _ in .string(Self.str(o, "status.nodeInfo.kernelVersion")) },
+                    Column(name: "Container-Runtime", priority: 1) { o, _ in .string(Self.str(o, "status.nodeInfo.containerRuntimeVersion")) }]
+        case ("", "configmaps"):
+            return [Self.nameColumn, Column(name: "Data", type: "integer") { o, _ in
+                .int(Int64((o["data"]?.objectValue?.count ?? 0) + (o["binaryData"]?.objectValue?.count ?? 0)))
+            }, Self.ageColumn]
+        case ("", "secrets"):
+            return [Self.nameColumn, Column(name: "Type") { o, _ in .string(Self.str(o, "type")) },
+                    Column(name: "Data", type: "integer") { o, _ in .int(Int64(o["data"]?.objectValue?.count ?? 0)) }, Self.ageColumn]
+        case ("", "serviceaccounts"):
+            return [Self.nameColumn, Column(name: "Secrets", type: "integer") { o, _ in .int(Int64(o["secrets"]?.arrayValue?.count ?? 0)) }, Self.ageColumn]
+        case ("", "services"):
+            return [Self.nameColumn,
+                    Column(name: "Type") { o, _ in .string(Self.str(o, "spec.type")) },
+                    Column(name: "Cluster-IP") { o, _ in Self.none(Self.str(o, "spec.clusterIP")) },
+                    Column(name: "External-IP") { o, _ in
+                        let ips = (o[path: ["spec", "externalIPs"]]?.arrayValue ?? []).compactMap(\.stringValue)
+                        return Self.none(ips.joined(separator: ","))
+                    },
+                    Column(name: "Port(s)") { o, _ in
+                        let ports = (o[path: ["spec", "ports"]]?.arrayValue ?? []).map { p -> String in
+                            let port = p["port"]?.intValue ?? 0
+                            let proto = p["protocol"]?.stringValue ?? "TCP"
+                            if let np = p["nodePort"]?.intValue { return "\(port):\(np)/\(proto)" }
+                            return "\(port)/\(proto)"
+                        }
+                        return Self.none(ports.joined(separator: ","))
+                    },
+                    Self.ageColumn,
+                    Column(name: "Selector", priority: 1) { o, _ in
+                        let sel = (o[path: ["spec", "selector"]]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+                        return Self.none(sel.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+                    }]
+        case ("", "events"):
+            return [Column(name: "Last Seen") { o, now in
+                        .string(Self.age(o["lastTimestamp"]?.stringValue ?? o["eventTime"]?.stringValue ?? o[path: ["metadata", "creationTimestamp"]]?.stringValue, now: now))
+                    },
+                    Column(name: "Type") { o, _ in .string(Self.str(o, "type")) },
+                    Column(name: "Reason") { o, _ in .string(Self.str(o, "reason")) },
+                    Column(name: "Object") { o, _ in
+                        .string("\(Self.str(o, "involvedObject.kind").lowercased())/\(Self.str(o, "involvedObject.name"))")
+                    },
+                    Column(name: "Message") { o, _ in .string(Self.str(o, "message")) }]
+        case ("apps", "deployments"):
+            return [Self.nameColumn,
+                    Column(name: "Ready") { o, _ in .string("\(Self.int(o, "status.readyReplicas"))/\(o[path: ["spec", "replicas"]]?.intValue ?? 1)") },
+                    Column(name: "Up-to-date", type: "integer") { o, _ in .int(Self.int(o, "status.updatedReplicas")) },
+                    Column(name: "Available", type: "integer") { o, _ in .int(Self.int(o, "status.availableReplicas")) },
+                    Self.ageColumn]
+        case ("apps", "replicasets"), ("", "replicationcontrollers"):
+            return [Self.nameColumn,
+                    Column(name: "Desired", type: "integer") { o, _ in .int(o[path: ["spec", "replicas"]]?.intValue ?? 1) },
+                    Column(name: "Current", type: "integer") { o, _ in .int(Self.int(o, "status.replicas")) },
+                    Column(name: "Ready", type: "integer") { o, _ in .int(Self.int(o, "status.readyReplicas")) },
+                    Self.ageColumn]
+        case ("apps", "statefulsets"):
+            return [Self.nameColumn,
+                    Column(name: "Ready") { o, _ in .string("\(Self.int(o, "status.readyReplicas"))/\(o[path: ["spec", "replicas"]]?.intValue ?? 1)") },
+                    Self.ageColumn]
+        case ("apps", "daemonsets"):
+            return [Self.nameColumn,
+                    Column(name: "Desired", type: "integer") { o, _ in .int(Self.int(o, "status.desiredNumberScheduled")) },
+                    Column(name: "Current", type: "integer") { o, _ in .int(Self.int(o, "status.currentNumberScheduled")) },
+                    Column(name: "Ready", type: "integer") { o, _ in .int(Self.int(o, "status.numberReady")) },
+                    Column(name: "Up-to-date", type: "integer") { o, _ in .int(Self.int(o, "status.updatedNumberScheduled")) },
+                    Column(name: "Available", type: "integer") { o, _ in .int(Self.int(o, "status.numberAvailable")) },
+                    Self.ageColumn]
+        case ("batch", "jobs"):
+            return [Self.nameColumn,
+                    Column(name: "Status") { o, _ in
+                        let conds = o[path: ["status", "conditions"]]?.arrayValue ?? []
+                        if conds.contains(where: { $0["type"]?.stringValue == "Complete" && $0["status"]?.stringValue == "True" }) { return "Complete" }
+                        if conds.contains(where: { $0["type"]?.stringValue == "Failed" && $0["status"]?.stringValue == "True" }) { return "Failed" }
+                        return "Running"
+                    },
+                    Column(name: "Completions") { o, _ in .string("\(Self.int(o, "status.succeeded"))/\(o[path: ["spec", "completions"]]?.intValue ?? 1)") },
+                    Self.ageColumn]
+        case ("coordination.k8s.io", "leases"):
+            return [Self.nameColumn, Column(name: "Holder") { o, _ in .string(Self.str(o, "spec.holderIdentity")) }, Self.ageColumn]
+        default:
+            return [Self.nameColumn, Self.ageColumn]
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import OrcaClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Registers the agent's Node (capacity, allocatable, addresses, nodeInfo, conditions),
+/// keeps its Ready condition fresh, and renews its Lease in `kube-node-lease` every 10 s.
+public struct NodeStatusReporter: Sendable {
+    let client: any APIClient
+    let nodeName: String
+    let hostIP: String
+    let podCIDR: String
+    let clock: @Sendable () -> Date
+    let logger = Logger(label: "orca.agent.node")
+
+    public init(client: any APIClient, nodeName: String, hostIP: String, podCIDR: String,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.client = client
+        self.nodeName = nodeName
+        self.hostIP = hostIP
+        self.podCIDR = podCIDR
+        self.clock = clock
+    }
+
+    static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: d)
+    }
+
+    static func microTimestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+
+    /// The node's status as the agent sees the machine now.
+    func status(previous: JSONValue?) -> JSONValue {
+        let now = Self.timestamp(clock())
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let memKi = ProcessInfo.processInfo.physicalMemory / 1024
+        var fs = statvfs()
+        let storageKi: UInt64 = statvfs("/", &fs) == 0 ? UInt64(fs.f_blocks) * UInt64(fs.f_frsize) / 1024 : 0
+        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
+            let prev = (previous?[path: ["status", "conditions"]]?.arrayValue ?? []).first { $0["type"]?.stringValue == type }
+            let transition = prev?["status"]?.stringValue == status ? (prev?["lastTransitionTime"] ?? .string(now)) : .string(now)
+            return ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
+                    "lastHeartbeatTime": .string(now), "lastTransitionTime": transition]
+        }
+        var uts = utsname()
+        uname(&uts)
+        let kernel = withUnsafePointer(to: &uts.release) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
+        let osImage = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
+            .map { String($0.dropFirst(12)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? "Linux"
+        let machineID = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let capacity: JSONValue = ["cpu": .string(String(cpus)), "memory": .string("\(memKi)Ki"), "pods": "110",
+                                   "ephemeral-storage": .string("\(storageKi)Ki")]
+        return [
+            "capacity": capacity, "allocatable": capacity,
+            "conditions": [
+                condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                condition("Ready", "True", "KubeletReady", "orca agent is posting ready status"),
+            ],
+            "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(nodeName)]],
+            "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
+            "nodeInfo": ["machineID": .string(machineID), "systemUUID": .string(machineID), "bootID": "",
+                         "kernelVersion": .string(kernel), "osImage": .string(osImage), "containerRuntimeVersion": "runc://1.1",
+                         "kubeletVersion": "v1.32.0-orca", "kubeProxyVersion": "v1.32.0-orca", "operatingSystem": "linux",
+                         "architecture": "amd64"],
+        ]
+    }
+
+    /// Creates or refreshes the Node object.
+    public func register() async throws {
+        let nodes = client.resource("nodes")
+        let existing = try? await client.get(nodes, namespace: nil, name: nodeName)
+        if existing == nil {
+            let node: JSONValue = [
+                "metadata": ["name": .string(nodeName),
+                             "labels": ["kubernetes.io/hostname": .string(nodeName), "kubernetes.io/os": "linux",
+                                        "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
+                                        "node-role.kubernetes.io/control-plane": "true"]],
+                "spec": ["podCIDR": .string(podCIDR), "podCIDRs": [.string(podCIDR)]],
+            ]
+            do { _ = try await client.create(nodes, namespace: nil, object: node) } catch let e as APIError where e.code == 409 {}
+        }
+        try await updateStatus()
+    }
+
+    func updateStatus() async throws {
+        let nodes = client.resource("nodes")
+        let current = try? await client.get(nodes, namespace: nil, name: nodeName)
+        _ = try await client.mergePatch(nodes, namespace: nil, name: nodeName, patch: ["status": status(previous: current)], subresource: "status")
+    }
+
+    func renewLease() async throws {
+        let leases = client.resource("leases", group: "coordination.k8s.io")
+        let now = Self.microTimestamp(clock())
+        do {
+            _ = try await client.mergePatch(leases, namespace: "kube-node-lease", name: nodeName, patch: ["spec": ["renewTime": .string(now)]], subresource: nil)
+        } catch let e as APIError where e.code == 404 {
+            _ = try await client.create(leases, namespace: "kube-node-lease", object: [
+                "metadata": ["name": .string(nodeName)],
+                "spec": ["holderIdentity": .string(nodeName), "leaseDurationSeconds": 40, "renewTime": .string(now)],
+            ])
+        }
+    }
+
+    /// Registers, then heartbeats until cancelled (lease every 10 s, status every 60 s).
+    public func run() async {
+        var tick = 0
+        while !Task.isCancelled {
+            do {
+                if tick == 0 { try await register() } else if tick % 6 == 0 { try await updateStatus() }
+                try await renewLease()
+                tick += 1
+            } catch {
+                logger.warning("node heartbeat failed: \(error)")
+                tick = 0
+            }
+            try? await Task.sleep(for: .seconds(tick == 0 ? 1 : 10))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OrcaAPIServer
+import OrcaClient
+import OrcaControllers
+import OrcaScheduler
+import OrcaAgent
+import OrcaStoreSQLite
+import ServiceLifecycle
+
+/// `orca server`: API server, store, scheduler, controllers and (unless disabled) a node agent.
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "server", abstract: "Run the Orca control plane (and a node agent).")
+
+    @Option(help: "Directory for all state.") var dataDir = "/var/lib/orca"
+    @Option(help: "HTTPS port of the Kubernetes API.") var httpsPort = 6443
+    @Option(help: "Address to listen on.") var bindAddress = "0.0.0.0"
+    @Option(help: "Name of the embedded node (default: the host name).") var nodeName: String?
+    @Flag(help: "Do not run the embedded node agent.") var disableAgent = false
+    @Option(help: "Log level (trace, debug, info, warning, error).") var logLevel = "info"
+
+    mutating func run() async throws {
+        let logLevel = self.logLevel, bindAddress = self.bindAddress, httpsPort = self.httpsPort
+        let dataDir = self.dataDir, nodeName = self.nodeName, disableAgent = self.disableAgent
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            return h
+        }
+        let logger = Logger(label: "orca.server")
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dataDir + "/db", withIntermediateDirectories: true)
+        let store = try SQLiteKVStore(path: dataDir + "/db/state.sqlite")
+        let hostIP = NodeAddress.primaryIPv4() ?? "127.0.0.1"
+        let pki = try ClusterPKI.loadOrCreate(dir: dataDir + "/tls", hosts: ["127.0.0.1", hostIP])
+        let registry = Registry(store: store, strategies: Strategies.standard)
+        let kubeconfigPath = dataDir + "/kubeconfig.yaml"
+
+        let client = LocalAPIClient(registry: registry)
+        let namespaces = NamespaceController(client: client, caCertPEM: pki.caCertPEM)
+        try await namespaces.bootstrap()
+
+        let server = APIServer(registry: registry, configuration: .init(host: bindAddress, port: httpsPort, pki: pki))
+        let app = try server.application(logger: logger) { port in
+            // Written once the port is known (`--https-port 0` picks a free one).
+            try? pki.adminKubeconfig(server: "https://127.0.0.1:\(port)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: kubeconfigPath)
+            logger.info("Kubernetes API listening on https://\(bindAddress):\(port)")
+            print("orca: API server ready on https://127.0.0.1:\(port); kubeconfig: \(kubeconfigPath)")
+            print("orca: try: KUBECONFIG=\(kubeconfigPath) kubectl get nodes")
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app),
+            .init(service: TaskService(name: "namespace-controller") { await namespaces.run() }),
+            .init(service: TaskService(name: "scheduler") { await Scheduler(client: client).run() }),
+        ]
+        if !disableAgent {
+            let agent = try await EmbeddedAgent.make(client: client, dataDir: dataDir, nodeName: nodeName ?? NodeAddress.hostname(), hostIP: hostIP)
+            services.append(.init(service: TaskService(name: "agent") { await agent.run() }))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs an async loop as a `Service` that stops on graceful shutdown.
+struct TaskService: ServiceLifecycle.Service {
+    let name: String
+    let body: @Sendable () async -> Void
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await body() }
+            group.addTask { try? await gracefulShutdown() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

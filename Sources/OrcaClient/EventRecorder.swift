@@ -1,0 +1,63 @@
+import Foundation
+
+/// Records core/v1 Events about objects, as `kubectl describe` shows them; repeats of
+/// the same event within the hour bump `count` and `lastTimestamp` instead of adding one.
+public struct EventRecorder: Sendable {
+    let client: any APIClient
+    let component: String
+    let host: String?
+    let clock: @Sendable () -> Date
+
+    public init(client: any APIClient, component: String, host: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.client = client
+        self.component = component
+        self.host = host
+        self.clock = clock
+    }
+
+    /// Records an event; failures are logged away (events are best effort, as in Kubernetes).
+    public func record(_ object: JSONValue, type: String, reason: String, message: String, fieldPath: String? = nil) async {
+        let ns = object.metadataNamespace ?? "default"
+        let name = object.metadataName ?? ""
+        let events = client.resource("events")
+        let now = Self.timestamp(clock())
+        let micro = Self.microTimestamp(clock())
+        // Deterministic name per (object, reason, message) so repeats aggregate.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in "\(object.metadataUID ?? name)|\(reason)|\(message)|\(fieldPath ?? "")".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let eventName = "\(name).\(String(h, radix: 16))"
+        if let existing = try? await client.get(events, namespace: ns, name: eventName) {
+            let count = (existing["count"]?.intValue ?? 1) + 1
+            _ = try? await client.mergePatch(events, namespace: ns, name: eventName,
+                                             patch: ["count": .int(count), "lastTimestamp": .string(now)], subresource: nil)
+            return
+        }
+        var involved: JSONValue = ["kind": object["kind"] ?? "", "namespace": .string(ns), "name": .string(name),
+                                   "uid": .string(object.metadataUID ?? ""), "apiVersion": object["apiVersion"] ?? "v1",
+                                   "resourceVersion": .string(object.resourceVersion ?? "")]
+        if let fieldPath { involved["fieldPath"] = .string(fieldPath) }
+        var source: JSONValue = ["component": .string(component)]
+        if let host { source["host"] = .string(host) }
+        let event: JSONValue = [
+            "metadata": ["name": .string(eventName), "namespace": .string(ns)],
+            "involvedObject": involved, "reason": .string(reason), "message": .string(message),
+            "type": .string(type), "count": 1, "firstTimestamp": .string(now), "lastTimestamp": .string(now),
+            "eventTime": .null, "source": source, "reportingComponent": .string(component),
+            "reportingInstance": .string(host ?? component),
+        ]
+        _ = micro
+        _ = try? await client.create(events, namespace: ns, object: event)
+    }
+
+    static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: d)
+    }
+
+    static func microTimestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+}

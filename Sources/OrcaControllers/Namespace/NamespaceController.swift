@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import OrcaClient
+
+/// Keeps namespaces usable and finishes their deletion: every namespace gets the
+/// `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap; a namespace being
+/// deleted is emptied of every namespaced object, then removed.
+public struct NamespaceController: Sendable {
+    let client: any APIClient
+    let caCertPEM: String
+    let logger = Logger(label: "orca.controller.namespace")
+
+    /// The namespaces that exist from the first start.
+    public static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
+
+    public init(client: any APIClient, caCertPEM: String) {
+        self.client = client
+        self.caCertPEM = caCertPEM
+    }
+
+    /// Creates the system namespaces if missing.
+    public func bootstrap() async throws {
+        let namespaces = client.resource("namespaces")
+        for name in Self.systemNamespaces {
+            do {
+                _ = try await client.create(namespaces, namespace: nil, object: ["metadata": ["name": .string(name)]])
+            } catch let e as APIError where e.code == 409 {
+                continue
+            }
+        }
+    }
+
+    /// Runs until cancelled.
+    public func run() async {
+        let informer = Informer(client: client, resource: client.resource("namespaces"))
+        let queue = WorkQueue()
+        await informer.onChange { change in
+            switch change {
+            case .added(let o), .updated(_, let o), .deleted(let o): await queue.add(o.metadataName ?? "")
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await informer.run() }
+            group.addTask {
+                while let key = await queue.next() {
+                    do {
+                        if let requeue = try await reconcile(key, informer: informer) {
+                            queue.add(key, after: requeue)
+                        }
+                        await queue.forget(key)
+                    } catch {
+                        logger.debug("namespace \(key): \(error)")
+                        await queue.retry(key)
+                    }
+                    await queue.done(key)
+                }
+            }
+            await withTaskCancellationHandler {
+                await group.next()
+            } onCancel: {
+                Task { await queue.shutdown() }
+            }
+            group.cancelAll()
+        }
+    }
+
+    func reconcile(_ name: String, informer: Informer) async throws -> Duration? {
+        guard let ns = await informer.get(name) else { return nil }
+        if ns.deletionTimestamp != nil { return try await finalize(ns) }
+        if ns[path: ["status", "phase"]]?.stringValue != "Active" {
+            _ = try await client.mergePatch(client.resource("namespaces"), namespace: nil, name: name,
+                                            patch: ["status": ["phase": "Active"]], subresource: "status")
+        }
+        try await ensure(client.resource("serviceaccounts"), name, ["metadata": ["name": "default"]])
+        try await ensure(client.resource("configmaps"), name,
+                         ["metadata": ["name": "kube-root-ca.crt", "annotations": ["kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."]],
+                          "data": ["ca.crt": .string(caCertPEM)]])
+        return nil
+    }
+
+    func ensure(_ r: ResourceType, _ ns: String, _ object: JSONValue) async throws {
+        do {
+            _ = try await client.get(r, namespace: ns, name: object.metadataName ?? "")
+        } catch let e as APIError where e.code == 404 {
+            do { _ = try await client.create(r, namespace: ns, object: object) } catch let e as APIError where e.code == 409 || e.code == 403 {}
+        }
+    }
+
+    /// Deletes the namespace's contents; removes the namespace when nothing is left.
+    func finalize(_ ns: JSONValue) async throws -> Duration? {
+        let name = ns.metadataName ?? ""
+        var remaining = 0
+        for r in client.catalog.resources where r.namespaced {
+            let list = try await client.list(r, namespace: name, options: ListOptions())
+            for item in list["items"]?.arrayValue ?? [] {
+                remaining += 1
+                if item.deletionTimestamp != nil { continue }
+                var options = DeletionOptions()
+                options.propagationPolicy = "Background"
+                try? await client.delete(r, namespace: name, name: item.metadataName ?? "", options: options)
+            }
+        }
+        if remaining > 0 { return .seconds(1) }
+        _ = try await client.mergePatch(client.resource("namespaces"), namespace: nil, name: name,
+                                        patch: ["spec": ["finalizers": []]], subresource: "finalize")
+        return nil
+    }
+}

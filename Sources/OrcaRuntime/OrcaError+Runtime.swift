@@ -1,0 +1,23 @@
+import OrcaCore
+
+extension OrcaError.Code {
+    /// An image reference that does not parse (the CRI's `InvalidImageName`).
+    public static let invalidImageName = OrcaError.Code("InvalidImageName")
+    /// An OCI runtime, the container monitor or an image tool failed.
+    public static let runtimeError = OrcaError.Code("RuntimeError")
+}
+
+/// The cause of a failed system call: the call and its errno.
+public struct SystemCallError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The call that failed, e.g. `mount`.
+    public var call: String
+    /// The errno it set.
+    public var errno: Int32
+
+    public init(call: String, errno: Int32) {
+        self.call = call
+        self.errno = errno
+    }
+
+    public var description: String { "\(call): errno \(errno)" }
+}
