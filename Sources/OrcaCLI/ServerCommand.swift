@@ -41,7 +41,12 @@ struct ServerCommand: AsyncParsableCommand {
         let namespaces = NamespaceController(client: client, caCertPEM: pki.caCertPEM)
         try await namespaces.bootstrap()
 
-        let server = APIServer(registry: registry, configuration: .init(host: bindAddress, port: httpsPort, pki: pki))
+        var agent: EmbeddedAgent?
+        if !disableAgent {
+            agent = try await EmbeddedAgent.make(client: client, configuration: .init(
+                dataDir: dataDir, nodeName: nodeName ?? NodeAddress.hostname(), hostIP: hostIP))
+        }
+        let server = APIServer(registry: registry, configuration: .init(host: bindAddress, port: httpsPort, pki: pki), podStreams: agent?.logs)
         let app = try server.application(logger: logger) { port in
             // Written once the port is known (`--https-port 0` picks a free one).
             try? pki.adminKubeconfig(server: "https://127.0.0.1:\(port)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
@@ -55,8 +60,7 @@ struct ServerCommand: AsyncParsableCommand {
             .init(service: TaskService(name: "namespace-controller") { await namespaces.run() }),
             .init(service: TaskService(name: "scheduler") { await Scheduler(client: client).run() }),
         ]
-        if !disableAgent {
-            let agent = try await EmbeddedAgent.make(client: client, dataDir: dataDir, nodeName: nodeName ?? NodeAddress.hostname(), hostIP: hostIP)
+        if let agent {
             services.append(.init(service: TaskService(name: "agent") { await agent.run() }))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

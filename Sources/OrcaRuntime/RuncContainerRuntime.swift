@@ -63,6 +63,8 @@ public struct RuncContainerRuntime: ContainerRuntime {
 
     // MARK: - ContainerRuntime
 
+    /// Mounts the overlay root file system, writes the bundle and runs `runc create` under conmon.
+    /// On failure everything made so far is removed again. Throws `alreadyExists` for a known ID.
     public func create(_ config: ContainerConfig, logPath: String) async throws {
         let spec = try OCISpec(config)
         let dir = containerDirectory(config.id)
@@ -92,6 +94,7 @@ public struct RuncContainerRuntime: ContainerRuntime {
         }
     }
 
+    /// `runc start`, recording the start time.
     public func start(_ id: String) async throws {
         let dir = containerDirectory(id)
         guard var record = try ContainerRecord.load(from: dir) else { throw notFound(id) }
@@ -100,11 +103,14 @@ public struct RuncContainerRuntime: ContainerRuntime {
         try record.save(to: dir)
     }
 
+    /// The exit file first (exit code, its mtime as finish time, conmon's `oom` file), else `runc state`.
     public func state(_ id: String) async throws -> ContainerStatus {
         guard let record = try ContainerRecord.load(from: containerDirectory(id)) else { throw notFound(id) }
         return try await status(of: record)
     }
 
+    /// The config's stop signal to the init process, then `runc kill --all SIGKILL` after `gracePeriod`;
+    /// a created (never started) container is killed at once.
     public func stop(_ id: String, gracePeriod: Duration) async throws {
         guard let record = try ContainerRecord.load(from: containerDirectory(id)) else { throw notFound(id) }
         switch try await status(of: record) {
@@ -122,12 +128,15 @@ public struct RuncContainerRuntime: ContainerRuntime {
         }
     }
 
+    /// `runc delete --force`, waits for and reaps conmon, unmounts the root file system, removes the
+    /// container's cgroup, exit file and directory. The pod-level cgroup parent is the caller's (see `Cgroups.remove`).
     public func remove(_ id: String) async throws {
         try OCISpec.validateID(id)
         let record = try ContainerRecord.load(from: containerDirectory(id))
         try await discard(id, record: record)
     }
 
+    /// Every container with a record under `containers/`, with its current status.
     public func list() async throws -> [ContainerInfo] {
         let ids = (try? FileManager.default.contentsOfDirectory(atPath: containersDirectory)) ?? []
         var result: [ContainerInfo] = []

@@ -58,7 +58,7 @@ private func withStore(_ body: (ImageStore) async throws -> Void) async throws {
 
             // Idempotent, and reproducible in another store.
             #expect(try await BuiltinImages.ensureBusybox(in: store).manifestDigest == image.manifestDigest)
-            try await withStore { other in
+            try await withStore { (other: ImageStore) async throws in
                 #expect(try await BuiltinImages.ensureBusybox(in: other).manifestDigest == image.manifestDigest)
             }
         }

@@ -144,6 +144,24 @@ struct RuncContainerRuntimeTests {
         }
     }
 
+    @Test func stopBeforeStartKillsTheWaitingInit() async throws {
+        try await RuntimeFixture.run { f in
+            let config = f.config("unstarted", args: ["sleep", "1000"])
+            try await f.runtime.create(config, logPath: f.logPath(config.id))
+            #expect(try await f.runtime.list().map(\.status) == [.created])
+            try await f.runtime.stop(config.id, gracePeriod: .seconds(10))
+            guard case .exited(let code, let startedAt, _, false) = try await f.runtime.state(config.id) else {
+                Issue.record("container did not exit")
+                return
+            }
+            #expect(code == 128 + SIGKILL)
+            #expect(startedAt == nil)
+            await #expect(throws: OrcaError.self) { try await f.runtime.start(config.id) }
+            try await f.runtime.remove(config.id)
+            #expect(!Cgroups.exists(config.cgroupsPath))
+        }
+    }
+
     @Test func failedCreateLeavesNothing() async throws {
         try await RuntimeFixture.run { f in
             let config = f.config("bad", args: ["/no/such/binary"])

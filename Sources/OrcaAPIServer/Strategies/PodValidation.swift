@@ -100,3 +100,9 @@ enum PodValidation {
         return out
     }
 }
+
+/// What of a pod spec Orca implements: the agent and the API name the rest.
+public enum PodSpecSupport {
+    /// Human-readable notes on the fields of `spec` Orca accepts but does not implement yet.
+    public static func unsupportedFields(_ spec: JSONValue) -> [String] { PodValidation.unsupportedFields(spec) }
+}

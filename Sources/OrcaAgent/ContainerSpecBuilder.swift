@@ -1,0 +1,92 @@
+import Foundation
+import OrcaClient
+import OrcaRuntime
+
+/// Turns one container of a pod spec plus its image into the runtime's `ContainerConfig`:
+/// command and args combined with the image's entrypoint and cmd, the environment, user,
+/// security context, cgroup limits and mounts.
+struct ContainerSpecBuilder: Sendable {
+    /// Kubernetes' rule: `command` replaces the entrypoint, `args` replaces cmd.
+    static func commandLine(container: JSONValue, image: ImageConfig, env: [String: String]) -> [String] {
+        let command = container["command"]?.arrayValue?.compactMap(\.stringValue)
+        let args = container["args"]?.arrayValue?.compactMap(\.stringValue)
+        var line: [String]
+        if let command, !command.isEmpty {
+            line = command + (args ?? [])
+        } else if let args, !args.isEmpty {
+            line = (image.entrypoint ?? []) + args
+        } else {
+            line = (image.entrypoint ?? []) + (image.cmd ?? [])
+        }
+        line = line.map { EnvironmentResolver.expand($0, env) }
+        return line
+    }
+
+    /// uid/gid from the security contexts, else the image's numeric `User`.
+    static func user(pod: JSONValue, container: JSONValue, image: ImageConfig) -> ContainerConfig.User {
+        let podSC = pod[path: ["spec", "securityContext"]]
+        let sc = container["securityContext"]
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+        if let u = image.user, !u.isEmpty {
+            let parts = u.split(separator: ":")
+            uid = UInt32(parts[0]) ?? 0
+            if parts.count > 1 { gid = UInt32(parts[1]) ?? 0 }
+        }
+        if let u = sc?["runAsUser"]?.intValue ?? podSC?["runAsUser"]?.intValue { uid = UInt32(u) }
+        if let g = sc?["runAsGroup"]?.intValue ?? podSC?["runAsGroup"]?.intValue { gid = UInt32(g) }
+        var groups = (podSC?["supplementalGroups"]?.arrayValue ?? []).compactMap { $0.intValue.map(UInt32.init) }
+        if let fs = podSC?["fsGroup"]?.intValue { groups.append(UInt32(fs)) }
+        return ContainerConfig.User(uid: uid, gid: gid, additionalGids: groups)
+    }
+
+    /// cgroup limits from `resources` (memory bytes; cpu quota per 100 ms period; shares from requests).
+    static func resources(_ container: JSONValue) -> ContainerConfig.Resources {
+        var r = ContainerConfig.Resources()
+        if let m = container[path: ["resources", "limits", "memory"]]?.stringValue, Quantity(m).isValid { r.memoryLimitBytes = Quantity(m).value }
+        if let c = container[path: ["resources", "limits", "cpu"]]?.stringValue, Quantity(c).isValid {
+            r.cpuPeriod = 100_000
+            r.cpuQuota = max(1000, Quantity(c).milliValue * 100)
+        }
+        if let c = container[path: ["resources", "requests", "cpu"]]?.stringValue ?? container[path: ["resources", "limits", "cpu"]]?.stringValue,
+           Quantity(c).isValid {
+            r.cpuShares = UInt64(max(2, Quantity(c).milliValue * 1024 / 1000))
+        } else {
+            r.cpuShares = 2
+        }
+        return r
+    }
+
+    /// Mounts of the pod's volumes into the container (`subPath`, `readOnly`).
+    static func volumeMounts(container: JSONValue, volumePaths: [String: String]) throws -> [ContainerConfig.Mount] {
+        try (container["volumeMounts"]?.arrayValue ?? []).map { m in
+            let name = m["name"]?.stringValue ?? ""
+            guard var source = volumePaths[name] else {
+                throw EnvironmentResolver.ConfigError(description: "volume \"\(name)\" is not defined")
+            }
+            if let sub = m["subPath"]?.stringValue, !sub.isEmpty {
+                guard !sub.hasPrefix("/"), !sub.split(separator: "/").contains("..") else {
+                    throw EnvironmentResolver.ConfigError(description: "subPath \(sub) must be a relative path without '..'")
+                }
+                source += "/" + sub
+                var isDir: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: source, isDirectory: &isDir) {
+                    try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+                }
+            }
+            var options = ["rbind", "rprivate"]
+            if m["readOnly"]?.boolValue == true { options.append("ro") }
+            return ContainerConfig.Mount(destination: m["mountPath"]?.stringValue ?? "/", source: source, options: options)
+        }
+    }
+
+    /// The security context's capability changes, privilege and read-only root.
+    static func security(_ container: JSONValue) -> (privileged: Bool, caps: ContainerConfig.CapabilityChanges, readOnly: Bool, noNewPrivs: Bool) {
+        let sc = container["securityContext"]
+        let caps = ContainerConfig.CapabilityChanges(
+            add: sc?[path: ["capabilities", "add"]]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            drop: sc?[path: ["capabilities", "drop"]]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        return (sc?["privileged"]?.boolValue == true, caps, sc?["readOnlyRootFilesystem"]?.boolValue == true,
+                sc?["allowPrivilegeEscalation"]?.boolValue == false)
+    }
+}

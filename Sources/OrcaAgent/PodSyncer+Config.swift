@@ -1,0 +1,70 @@
+import Foundation
+import OrcaClient
+import OrcaNetwork
+import OrcaRuntime
+
+extension PodSyncer {
+    /// The runtime configuration of one container instance.
+    func buildConfig(_ pod: JSONValue, _ container: JSONValue, image: Image, env: [(String, String)], id: String,
+                     sandbox: PodSandboxNetwork, files: PodFiles.Paths, volumes: [String: String], attempt: Int) throws -> ContainerConfig {
+        var environment: [String: String] = [:]
+        var envList: [String] = []
+        for entry in image.config.env ?? [] {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            environment[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        for (k, v) in env { environment[k] = v }
+        var order = (image.config.env ?? []).map { String($0.split(separator: "=", maxSplits: 1)[0]) }
+        for (k, _) in env where !order.contains(k) { order.append(k) }
+        if environment["HOSTNAME"] == nil { environment["HOSTNAME"] = Self.hostname(pod); order.append("HOSTNAME") }
+        for k in order { envList.append("\(k)=\(environment[k] ?? "")") }
+        let args = ContainerSpecBuilder.commandLine(container: container, image: image.config, env: environment)
+        guard !args.isEmpty else { throw EnvironmentResolver.ConfigError(description: "no command specified") }
+        let security = ContainerSpecBuilder.security(container)
+        let name = container["name"]?.stringValue ?? ""
+        let uid = pod.metadataUID ?? ""
+        let termPath = paths.terminationMessagePath(uid, container: name, attempt: attempt)
+        try FileManager.default.createDirectory(atPath: (termPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: termPath, contents: nil, attributes: [.posixPermissions: 0o666])
+        var mounts = try ContainerSpecBuilder.volumeMounts(container: container, volumePaths: volumes)
+        let hasMount = { (dest: String) in mounts.contains { $0.destination == dest } }
+        if !hasMount("/etc/hosts") { mounts.append(.init(destination: "/etc/hosts", source: files.hosts)) }
+        if !hasMount("/etc/hostname") { mounts.append(.init(destination: "/etc/hostname", source: files.hostname)) }
+        if !hasMount("/etc/resolv.conf") { mounts.append(.init(destination: "/etc/resolv.conf", source: files.resolvConf)) }
+        let termDest = container["terminationMessagePath"]?.stringValue ?? "/dev/termination-log"
+        if !hasMount(termDest) { mounts.append(.init(destination: termDest, source: termPath)) }
+        let shm = paths.podDirectory(uid) + "/shm"
+        try FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: true)
+        return ContainerConfig(
+            id: id, name: "\(pod.metadataName ?? "")_\(pod.metadataNamespace ?? "")_\(name)_\(attempt)",
+            args: args, env: envList,
+            workingDir: container["workingDir"]?.stringValue ?? image.config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+            user: ContainerSpecBuilder.user(pod: pod, container: container, image: image.config),
+            hostname: nil, rootfsLayers: image.layers, readOnlyRootfs: security.readOnly, mounts: mounts,
+            namespaces: .init(network: sandbox.namespaces.network, uts: sandbox.namespaces.uts, ipc: sandbox.namespaces.ipc),
+            privileged: security.privileged, capabilities: security.caps, noNewPrivileges: security.noNewPrivs,
+            resources: ContainerSpecBuilder.resources(container), cgroupsPath: "/orca/\(id)",
+            shmPath: nil,
+            annotations: ["io.kubernetes.pod.uid": uid, "io.kubernetes.pod.name": pod.metadataName ?? "",
+                          "io.kubernetes.pod.namespace": pod.metadataNamespace ?? "", "io.kubernetes.container.name": name,
+                          "io.orca.attempt": String(attempt)])
+    }
+
+    static func filesSpec(_ pod: JSONValue, ip: String) -> PodFilesSpec {
+        let aliases = (pod[path: ["spec", "hostAliases"]]?.arrayValue ?? []).map {
+            PodHostAlias(ip: $0["ip"]?.stringValue ?? "", hostnames: $0["hostnames"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        var dnsConfig: OrcaNetwork.PodDNSConfig?
+        if let dc = pod[path: ["spec", "dnsConfig"]] {
+            dnsConfig = OrcaNetwork.PodDNSConfig(
+                nameservers: dc["nameservers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                searches: dc["searches"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                options: (dc["options"]?.arrayValue ?? []).map { .init(name: $0["name"]?.stringValue ?? "", value: $0["value"]?.stringValue) })
+        }
+        return PodFilesSpec(hostname: hostname(pod), subdomain: pod[path: ["spec", "subdomain"]]?.stringValue,
+                            namespace: pod.metadataNamespace ?? "default", podIPs: [ip], hostAliases: aliases,
+                            hostNetwork: false,
+                            dnsPolicy: PodDNSPolicy(rawValue: pod[path: ["spec", "dnsPolicy"]]?.stringValue ?? "ClusterFirst") ?? .clusterFirst,
+                            dnsConfig: dnsConfig)
+    }
+}
