@@ -18,11 +18,16 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var bindAddress = "0.0.0.0"
     @Option(help: "Name of the embedded node (default: the host name).") var nodeName: String?
     @Flag(help: "Do not run the embedded node agent.") var disableAgent = false
+    @Option(help: "Pod CIDR of the embedded node.") var podCIDR = "10.42.0.0/24"
+    @Option(help: "Name of the pod network bridge.") var bridgeName = "orca0"
+    @Option(help: "Directory of container logs.") var podLogDir = "/var/log/pods"
+    @Option(help: "Directory of runtime state such as namespace mounts.") var runDir = "/run/orca"
     @Option(help: "Log level (trace, debug, info, warning, error).") var logLevel = "info"
 
     mutating func run() async throws {
         let logLevel = self.logLevel, bindAddress = self.bindAddress, httpsPort = self.httpsPort
         let dataDir = self.dataDir, nodeName = self.nodeName, disableAgent = self.disableAgent
+        let podCIDR = self.podCIDR, bridgeName = self.bridgeName, podLogDir = self.podLogDir, runDir = self.runDir
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -43,8 +48,12 @@ struct ServerCommand: AsyncParsableCommand {
 
         var agent: EmbeddedAgent?
         if !disableAgent {
-            agent = try await EmbeddedAgent.make(client: client, configuration: .init(
-                dataDir: dataDir, nodeName: nodeName ?? NodeAddress.hostname(), hostIP: hostIP))
+            var config = EmbeddedAgent.Configuration(dataDir: dataDir, nodeName: nodeName ?? NodeAddress.hostname(), hostIP: hostIP)
+            config.podCIDR = podCIDR
+            config.bridgeName = bridgeName
+            config.logRoot = podLogDir
+            config.runDir = runDir
+            agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
         let server = APIServer(registry: registry, configuration: .init(host: bindAddress, port: httpsPort, pki: pki), podStreams: agent?.logs)
         let app = try server.application(logger: logger) { port in

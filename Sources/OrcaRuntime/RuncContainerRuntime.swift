@@ -214,7 +214,13 @@ public struct RuncContainerRuntime: ContainerRuntime {
                 try await sleep(pollInterval)
                 waited += pollInterval
             }
-            if Syscall.isAlive(monitor) { kill(monitor, SIGKILL) }
+            if Syscall.isAlive(monitor) {
+                kill(monitor, SIGKILL)
+                for _ in 0..<50 {
+                    guard Syscall.isAlive(monitor) else { break }
+                    try await sleep(pollInterval)
+                }
+            }
             Syscall.reapIfExited(monitor)
         }
         let rootfs = OCIBundle(path: dir).rootfsPath
