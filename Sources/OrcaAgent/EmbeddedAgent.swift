@@ -60,6 +60,7 @@ public struct EmbeddedAgent: Sendable {
         do { _ = try await BuiltinImages.ensureBusybox(in: images) } catch {
             logger.error("building the built-in busybox image failed: \(error)")
         }
+        await adoptRunningContainers()
         var options = ListOptions()
         options.fieldSelector = try! FieldMatcher(parsing: "spec.nodeName=\(nodeName)")
         let pods = Informer(client: client, resource: client.resource("pods"), options: options)
@@ -105,6 +106,36 @@ public struct EmbeddedAgent: Sendable {
             }
             await withTaskCancellationHandler { await group.next() } onCancel: { Task { await workers.shutdown() } }
             group.cancelAll()
+        }
+    }
+
+    /// After an agent restart: picks up the containers still running (their pod UID,
+    /// container name and instance number are in their annotations) instead of starting
+    /// them again. Exited instances are left for the next sync to judge.
+    func adoptRunningContainers() async {
+        guard let containers = try? await syncer.runtime.list() else { return }
+        var states: [String: PodRuntimeState] = [:]
+        for info in containers {
+            let a = info.config.annotations
+            guard let uid = a["io.kubernetes.pod.uid"], let name = a["io.kubernetes.container.name"],
+                  let attempt = Int(a["io.orca.attempt"] ?? "") else { continue }
+            var state = states[uid] ?? PodRuntimeState()
+            if let existing = state.containers[name], existing.attempt > attempt {
+                try? await syncer.runtime.remove(info.id)
+                continue
+            }
+            var rec = PodRuntimeState.Container()
+            rec.id = info.id
+            rec.attempt = attempt
+            rec.restartCount = attempt
+            rec.announced = true
+            if case .running(_, let startedAt) = info.status { rec.startedAt = PodSyncer.timestamp(startedAt) }
+            state.containers[name] = rec
+            states[uid] = state
+        }
+        for (uid, state) in states {
+            await workers.setState(uid, state)
+            logger.info("adopted \(state.containers.count) container(s) of pod \(uid)")
         }
     }
 }

@@ -55,6 +55,11 @@ public struct Overlay: Hashable, Sendable {
 
     /// Whether `path` is a mount point, from `/proc/self/mountinfo`.
     public static func isMountPoint(_ path: String) -> Bool {
+        // A different device than the parent's is a mount point (overlay, tmpfs); bind mounts
+        // of the same file system need the mount table.
+        var st = stat()
+        var parent = stat()
+        if stat(path, &st) == 0, stat(path + "/..", &parent) == 0, st.st_dev != parent.st_dev { return true }
         guard let info = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         return info.split(separator: "\n").contains { line in
