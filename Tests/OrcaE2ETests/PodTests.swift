@@ -20,9 +20,26 @@ import Testing
         return (s, bridge)
     }
 
+    /// Deletes every pod, waits for the agent to clean up, stops the server, then removes
+    /// whatever a failed test may have left (containers, mounts) and the bridge.
     static func shutdown(_ s: OrcaServerProcess, bridge: String) {
-        _ = try? s.kubectl(["delete", "pods", "--all", "--grace-period=1", "--wait=true", "--timeout=60s"])
-        s.stop()
+        _ = try? s.kubectl(["delete", "pods", "--all", "-A", "--grace-period=1", "--wait=true", "--timeout=60s"])
+        let runcRoot = s.dataDir + "/runtime/runc"
+        try? s.eventually("agent cleanup", timeout: 30) {
+            let left = try OrcaServerProcess.run("/usr/sbin/runc", ["--root", runcRoot, "list", "-q"]).out
+            let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            return left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && !mounts.contains(s.dataDir + "/")
+        }
+        s.stop(removeData: false)
+        if let ids = try? OrcaServerProcess.run("/usr/sbin/runc", ["--root", runcRoot, "list", "-q"]).out {
+            for id in ids.split(separator: "\n") { _ = try? OrcaServerProcess.run("/usr/sbin/runc", ["--root", runcRoot, "delete", "--force", String(id)]) }
+        }
+        if let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
+            let points = mounts.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(4).first.map(String.init) }
+            for point in points.reversed() where point.hasPrefix(s.dataDir + "/") { umount2(point, Int32(MNT_DETACH)) }
+        }
+        try? FileManager.default.removeItem(atPath: s.dataDir)
+        try? FileManager.default.removeItem(atPath: s.logPath)
         _ = try? OrcaServerProcess.run("/sbin/ip", ["link", "del", bridge])
     }
 
