@@ -204,14 +204,26 @@ def main():
         "// Source: the protobuf descriptors of k8s.io/api and k8s.io/apimachinery v0.32 (their",
         "// generated.proto files, as compiled into kubectl v1.32), matched to the bundled OpenAPI schema.",
         "",
-        "extension ProtobufFieldTable {",
+        "/// The protobuf field numbers of the Kubernetes messages, which the OpenAPI schema lacks.",
+        "enum ProtobufFieldTable {",
         "    /// Definition name → protobuf field number → JSON property. Embedded messages (Go",
         "    /// `json:\",inline\"` structs such as `io.k8s.api.core.v1.VolumeSource`) have entries too.",
         "    static let messages: [String: [Int: ProtobufField]] = [",
     ]
     for name in sorted(table):
-        body = ", ".join("%d: %s" % e for e in table[name])
-        lines.append('        "%s": [%s],' % (name, body if body else ":"))
+        entries = ["%d: %s" % e for e in table[name]]
+        if not entries:
+            lines.append('        "%s": [:],' % name)
+            continue
+        lines.append('        "%s": [' % name)
+        row = ""
+        for e in entries:
+            if row and len(row) + len(e) + 2 > 100:
+                lines.append("            " + row.rstrip())
+                row = ""
+            row += e + ", "
+        lines.append("            " + row.rstrip().rstrip(","))
+        lines.append("        ],")
     lines += ["    ]", "}", ""]
     os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
     with open(OUTPUT, "w") as out:

@@ -32,7 +32,9 @@ public struct APIHandler: HTTPResponder {
     static let publicPaths: Set<String> = ["/healthz", "/livez", "/readyz", "/version"]
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        let path = request.uri.path
+        var path = request.uri.path
+        // `/version/`, `/api/` and the like are the same as without the slash (the Python client asks for `/version/`).
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
         do {
             if !APIHandler.publicPaths.contains(path) {
                 let subject = await context.peerSubject()
@@ -68,6 +70,13 @@ public struct APIHandler: HTTPResponder {
             return APIHandler.raw(openapi.swaggerDocument)
         default: break
         }
+        if path == "/debug/orca/compact", request.method == .post, APIHandler.testEndpointsEnabled {
+            // Test-only (ORCA_TEST_ENDPOINTS=1): compact the store's history up to now, so
+            // tests can see 410 Gone for older resourceVersions.
+            let revision = try await registry.store.currentRevision()
+            try await registry.store.compact(revision: revision)
+            return APIHandler.json(["compactedRevision": .int(revision)])
+        }
         if path.hasPrefix("/openapi/v3/") {
             guard let doc = openapi.document(String(path.dropFirst("/openapi/v3/".count))) else { throw APIError.pathNotFound(path) }
             return APIHandler.raw(doc)
@@ -79,6 +88,9 @@ public struct APIHandler: HTTPResponder {
         guard let info = RequestInfo(path: path) else { throw APIError.pathNotFound(path) }
         return try await ResourceRequest(handler: self, request: request, context: context, info: info).serve()
     }
+
+    /// Whether test-only endpoints (`POST /debug/orca/compact`) are served: `ORCA_TEST_ENDPOINTS=1`.
+    static let testEndpointsEnabled = ProcessInfo.processInfo.environment["ORCA_TEST_ENDPOINTS"] == "1"
 
     static let versionInfo: JSONValue = [
         "major": "1", "minor": "32", "gitVersion": "v1.32.0-orca", "gitCommit": "orca", "gitTreeState": "clean",

@@ -14,7 +14,7 @@ enum BodyDecoder {
             }
             return try yaml(String(decoding: bytes, as: UTF8.self))
         }
-        if type.contains("protobuf") { throw APIError.unsupportedMediaType(type) }
+        if type.contains("protobuf") { return try ProtobufDecoder.decode(bytes) }
         do {
             return try JSONValue.parse(bytes)
         } catch {

@@ -48,7 +48,10 @@ extension Registry {
                 cursor = page.items.last?.key
             }
         } catch let e as OrcaError where e.code == .compacted {
-            throw APIError.gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+            if options.continueToken != nil {
+                throw APIError.gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+            }
+            throw APIError.gone("The resourceVersion for the provided list is too old.")
         }
         var meta: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
         if more, let lastKey {

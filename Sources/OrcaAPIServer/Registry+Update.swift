@@ -46,7 +46,7 @@ extension Registry {
         ObjectMetaRules.carryOver(&next, from: old)
         let s = strategy(r)
         try s.prepareForUpdate(&next, old: old, context: context(r))
-        if ObjectMetaRules.specPart(next) != ObjectMetaRules.specPart(old) {
+        if Registry.tracksGeneration(r), ObjectMetaRules.specPart(next) != ObjectMetaRules.specPart(old) {
             let gen = old[path: ["metadata", "generation"]]?.intValue ?? 1
             next[path: ["metadata", "generation"]] = .int(gen + 1)
         }

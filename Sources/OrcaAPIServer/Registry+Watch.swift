@@ -20,7 +20,7 @@ extension Registry {
         var initial: [APIWatchEvent] = []
         var after: Int64
         let rv = options.resourceVersion.flatMap { Int64($0) }
-        if rv == nil || rv == 0 || options.sendInitialEvents == true {
+        if options.sendInitialEvents == true || (options.sendInitialEvents == nil && (rv ?? 0) == 0) {
             var listOptions = options
             listOptions.limit = nil
             listOptions.continueToken = nil
@@ -33,6 +33,9 @@ extension Registry {
                 bookmark[path: ["metadata", "annotations"]] = ["k8s.io/initial-events-end": "true"]
                 initial.append(APIWatchEvent(type: "BOOKMARK", object: bookmark))
             }
+        } else if (rv ?? 0) == 0 {
+            // sendInitialEvents=false with no resourceVersion: changes from now on.
+            after = try await store.currentRevision()
         } else {
             after = rv!
             let compacted = try await store.compactedRevision()

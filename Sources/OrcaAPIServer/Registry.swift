@@ -85,7 +85,7 @@ public final class Registry: Sendable {
         obj[path: ["metadata", "resourceVersion"]] = nil
         obj[path: ["metadata", "deletionTimestamp"]] = nil
         obj[path: ["metadata", "deletionGracePeriodSeconds"]] = nil
-        obj[path: ["metadata", "generation"]] = .int(1)
+        obj[path: ["metadata", "generation"]] = Registry.tracksGeneration(r) ? .int(1) : nil
         let s = strategy(r)
         try s.prepareForCreate(&obj, context: context(r))
         var causes = ObjectMetaRules.validate(obj, resource: r)
@@ -108,6 +108,15 @@ public final class Registry: Sendable {
             }
         }
     }
+
+    /// Resources whose `metadata.generation` counts spec changes (workloads and the like);
+    /// ConfigMaps, Secrets, Pods and most others have none, as in Kubernetes.
+    static let generationTracked: Set<String> = [
+        "deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch", "cronjobs.batch",
+        "poddisruptionbudgets.policy", "replicationcontrollers", "services",
+    ]
+
+    static func tracksGeneration(_ r: ResourceType) -> Bool { generationTracked.contains(r.groupResource) }
 
     static func randomSuffix() -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")

@@ -5,10 +5,23 @@ import OrcaAPI
 
 extension ResourceRequest {
     /// A streamed watch: one JSON event per line until `timeoutSeconds` (default 30–60 min)
-    /// or the client goes away; BOOKMARK events every minute when allowed.
-    func watch(_ r: ResourceType, _ ns: String?, _ options: ListOptions) async throws -> Response {
-        let events = try await registry.watch(r, namespace: ns, options: options)
+    /// or the client goes away. When allowed, BOOKMARK events come every minute and, as
+    /// Kubernetes' watch cache does, once shortly before the deadline.
+    ///
+    /// `view` serves a resource stored as another one (events.k8s.io/v1 over core/v1 events).
+    func watch(_ r: ResourceType, _ ns: String?, _ options: ListOptions, view: StorageView? = nil) async throws -> Response {
+        var startRevision = Int64(options.resourceVersion ?? "0") ?? 0
+        if startRevision == 0 { startRevision = try await registry.store.currentRevision() }
+        let firstRevision = startRevision
+        let events: AsyncThrowingStream<APIWatchEvent, any Error>
+        do {
+            events = try await registry.watch(view?.storage ?? r, namespace: ns, options: options)
+        } catch let e as APIError where e.code == 410 {
+            // As Kubernetes does: the watch starts, then reports "too old resource version" as an ERROR event.
+            events = AsyncThrowingStream { $0.finish(throwing: e) }
+        }
         let timeout = options.timeoutSeconds.map { max(1, $0) } ?? Int.random(in: 1800...3600)
+        let convert = view?.toView
         let table = wantsTable
         let tables = handler.tables
         let includeObject = query["includeObject"]
@@ -31,7 +44,7 @@ extension ResourceRequest {
                 while !Task.isCancelled, elapsed < timeout {
                     try? await Task.sleep(for: .seconds(1))
                     elapsed += 1
-                    if elapsed % 60 == 0 { continuation.yield(.tick) }
+                    if elapsed % 60 == 0 || (timeout > 2 && elapsed == timeout - 2) { continuation.yield(.tick) }
                 }
                 continuation.yield(.end)
                 continuation.finish()
@@ -40,11 +53,12 @@ extension ResourceRequest {
                 producer.cancel()
                 ticker.cancel()
             }
-            var lastRevision = Int64(options.resourceVersion ?? "0") ?? 0
+            var lastRevision = firstRevision
             loop: for await item in stream {
                 switch item {
                 case .event(var e):
                     if let rv = e.object.resourceVersion.flatMap({ Int64($0) }) { lastRevision = max(lastRevision, rv) }
+                    if let convert { e.object = convert(e.object) }
                     if e.type == "BOOKMARK", !bookmarks, options.sendInitialEvents != true { continue }
                     if table, e.type != "BOOKMARK" {
                         e.object = tables.table(r, objects: [e.object], listMeta: ["resourceVersion": e.object[path: ["metadata", "resourceVersion"]] ?? ""], includeObject: includeObject)

@@ -18,10 +18,24 @@ struct ResourceRequest {
         self.request = request
         self.context = context
         self.info = info
-        var q: [String: String] = [:]
-        for (k, v) in request.uri.queryParameters { q[String(k)] = String(v) }
-        self.query = q
+        self.query = ResourceRequest.parseQuery(request.uri.query)
         self.resource = handler.registry.catalog.resource(group: info.group, version: info.version, resource: info.resource)
+    }
+
+    /// The query as Go's `url.ParseQuery` reads it: `+` is a space (kubectl sends label
+    /// selectors such as `tier+in+(a,b)`), then percent-decoding; the first value of a key wins.
+    static func parseQuery(_ raw: String?) -> [String: String] {
+        var q: [String: String] = [:]
+        for pair in (raw ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let key = decode(parts[0])
+            if q[key] == nil { q[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return q
     }
 
     var registry: Registry { handler.registry }
@@ -46,6 +60,7 @@ struct ResourceRequest {
         let ns = r.namespaced ? info.namespace : nil
         if r.namespaced, info.namespace == nil, info.name != nil { throw APIError.pathNotFound(request.uri.path) }
         do {
+            if let view = StorageView.of(r, catalog: registry.catalog) { return try await serve(r, ns, view: view) }
             return try await dispatch(&r, ns)
         } catch {
             throw APIError.from(error, resource: r, name: info.name)
@@ -71,8 +86,9 @@ struct ResourceRequest {
         case (.get, let name?, "log"?):
             return try await logs(r, ns, name)
         case (.post, nil, nil):
-            let obj = try await registry.create(r, namespace: ns, object: try await body(), dryRun: dryRun)
-            return respondObject(r, obj, status: 201)
+            let (body, warnings) = try await validatedBody(r, options: "CreateOptions")
+            let obj = try await registry.create(r, namespace: ns, object: body, dryRun: dryRun)
+            return respondObject(r, obj, status: 201, warnings: warnings)
         case (.post, let name?, "binding"?):
             return try await bind(namespace: ns ?? "default", name: name)
         case (.post, let name?, "eviction"?):
@@ -80,8 +96,9 @@ struct ResourceRequest {
             _ = obj
             return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201], status: 201)
         case (.put, let name?, let sub) where sub == nil || sub == "status" || sub == "ephemeralcontainers":
-            let obj = try await registry.update(r, namespace: ns, name: name, object: try await body(), subresource: sub, dryRun: dryRun)
-            return respondObject(r, obj)
+            let (body, warnings) = try await validatedBody(r, options: "UpdateOptions")
+            let obj = try await registry.update(r, namespace: ns, name: name, object: body, subresource: sub, dryRun: dryRun)
+            return respondObject(r, obj, warnings: warnings)
         case (.put, let name?, "scale"?):
             let scale = try await body()
             let obj = try await ScaleSubresource.write(registry, r, ns, name, replicas: scale[path: ["spec", "replicas"]], resourceVersion: scale.resourceVersion)
@@ -127,10 +144,10 @@ struct ResourceRequest {
         }
     }
 
-    func respondObject(_ r: ResourceType, _ obj: JSONValue, status: Int = 200) -> Response {
+    func respondObject(_ r: ResourceType, _ obj: JSONValue, status: Int = 200, warnings: [String] = []) -> Response {
         var headers: HTTPFields = [:]
-        for w in registry.strategy(r).warnings(obj) {
-            headers.append(HTTPField(name: HTTPField.Name("Warning")!, value: "299 - \"\(w.replacingOccurrences(of: "\"", with: "'"))\""))
+        for w in warnings + registry.strategy(r).warnings(obj) {
+            headers.append(HTTPField(name: HTTPField.Name("Warning")!, value: WarningHeader.value(w)))
         }
         if wantsTable {
             return APIHandler.json(handler.tables.table(r, objects: [obj], listMeta: ["resourceVersion": obj[path: ["metadata", "resourceVersion"]] ?? ""], includeObject: query["includeObject"]), status: status, headers: headers)

@@ -21,8 +21,11 @@ public struct TableConvertor: Sendable {
     public func table(_ r: ResourceType, objects: [JSONValue], listMeta: JSONValue?, includeObject: String?) -> JSONValue {
         let cols = columns(r)
         let t = now()
+        // events.k8s.io/v1 Events print as the core/v1 Events they are stored as.
+        let eventsV1 = r.group == "events.k8s.io" && r.resource == "events"
         let rows: [JSONValue] = objects.map { obj in
-            var row: [String: JSONValue] = ["cells": .array(cols.map { $0.cell(obj, t) })]
+            let source = eventsV1 ? EventsV1Conversion.toCore(obj) : obj
+            var row: [String: JSONValue] = ["cells": .array(cols.map { $0.cell(source, t) })]
             switch includeObject {
             case "None": break
             case "Object": row["object"] = obj
@@ -70,8 +73,16 @@ public struct TableConvertor: Sendable {
 
     /// `kubectl`'s human-readable age of a timestamp.
     public static func age(_ timestamp: String?, now: Date) -> String {
-        guard let timestamp, let date = ISO8601DateFormatter().date(from: timestamp) else { return "<unknown>" }
+        guard let timestamp, let date = parseTime(timestamp) else { return "<unknown>" }
         return humanDuration(now.timeIntervalSince(date))
+    }
+
+    /// A `metav1.Time` or `metav1.MicroTime` (fractional seconds).
+    static func parseTime(_ text: String) -> Date? {
+        if let d = ISO8601DateFormatter().date(from: text) { return d }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: text)
     }
 
     /// Kubernetes' `duration.HumanDuration`.
@@ -149,54 +160,51 @@ public struct TableConvertor: Sendable {
                         let sel = (o[path: ["spec", "selector"]]?.objectValue ?? [:]).compactMapValues(\.stringValue)
                         return Self.none(sel.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
                     }]
-        case ("", "events"):
-            return [Column(name: "Last Seen") { o, now in
-                        .string(Self.age(o["lastTimestamp"]?.stringValue ?? o["eventTime"]?.stringValue ?? o[path: ["metadata", "creationTimestamp"]]?.stringValue, now: now))
-                    },
-                    Column(name: "Type") { o, _ in .string(Self.str(o, "type")) },
-                    Column(name: "Reason") { o, _ in .string(Self.str(o, "reason")) },
-                    Column(name: "Object") { o, _ in
-                        .string("\(Self.str(o, "involvedObject.kind").lowercased())/\(Self.str(o, "involvedObject.name"))")
-                    },
-                    Column(name: "Message") { o, _ in .string(Self.str(o, "message")) }]
-        case ("apps", "deployments"):
-            return [Self.nameColumn,
-                    Column(name: "Ready") { o, _ in .string("\(Self.int(o, "status.readyReplicas"))/\(o[path: ["spec", "replicas"]]?.intValue ?? 1)") },
-                    Column(name: "Up-to-date", type: "integer") { o, _ in .int(Self.int(o, "status.updatedReplicas")) },
-                    Column(name: "Available", type: "integer") { o, _ in .int(Self.int(o, "status.availableReplicas")) },
-                    Self.ageColumn]
-        case ("apps", "replicasets"), ("", "replicationcontrollers"):
-            return [Self.nameColumn,
-                    Column(name: "Desired", type: "integer") { o, _ in .int(o[path: ["spec", "replicas"]]?.intValue ?? 1) },
-                    Column(name: "Current", type: "integer") { o, _ in .int(Self.int(o, "status.replicas")) },
-                    Column(name: "Ready", type: "integer") { o, _ in .int(Self.int(o, "status.readyReplicas")) },
-                    Self.ageColumn]
-        case ("apps", "statefulsets"):
-            return [Self.nameColumn,
-                    Column(name: "Ready") { o, _ in .string("\(Self.int(o, "status.readyReplicas"))/\(o[path: ["spec", "replicas"]]?.intValue ?? 1)") },
-                    Self.ageColumn]
-        case ("apps", "daemonsets"):
-            return [Self.nameColumn,
-                    Column(name: "Desired", type: "integer") { o, _ in .int(Self.int(o, "status.desiredNumberScheduled")) },
-                    Column(name: "Current", type: "integer") { o, _ in .int(Self.int(o, "status.currentNumberScheduled")) },
-                    Column(name: "Ready", type: "integer") { o, _ in .int(Self.int(o, "status.numberReady")) },
-                    Column(name: "Up-to-date", type: "integer") { o, _ in .int(Self.int(o, "status.updatedNumberScheduled")) },
-                    Column(name: "Available", type: "integer") { o, _ in .int(Self.int(o, "status.numberAvailable")) },
-                    Self.ageColumn]
-        case ("batch", "jobs"):
-            return [Self.nameColumn,
-                    Column(name: "Status") { o, _ in
-                        let conds = o[path: ["status", "conditions"]]?.arrayValue ?? []
-                        if conds.contains(where: { $0["type"]?.stringValue == "Complete" && $0["status"]?.stringValue == "True" }) { return "Complete" }
-                        if conds.contains(where: { $0["type"]?.stringValue == "Failed" && $0["status"]?.stringValue == "True" }) { return "Failed" }
-                        return "Running"
-                    },
-                    Column(name: "Completions") { o, _ in .string("\(Self.int(o, "status.succeeded"))/\(o[path: ["spec", "completions"]]?.intValue ?? 1)") },
-                    Self.ageColumn]
+        case ("", "events"), ("events.k8s.io", "events"):
+            return Self.eventColumns
+        case ("apps", "deployments"): return WorkloadPrinter.deployments
+        case ("apps", "replicasets"): return WorkloadPrinter.replicaSets
+        case ("", "replicationcontrollers"): return WorkloadPrinter.replicationControllers
+        case ("apps", "statefulsets"): return WorkloadPrinter.statefulSets
+        case ("apps", "daemonsets"): return WorkloadPrinter.daemonSets
+        case ("batch", "jobs"): return WorkloadPrinter.jobs
+        case ("batch", "cronjobs"): return WorkloadPrinter.cronJobs
         case ("coordination.k8s.io", "leases"):
             return [Self.nameColumn, Column(name: "Holder") { o, _ in .string(Self.str(o, "spec.holderIdentity")) }, Self.ageColumn]
         default:
             return [Self.nameColumn, Self.ageColumn]
         }
     }
+
+    /// Kubernetes' `printEvent`: first/last seen fall back to `eventTime`, a series gives the count.
+    static func eventFirstSeen(_ o: JSONValue) -> String? {
+        o["firstTimestamp"]?.stringValue ?? o["eventTime"]?.stringValue ?? o[path: ["metadata", "creationTimestamp"]]?.stringValue
+    }
+
+    static let eventColumns: [Column] = {
+        let first = eventFirstSeen
+        return [
+            Column(name: "Last Seen") { o, now in
+                .string(age(o[path: ["series", "lastObservedTime"]]?.stringValue ?? o["lastTimestamp"]?.stringValue ?? first(o), now: now))
+            },
+            Column(name: "Type") { o, _ in .string(str(o, "type")) },
+            Column(name: "Reason") { o, _ in .string(str(o, "reason")) },
+            Column(name: "Object") { o, _ in
+                .string("\(str(o, "involvedObject.kind").lowercased())/\(str(o, "involvedObject.name"))")
+            },
+            Column(name: "Subobject", priority: 1) { o, _ in .string(str(o, "involvedObject.fieldPath")) },
+            Column(name: "Source", priority: 1) { o, _ in
+                let component = str(o, "source.component").isEmpty ? str(o, "reportingComponent") : str(o, "source.component")
+                let host = str(o, "source.host").isEmpty ? str(o, "reportingInstance") : str(o, "source.host")
+                return .string(host.isEmpty ? component : "\(component), \(host)")
+            },
+            Column(name: "Message") { o, _ in .string(str(o, "message")) },
+            Column(name: "First Seen", priority: 1) { o, now in .string(age(first(o), now: now)) },
+            Column(name: "Count", type: "integer", priority: 1) { o, _ in
+                let count = o[path: ["series", "count"]]?.intValue ?? o["count"]?.intValue ?? 0
+                return .int(count == 0 ? 1 : count)
+            },
+            Column(name: "Name", priority: 1) { o, _ in .string(o.metadataName ?? "") },
+        ]
+    }()
 }

@@ -16,11 +16,3 @@ struct NamespaceStrategy: ResourceStrategy {
         }
     }
 }
-
-/// The strategies of the built-in resources, by `groupResource`.
-public enum Strategies {
-    public static var standard: [String: any ResourceStrategy] {
-        ["namespaces": NamespaceStrategy(), "pods": PodStrategy(), "services": ServiceStrategy(),
-         "configmaps": ConfigMapStrategy(), "secrets": SecretStrategy(), "nodes": NodeStrategy()]
-    }
-}

@@ -19,7 +19,9 @@ struct PodStrategy: ResourceStrategy {
 
     func validate(_ object: JSONValue, old: JSONValue?) -> [StatusCause] {
         var causes = PodValidation.validateSpec(object["spec"] ?? .null, path: "spec")
-        if let old {
+        if var old {
+            // Objects stored before a default was added compare as if they had it.
+            PodDefaults.apply(&old)
             causes += PodValidation.validateUpdate(object, old: old)
         }
         return causes
@@ -36,14 +38,11 @@ enum PodDefaults {
         pod["spec"] = spec
     }
 
-    /// Defaults of a pod spec (also used for pod templates).
+    /// Defaults of a pod's spec: those of a template spec plus what Kubernetes' `SetDefaults_Pod`
+    /// and admission (service account, priority, default tolerations) add to pods only.
     static func applySpec(_ spec: inout JSONValue) {
+        applyTemplateSpec(&spec)
         func setIfMissing(_ k: String, _ v: JSONValue) { if spec[k] == nil || spec[k]?.isNull == true { spec[k] = v } }
-        setIfMissing("restartPolicy", "Always")
-        setIfMissing("dnsPolicy", "ClusterFirst")
-        setIfMissing("terminationGracePeriodSeconds", 30)
-        setIfMissing("securityContext", [:])
-        setIfMissing("schedulerName", "default-scheduler")
         setIfMissing("enableServiceLinks", true)
         setIfMissing("priority", 0)
         setIfMissing("preemptionPolicy", "PreemptLowerPriority")
@@ -54,6 +53,28 @@ enum PodDefaults {
             tolerations.append(["key": .string(key), "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300])
         }
         spec["tolerations"] = .array(tolerations)
+        for list in ["initContainers", "containers"] {
+            guard let containers = spec[list]?.arrayValue else { continue }
+            spec[list] = .array(containers.map(defaultRequestsToLimits))
+        }
+    }
+
+    /// Kubernetes' `SetDefaults_PodSpec` and the defaults of its parts: what a pod template in a
+    /// Deployment, Job or PodTemplate gets.
+    static func applyTemplateSpec(_ spec: inout JSONValue) {
+        guard spec.objectValue != nil else { return }
+        func setIfMissing(_ k: String, _ v: JSONValue) { if spec[k] == nil || spec[k]?.isNull == true { spec[k] = v } }
+        setIfMissing("restartPolicy", "Always")
+        setIfMissing("dnsPolicy", "ClusterFirst")
+        setIfMissing("terminationGracePeriodSeconds", 30)
+        setIfMissing("securityContext", [:])
+        setIfMissing("schedulerName", "default-scheduler")
+        // The v1 conversion keeps the deprecated `serviceAccount` in step with `serviceAccountName`.
+        if let name = spec["serviceAccountName"]?.stringValue, !name.isEmpty {
+            setIfMissing("serviceAccount", .string(name))
+        } else if let name = spec["serviceAccount"]?.stringValue, !name.isEmpty {
+            spec["serviceAccountName"] = .string(name)
+        }
         for list in ["initContainers", "containers"] {
             guard let containers = spec[list]?.arrayValue else { continue }
             spec[list] = .array(containers.map(defaultContainer))
@@ -76,10 +97,49 @@ enum PodDefaults {
         if let ports = c["ports"]?.arrayValue {
             c["ports"] = .array(ports.map { p in var p = p; if p["protocol"] == nil { p["protocol"] = "TCP" }; return p })
         }
+        for probe in ["livenessProbe", "readinessProbe", "startupProbe"] where c[probe]?.objectValue != nil {
+            c[probe] = defaultProbe(c[probe]!)
+        }
+        for hook in ["postStart", "preStop"] where c[path: ["lifecycle", hook, "httpGet"]]?.objectValue != nil {
+            c[path: ["lifecycle", hook, "httpGet"]] = defaultHTTPGet(c[path: ["lifecycle", hook, "httpGet"]]!)
+        }
+        if let env = c["env"]?.arrayValue {
+            c["env"] = .array(env.map { e in
+                var e = e
+                if e[path: ["valueFrom", "fieldRef"]]?.objectValue != nil, e[path: ["valueFrom", "fieldRef", "apiVersion"]] == nil {
+                    e[path: ["valueFrom", "fieldRef", "apiVersion"]] = "v1"
+                }
+                return e
+            })
+        }
+        return c
+    }
+
+    /// Pods only: requests default to limits.
+    static func defaultRequestsToLimits(_ c: JSONValue) -> JSONValue {
+        var c = c
         if let limits = c[path: ["resources", "limits"]], c[path: ["resources", "requests"]] == nil {
             c[path: ["resources", "requests"]] = limits
         }
         return c
+    }
+
+    /// `SetDefaults_Probe` (and its HTTP handler's).
+    static func defaultProbe(_ p: JSONValue) -> JSONValue {
+        var p = p
+        for (k, v): (String, JSONValue) in [("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3)]
+        where p[k] == nil || p[k]?.intValue == 0 {
+            p[k] = v
+        }
+        if p["httpGet"]?.objectValue != nil { p["httpGet"] = defaultHTTPGet(p["httpGet"]!) }
+        return p
+    }
+
+    static func defaultHTTPGet(_ h: JSONValue) -> JSONValue {
+        var h = h
+        if (h["path"]?.stringValue ?? "").isEmpty { h["path"] = "/" }
+        if (h["scheme"]?.stringValue ?? "").isEmpty { h["scheme"] = "HTTP" }
+        return h
     }
 
     static func defaultVolume(_ v: JSONValue) -> JSONValue {

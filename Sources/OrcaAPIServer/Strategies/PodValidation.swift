@@ -30,7 +30,7 @@ enum PodValidation {
                 }
                 for (j, port) in (c["ports"]?.arrayValue ?? []).enumerated() {
                     let n = port["containerPort"]?.intValue ?? 0
-                    if n < 1 || n > 65535 { causes.append(.invalid("\(p).ports[\(j)].containerPort", String(n), "must be between 1 and 65535, inclusive")) }
+                    if n < 1 || n > 65535 { causes.append(.invalid("\(p).ports[\(j)].containerPort", number: n, "must be between 1 and 65535, inclusive")) }
                 }
                 for (j, m) in (c["volumeMounts"]?.arrayValue ?? []).enumerated() {
                     let vn = m["name"]?.stringValue ?? ""

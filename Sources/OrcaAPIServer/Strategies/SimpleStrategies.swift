@@ -85,6 +85,3 @@ struct SecretStrategy: ResourceStrategy {
         return causes
     }
 }
-
-/// Nodes: no special rules beyond status preservation.
-struct NodeStrategy: ResourceStrategy {}

@@ -1,0 +1,26 @@
+import Foundation
+import OrcaAPI
+import Synchronization
+
+extension ResourceRequest {
+    /// The body of a create or update, checked against the schema under the request's
+    /// `fieldValidation` and pruned of unknown fields; with the warnings owed to the client.
+    /// `options` is `CreateOptions` or `UpdateOptions` (named in errors).
+    func validatedBody(_ r: ResourceType, options: String) async throws -> (object: JSONValue, warnings: [String]) {
+        let validation = try FieldValidation(query: query, options: options)
+        var object = try await body()
+        let warnings = try validation.check(body: &object, r)
+        return (object, warnings)
+    }
+}
+
+/// Warnings gathered inside a `@Sendable` update closure (a retried closure replaces them).
+final class RequestWarnings: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    init() {}
+
+    var all: [String] { storage.withLock { $0 } }
+
+    func replace(with warnings: [String]) { storage.withLock { $0 = warnings } }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import OrcaCore
+
+/// `orca bench api`: API server latency and throughput (create, get, list, watch) and memory,
+/// against a running server (`--kubeconfig`) or one it starts itself with no agent.
+struct BenchAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Measure API latency (create, get, list, watch) and server memory.",
+        discussion: """
+        Without --kubeconfig it starts `orca server --disable-agent` (this executable) on a temporary \
+        data dir and a free loopback port, and stops it and removes the dir at the end. With \
+        --kubeconfig it uses that server and deletes the namespaces it made; pass --server-pid for RSS figures.
+        """
+    )
+
+    @Option(help: "Kubeconfig of a running server (default: start a private one).") var kubeconfig: String?
+    @Option(help: "ConfigMaps to create (and get).") var count = 1000
+    @Option(help: "Create rate in writes per second (open loop).") var rate = 200
+    @Option(help: "Pods to store for the memory figure (they stay Pending).") var pods = 10000
+    @Option(help: "Objects in the listed namespace.") var listSize = 1000
+    @Option(help: "Lists to time.") var listIterations = 20
+    @Option(help: "Objects created while a watch is open.") var watchCount = 200
+    @Option(help: "Requests in flight for the concurrent gets and the pod stores.") var concurrency = 16
+    @Option(help: "Process id of the server behind --kubeconfig, for RSS figures.") var serverPid: Int32?
+
+    func validate() throws {
+        guard count > 0, rate > 0, listSize > 0, listIterations > 0, watchCount > 0, concurrency > 0, pods >= 0 else {
+            throw ValidationError("counts, rates and concurrency must be positive")
+        }
+    }
+
+    func run() async throws {
+        let server: BenchServer?
+        let client: BenchAPIClient
+        if let kubeconfig {
+            server = nil
+            client = try BenchAPIClient(kubeconfig: BenchKubeconfig(path: kubeconfig))
+            try await client.waitReady(timeout: .seconds(10))
+        } else {
+            let dir = BenchServer.temporaryDirectory(prefix: "orca-bench")
+            let started = try await BenchServer.start(dataDir: dir, extraArguments: ["--disable-agent", "--log-level", "warning"])
+            server = started.0
+            client = started.1
+        }
+        let namespace = "orca-bench-\(BenchServer.randomHex(6))"
+        var outcome: Result<Void, any Error> = .success(())
+        do {
+            try await measure(client: client, pid: server?.pid ?? serverPid, namespace: namespace)
+        } catch {
+            outcome = .failure(error)
+            if let server { BenchLog.info("server log tail:\n\(server.logTail())") }
+        }
+        if server == nil {
+            for ns in [namespace, namespace + "-list", namespace + "-pods"] {
+                _ = try? await client.send(.DELETE, "/api/v1/namespaces/\(ns)")
+            }
+        }
+        await client.shutdown()
+        if let server {
+            await server.stop()
+            server.removeDataDirectory()
+        }
+        try outcome.get()
+    }
+
+    private func measure(client: BenchAPIClient, pid: Int32?, namespace: String) async throws {
+        let bench = APIBenchmark(client: client)
+        var report = BenchReport(title: "orca bench api (\(client.base))")
+        try await Task.sleep(for: .seconds(1))
+        let rssIdle = pid.flatMap(BenchServer.residentBytes(pid:))
+
+        try await bench.createNamespace(namespace)
+        let path = APIBenchmark.configMapsPath(namespace)
+        let name: @Sendable (Int) -> String = { String(format: "cm-%05d", $0) }
+        BenchLog.info("creating \(count) configmaps at \(rate)/s")
+        let create = try await bench.pacedCreate("create configmap (\(rate)/s)", path: path, count: count, rate: rate) {
+            APIBenchmark.configMap(name($0))
+        }
+        report.add(create)
+
+        BenchLog.info("getting them one at a time, then \(concurrency) in flight")
+        let get = try await bench.closedLoop("get configmap (1 in flight)", count: count, concurrency: 1) { i in
+            try await client.expect(.GET, path + "/" + name(i))
+        }
+        report.add(get)
+        report.add(try await bench.closedLoop("get configmap (\(concurrency) in flight)", count: count, concurrency: concurrency) { i in
+            try await client.expect(.GET, path + "/" + name(i))
+        })
+
+        var listPath = path
+        if listSize != count {
+            let listNamespace = namespace + "-list"
+            try await bench.createNamespace(listNamespace)
+            listPath = APIBenchmark.configMapsPath(listNamespace)
+            BenchLog.info("filling \(listNamespace) with \(listSize) configmaps")
+            let fillPath = listPath
+            _ = try await bench.closedLoop("fill", count: listSize, concurrency: concurrency) { i in
+                try await client.expect(.POST, fillPath, json: APIBenchmark.configMap(name(i)))
+            }
+        }
+        BenchLog.info("listing \(listSize) configmaps \(listIterations) times")
+        let list = try await bench.list(path: listPath, expected: listSize, iterations: listIterations)
+        report.add(list)
+
+        BenchLog.info("watch delivery of \(watchCount) creates")
+        let (watch, watchFromSend, early) = try await bench.watchDelivery(namespace: namespace, count: watchCount, rate: rate)
+        report.add(watch)
+        report.add(watchFromSend)
+        if early > 0 { report.notes.append("\(early) of \(watch.count) watch events arrived before their create response (counted as 0 ms)") }
+
+        var rssPods: Int?
+        if pods > 0 {
+            let podNamespace = namespace + "-pods"
+            try await bench.createNamespace(podNamespace)
+            let podPath = "/api/v1/namespaces/\(podNamespace)/pods"
+            BenchLog.info("storing \(pods) pending pods (\(concurrency) in flight)")
+            report.add(try await bench.closedLoop("create pod (\(concurrency) in flight)", count: pods, concurrency: concurrency, unit: "pod") { i in
+                try await client.expect(.POST, podPath, json: APIBenchmark.pendingPod(String(format: "pod-%05d", i)))
+            })
+            try await Task.sleep(for: .seconds(2))
+            rssPods = pid.flatMap(BenchServer.residentBytes(pid:))
+        }
+
+        let rss = { (bytes: Int?) in bytes.map(BenchReport.format(bytes:)) ?? "n/a" }
+        if pid == nil { report.notes.append("no server pid (use --server-pid with --kubeconfig): RSS not measured") }
+        report.fact("server RSS idle", rss(rssIdle))
+        if pods > 0 {
+            report.fact("server RSS with \(pods) pods", rss(rssPods) + " (and \(count + watchCount + 1 + (listSize == count ? 0 : listSize)) configmaps)")
+        }
+        var summary = "api: \(create.summary); \(get.summary); \(list.summary); \(watch.summary) (\(watchFromSend.p50.map(BenchReport.format(ms:)) ?? "n/a") ms after create sent)"
+        if let rssIdle { summary += "; RSS \(rss(rssIdle)) idle" }
+        if let rssPods { summary += ", \(rss(rssPods)) with \(pods) pods" }
+        report.print(summary: summary)
+    }
+}

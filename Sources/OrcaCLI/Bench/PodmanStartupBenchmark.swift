@@ -1,0 +1,132 @@
+import Foundation
+import OrcaCore
+import OrcaRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The same pod started with `podman kube play`, for comparison: time from launching
+/// `podman kube play` to `podman wait --condition=running` returning for its container.
+///
+/// Podman runs on private storage under a temporary dir (`--root`, `--runroot`, `--tmpdir`) with
+/// a private `containers.conf` (runc, cgroupfs, file events, rlimits this machine allows), with
+/// `--network none`, and a busybox image imported from the host's static busybox as
+/// `docker.io/library/busybox:1.35`. `cleanup()` removes its pods, image and the dir.
+struct PodmanStartupBenchmark: Sendable {
+    let podman: String
+    let dir: String
+    let runner = SubprocessCommandRunner()
+    let clock = ContinuousClock()
+
+    /// The podman executable on `PATH`, if installed.
+    static func find() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/podman" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    init(podman: String, dir: String) {
+        self.podman = podman
+        self.dir = dir
+    }
+
+    private var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["CONTAINERS_CONF"] = dir + "/containers.conf"
+        return env
+    }
+
+    /// Runs podman with the private storage flags; throws on a nonzero exit.
+    @discardableResult
+    private func runPodman(_ arguments: [String]) async throws -> CommandResult {
+        let all = ["--root", dir + "/storage", "--runroot", dir + "/run", "--tmpdir", dir + "/tmp"] + arguments
+        let result = try await runner.run(podman, all, environment: environment)
+        guard result.exitCode == 0 else {
+            throw OrcaError(.system, "podman \(arguments.joined(separator: " ")) exited \(result.exitCode): \(result.errorText)")
+        }
+        return result
+    }
+
+    /// Writes the configuration and imports the busybox image.
+    func setup(busybox: String = "/bin/busybox") async throws {
+        let fm = FileManager.default
+        for sub in ["tmp", "pods", "rootfs/bin", "rootfs/etc", "rootfs/tmp", "rootfs/proc", "rootfs/sys", "rootfs/dev"] {
+            try fm.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
+        }
+        // Podman asks runc for rlimits above this machine's hard limits by default; lower ones always work.
+        let conf = """
+        [containers]
+        default_ulimits = ["nofile=\(Self.hardLimit(RLIMIT_NOFILE, atMost: 1024))", "nproc=\(Self.hardLimit(__RLIMIT_NPROC, atMost: 4096))"]
+        [engine]
+        runtime = "runc"
+        cgroup_manager = "cgroupfs"
+        events_logger = "file"
+        [engine.runtimes]
+        runc = ["/usr/sbin/runc"]
+
+        """
+        try conf.write(toFile: dir + "/containers.conf", atomically: true, encoding: .utf8)
+
+        guard fm.isExecutableFile(atPath: busybox) else { throw OrcaError(.notFound, "\(busybox) is missing: install Debian's busybox-static") }
+        try fm.copyItem(atPath: busybox, toPath: dir + "/rootfs/bin/busybox")
+        let list = try await runner.run(busybox, ["--list"], environment: nil)
+        for applet in String(decoding: list.standardOutput, as: UTF8.self).split(separator: "\n")
+        where !applet.isEmpty && applet != "busybox" && !applet.contains("/") {
+            try? fm.createSymbolicLink(atPath: "\(dir)/rootfs/bin/\(applet)", withDestinationPath: "busybox")
+        }
+        let tar = try await runner.run("/bin/tar", ["--create", "--file", dir + "/rootfs.tar", "--directory", dir + "/rootfs", "."], environment: nil)
+        guard tar.exitCode == 0 else { throw OrcaError(.system, "tar of the busybox rootfs failed: \(tar.errorText)") }
+        try await runPodman(["import", "--quiet",
+                          "--change", "CMD [\"sh\"]",
+                          "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                          dir + "/rootfs.tar", "docker.io/library/busybox:1.35"])
+    }
+
+    /// A hard resource limit, capped at `cap` (as `soft:hard`).
+    private static func hardLimit(_ resource: __rlimit_resource, atMost cap: UInt64) -> String {
+        var limit = rlimit()
+        let value = getrlimit(__rlimit_resource_t(resource.rawValue), &limit) == 0 ? min(UInt64(limit.rlim_max), cap) : cap
+        return "\(value):\(value)"
+    }
+
+    /// Plays pod `name` and waits for its container to run; returns the wall time.
+    func startPod(_ name: String) async throws -> Duration {
+        let file = "\(dir)/pods/\(name).json"
+        try PodStartupBenchmark.manifest(name: name).jsonString.write(toFile: file, atomically: true, encoding: .utf8)
+        let t0 = clock.now
+        try await runPodman(["kube", "play", "--network", "none", file])
+        try await runPodman(["wait", "--condition=running", "\(name)-main"])
+        return t0.duration(to: clock.now)
+    }
+
+    /// One cold pod, `count` pods one at a time, then `burst` at once.
+    func run(count: Int, burst: Int) async throws -> PodStartupBenchmark.Results {
+        let tag = BenchServer.randomHex(4)
+        var results = PodStartupBenchmark.Results(cold: LatencySamples(name: "first pod (cold)", unit: "pod"),
+                                                  sequential: LatencySamples(name: "one at a time", unit: "pod"),
+                                                  burst: LatencySamples(name: "burst of \(burst)", unit: "pod"), names: [])
+        BenchLog.info("podman: first pod")
+        results.cold.record(try await startPod("cold-\(tag)"))
+        BenchLog.info("podman: \(count) pods one at a time")
+        let start = clock.now
+        for i in 0..<count { results.sequential.record(try await startPod("seq-\(tag)-\(i)")) }
+        results.sequential.elapsed = start.duration(to: clock.now)
+        BenchLog.info("podman: burst of \(burst) pods")
+        let burstStart = clock.now
+        try await withThrowingTaskGroup(of: Duration.self) { group in
+            for i in 0..<burst { group.addTask { try await startPod("burst-\(tag)-\(i)") } }
+            for try await d in group { results.burst.record(d) }
+        }
+        results.burst.elapsed = burstStart.duration(to: clock.now)
+        return results
+    }
+
+    /// Removes every pod and image of this private podman, unmounts what is left under the dir and deletes it.
+    func cleanup() async {
+        BenchLog.info("podman: removing pods")
+        do { try await runPodman(["pod", "rm", "--all", "--force", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
+        do { try await runPodman(["rm", "--all", "--force", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
+        do { try await runPodman(["rmi", "--all", "--force"]) } catch { BenchLog.info("warning: \(error)") }
+        for mount in BenchServer.mountPoints(under: dir) { _ = umount2(mount, Int32(MNT_DETACH)) }
+        do { try FileManager.default.removeItem(atPath: dir) } catch { BenchLog.info("warning: cannot remove \(dir): \(error)") }
+    }
+}

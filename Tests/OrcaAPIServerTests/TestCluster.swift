@@ -1,0 +1,72 @@
+import Foundation
+import OrcaAPI
+import OrcaStore
+import Synchronization
+@testable import OrcaAPIServer
+
+/// A registry on a fresh `MemoryKVStore` with the standard strategies, a manual clock,
+/// sequential UIDs and the `default` namespace.
+struct TestCluster {
+    static let start = Date(timeIntervalSince1970: 1_700_000_000)
+
+    let store: MemoryKVStore
+    let registry: Registry
+    let clock: ManualClock
+
+    init(namespaces: [String] = ["default"]) async throws {
+        let store = MemoryKVStore()
+        let clock = ManualClock(TestCluster.start)
+        let uids = Mutex(0)
+        self.store = store
+        self.clock = clock
+        self.registry = Registry(store: store, strategies: Strategies.standard, clock: { clock.now },
+                                 newUID: { uids.withLock { $0 += 1; return "uid-\($0)" } })
+        for ns in namespaces {
+            _ = try await registry.create(r("namespaces"), namespace: nil, object: ["metadata": ["name": .string(ns)]])
+        }
+    }
+
+    /// A served resource by plural and group.
+    func r(_ plural: String, _ group: String = "") -> ResourceType {
+        registry.catalog.resources.first { $0.resource == plural && $0.group == group }!
+    }
+
+    /// Creates a ConfigMap in `default`.
+    @discardableResult
+    func configMap(_ name: String, labels: [String: String] = [:], data: [String: String] = ["k": "v"]) async throws -> JSONValue {
+        let object: JSONValue = ["metadata": ["name": .string(name), "labels": .object(labels.mapValues(JSONValue.string))],
+                                 "data": .object(data.mapValues(JSONValue.string))]
+        return try await registry.create(r("configmaps"), namespace: "default", object: object)
+    }
+
+    /// A minimal valid pod spec.
+    static let podSpec: JSONValue = ["containers": [["name": "c", "image": "busybox:1.35"]]]
+}
+
+/// A clock tests move by hand.
+final class ManualClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date) { current = Mutex(start) }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// The API error a call throws, or nil if it succeeds.
+func apiError(_ body: () async throws -> Void) async -> APIError? {
+    do {
+        try await body()
+        return nil
+    } catch let e as APIError {
+        return e
+    } catch {
+        return APIError.from(error, resource: nil, name: nil)
+    }
+}
+
+/// Parses a JSON literal (test tables read better as JSON text).
+func json(_ text: String) -> JSONValue {
+    try! JSONValue.parse(text)
+}
