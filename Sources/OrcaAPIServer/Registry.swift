@@ -92,6 +92,9 @@ public final class Registry: Sendable {
         causes += s.validate(obj, old: nil)
         if !causes.isEmpty { throw APIError.invalid(r, obj.metadataName ?? "", causes) }
         if dryRun { return obj }
+        var claimed: [String] = []
+        let allocator = ServiceAddressAllocator(store: store)
+        if r.group.isEmpty, r.resource == "services" { claimed = try await allocator.allocate(&obj) }
         var attempts = 0
         while true {
             do {
@@ -104,7 +107,11 @@ public final class Registry: Sendable {
                     obj.metadataName = generated + Registry.randomSuffix()
                     continue
                 }
+                await allocator.release(claimed)
                 throw APIError.alreadyExists(r, obj.metadataName!)
+            } catch {
+                await allocator.release(claimed)
+                throw error
             }
         }
     }

@@ -61,6 +61,9 @@ struct ServerCommand: AsyncParsableCommand {
             try? pki.adminKubeconfig(server: "https://127.0.0.1:\(port)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
             try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: kubeconfigPath)
             logger.info("Kubernetes API listening on https://\(bindAddress):\(port)")
+            do { try await namespaces.ensureAPIService(hostIP: hostIP, port: port) } catch {
+                logger.warning("creating the kubernetes service: \(error)")
+            }
             print("orca: API server ready on https://127.0.0.1:\(port); kubeconfig: \(kubeconfigPath)")
             print("orca: try: KUBECONFIG=\(kubeconfigPath) kubectl get nodes")
         }

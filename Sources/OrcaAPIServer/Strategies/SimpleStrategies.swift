@@ -33,6 +33,10 @@ struct ServiceStrategy: ResourceStrategy {
         if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(type) {
             causes.append(.notSupported("spec.type", type, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
         }
+        if let old, let was = old[path: ["spec", "clusterIP"]]?.stringValue, !was.isEmpty,
+           let now = object[path: ["spec", "clusterIP"]]?.stringValue, now != was {
+            causes.append(.invalid("spec.clusterIPs[0]", now, "may not change once set"))
+        }
         let ports = object[path: ["spec", "ports"]]?.arrayValue ?? []
         if ports.isEmpty, type != "ExternalName", object[path: ["spec", "clusterIP"]]?.stringValue != "None" {
             causes.append(.required("spec.ports"))

@@ -120,13 +120,42 @@ struct PodmanStartupBenchmark: Sendable {
         return results
     }
 
-    /// Removes every pod and image of this private podman, unmounts what is left under the dir and deletes it.
-    func cleanup() async {
+    /// Whether podman's cgroupfs parent (`libpod_parent`) exists, to know whether the run made it.
+    static func cgroupParentExists() -> Bool {
+        FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/libpod_parent")
+    }
+
+    /// Removes every pod and image of this private podman, the cgroups of its pods (and
+    /// `libpod_parent` itself when `removeCgroupParent`), unmounts what is left under the dir and deletes it.
+    func cleanup(removeCgroupParent: Bool) async {
         BenchLog.info("podman: removing pods")
+        let pods = (try? await runPodman(["pod", "ps", "--quiet", "--no-trunc"])).map {
+            String(decoding: $0.standardOutput, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+        } ?? []
         do { try await runPodman(["pod", "rm", "--all", "--force", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
         do { try await runPodman(["rm", "--all", "--force", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
         do { try await runPodman(["rmi", "--all", "--force"]) } catch { BenchLog.info("warning: \(error)") }
         for mount in BenchServer.mountPoints(under: dir) { _ = umount2(mount, Int32(MNT_DETACH)) }
+        let hierarchies = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
+        for hierarchy in hierarchies {
+            let parent = "/sys/fs/cgroup/\(hierarchy)/libpod_parent"
+            for pod in pods { Self.removeCgroupTree(parent + "/" + pod) }
+            if removeCgroupParent { Self.removeCgroupTree(parent) }
+        }
         do { try FileManager.default.removeItem(atPath: dir) } catch { BenchLog.info("warning: cannot remove \(dir): \(error)") }
+    }
+
+    /// Removes an (empty) cgroup directory and its child cgroups, deepest first; cgroups still
+    /// holding processes stay (rmdir fails on them).
+    private static func removeCgroupTree(_ path: String) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return }
+        for child in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            var childIsDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path + "/" + child, isDirectory: &childIsDirectory), childIsDirectory.boolValue {
+                removeCgroupTree(path + "/" + child)
+            }
+        }
+        if rmdir(path) != 0 { BenchLog.info("warning: cgroup \(path) left (in use)") }
     }
 }

@@ -106,3 +106,25 @@ public struct NamespaceController: Sendable {
         return nil
     }
 }
+
+extension NamespaceController {
+    /// The `kubernetes` Service in `default` (10.43.0.1:443) and its Endpoints, pointing
+    /// at the API server, as in-cluster clients expect.
+    public func ensureAPIService(hostIP: String, port: Int) async throws {
+        let services = client.resource("services")
+        let service: JSONValue = [
+            "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
+            "spec": ["type": "ClusterIP", "clusterIP": "10.43.0.1",
+                     "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(Int64(port))]]],
+        ]
+        do { _ = try await client.create(services, namespace: "default", object: service) } catch let e as APIError where e.code == 409 || e.code == 422 {}
+        let endpoints: JSONValue = [
+            "metadata": ["name": "kubernetes", "labels": ["endpointslice.kubernetes.io/skip-mirror": "true"]],
+            "subsets": [["addresses": [["ip": .string(hostIP)]], "ports": [["name": "https", "port": .int(Int64(port)), "protocol": "TCP"]]]],
+        ]
+        let r = client.resource("endpoints")
+        do { _ = try await client.create(r, namespace: "default", object: endpoints) } catch let e as APIError where e.code == 409 {
+            _ = try await client.update(r, namespace: "default", name: "kubernetes", object: endpoints, subresource: nil)
+        }
+    }
+}
