@@ -70,6 +70,7 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "namespace-controller") { await namespaces.run() }),
+            .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
             .init(service: TaskService(name: "scheduler") { await Scheduler(client: client).run() }),
         ]
         if let agent {

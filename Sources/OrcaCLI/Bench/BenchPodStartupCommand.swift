@@ -69,7 +69,7 @@ struct BenchPodStartupCommand: AsyncParsableCommand {
         } else if let podmanPath = PodmanStartupBenchmark.find() {
             let podman = PodmanStartupBenchmark(podman: podmanPath, dir: NSTemporaryDirectory() + "orca-bench-podman-\(tag)")
             var results: PodStartupBenchmark.Results?
-            let cgroupParentExisted = PodmanStartupBenchmark.cgroupParentExists()
+            let preexisting = PodmanStartupBenchmark.existingHostPaths()
             do {
                 BenchLog.info("podman: importing busybox")
                 try await podman.setup()
@@ -78,7 +78,7 @@ struct BenchPodStartupCommand: AsyncParsableCommand {
                 BenchLog.info("podman comparison failed: \(error)")
                 report.notes.append("podman comparison failed: \(error)")
             }
-            await podman.cleanup(removeCgroupParent: !cgroupParentExisted)
+            await podman.cleanup(preexisting: preexisting)
             if var p = results {
                 for keyPath in [\PodStartupBenchmark.Results.cold, \.sequential, \.burst] {
                     p[keyPath: keyPath].name = "podman: " + p[keyPath: keyPath].name

@@ -120,14 +120,20 @@ struct PodmanStartupBenchmark: Sendable {
         return results
     }
 
-    /// Whether podman's cgroupfs parent (`libpod_parent`) exists, to know whether the run made it.
-    static func cgroupParentExists() -> Bool {
-        FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/libpod_parent")
+    /// Host paths podman creates outside its private dirs even so: its cgroupfs parent, its
+    /// blob-info cache (written by `import`) and its network state dir; children before parents.
+    static let hostPaths = ["/sys/fs/cgroup/memory/libpod_parent", "/var/lib/containers/cache", "/var/lib/containers",
+                            "/run/containers/networks", "/run/containers"]
+
+    /// Which of `hostPaths` exist now, so that `cleanup` removes only those the run made.
+    static func existingHostPaths() -> Set<String> {
+        Set(hostPaths.filter { FileManager.default.fileExists(atPath: $0) })
     }
 
-    /// Removes every pod and image of this private podman, the cgroups of its pods (and
-    /// `libpod_parent` itself when `removeCgroupParent`), unmounts what is left under the dir and deletes it.
-    func cleanup(removeCgroupParent: Bool) async {
+    /// Removes every pod and image of this private podman, the cgroups of its pods, the `hostPaths`
+    /// not in `preexisting`, unmounts what is left under the dir and deletes it.
+    func cleanup(preexisting: Set<String>) async {
+        let removeCgroupParent = !preexisting.contains(Self.hostPaths[0])
         BenchLog.info("podman: removing pods")
         let pods = (try? await runPodman(["pod", "ps", "--quiet", "--no-trunc"])).map {
             String(decoding: $0.standardOutput, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
@@ -141,6 +147,10 @@ struct PodmanStartupBenchmark: Sendable {
             let parent = "/sys/fs/cgroup/\(hierarchy)/libpod_parent"
             for pod in pods { Self.removeCgroupTree(parent + "/" + pod) }
             if removeCgroupParent { Self.removeCgroupTree(parent) }
+        }
+        for path in Self.hostPaths.dropFirst() where !preexisting.contains(path) {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            if path == "/var/lib/containers/cache" || entries.isEmpty { try? FileManager.default.removeItem(atPath: path) }
         }
         do { try FileManager.default.removeItem(atPath: dir) } catch { BenchLog.info("warning: cannot remove \(dir): \(error)") }
     }
