@@ -5,16 +5,12 @@ import OrcaAPI
 enum ObjectMetaRules {
     /// RFC 3339 with second precision, as Kubernetes writes `metav1.Time`.
     static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        KubernetesTime.string(date)
     }
 
     /// RFC 3339 with microseconds (`metav1.MicroTime`).
     static func microTimestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
+        KubernetesTime.microString(date)
     }
 
     static let dns1123Subdomain = #/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/#

@@ -25,15 +25,11 @@ public struct NodeStatusReporter: Sendable {
     }
 
     static func timestamp(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        KubernetesTime.string(d)
     }
 
     static func microTimestamp(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: d)
+        KubernetesTime.microString(d)
     }
 
     /// The node's status as the agent sees the machine now.

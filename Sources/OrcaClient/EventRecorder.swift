@@ -50,14 +50,10 @@ public struct EventRecorder: Sendable {
     }
 
     static func timestamp(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        KubernetesTime.string(d)
     }
 
     static func microTimestamp(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: d)
+        KubernetesTime.microString(d)
     }
 }

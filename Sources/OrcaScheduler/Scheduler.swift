@@ -101,8 +101,6 @@ public struct Scheduler: Sendable {
     }
 
     static func timestamp(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        KubernetesTime.string(d)
     }
 }
