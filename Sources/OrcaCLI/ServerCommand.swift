@@ -55,7 +55,11 @@ struct ServerCommand: AsyncParsableCommand {
             config.runDir = runDir
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
-        let server = APIServer(registry: registry, configuration: .init(host: bindAddress, port: httpsPort, pki: pki), podStreams: agent?.logs)
+        let adminToken = try AdminToken.loadOrCreate(path: dataDir + "/tls/admin.token")
+        let server = APIServer(registry: registry,
+                               configuration: .init(host: bindAddress, port: httpsPort, pki: pki,
+                                                    tokens: [adminToken: UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])]),
+                               podStreams: agent?.logs)
         let app = try server.application(logger: logger) { port in
             // Written once the port is known (`--https-port 0` picks a free one).
             try? pki.adminKubeconfig(server: "https://127.0.0.1:\(port)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)

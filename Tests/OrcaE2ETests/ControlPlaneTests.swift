@@ -155,3 +155,16 @@ import Testing
         #expect(try s3.k("get", "cm", "acked", "-o", "jsonpath={.data.b}") == "2")
     }
 }
+
+extension ControlPlaneTests {
+    @Test func bearerTokenAuthenticates() throws {
+        let s = try OrcaServerProcess()
+        defer { s.stop() }
+        let server = try s.k("config", "view", "-o", "jsonpath={.clusters[0].cluster.server}")
+        let token = try String(contentsOfFile: s.dataDir + "/tls/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ok = try OrcaServerProcess.run("/usr/bin/curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)", "\(server)/api/v1/namespaces"])
+        #expect(ok.out == "200")
+        let bad = try OrcaServerProcess.run("/usr/bin/curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer wrong", "\(server)/api/v1/namespaces"])
+        #expect(bad.out == "401")
+    }
+}
