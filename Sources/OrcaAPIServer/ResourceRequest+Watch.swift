@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import NIOCore
 import OrcaAPI
 
@@ -41,7 +42,9 @@ extension ResourceRequest {
             }
             let ticker = Task {
                 var elapsed = 0
-                while !Task.isCancelled, elapsed < timeout {
+                // Ends the watch at its timeout, or when the server shuts down gracefully
+                // (the client then re-watches elsewhere, as with kube-apiserver).
+                while !Task.isCancelled, elapsed < timeout, !Task.isShuttingDownGracefully {
                     try? await Task.sleep(for: .seconds(1))
                     elapsed += 1
                     if elapsed % 60 == 0 || (timeout > 2 && elapsed == timeout - 2) { continuation.yield(.tick) }
