@@ -127,7 +127,7 @@ import Testing
         let watcher = Process()
         watcher.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
         watcher.arguments = ["get", "cm", "-w", "-o", "name", "--request-timeout=20s"]
-        watcher.environment = ["KUBECONFIG": s.kubeconfig, "PATH": "/usr/bin:/bin"]
+        watcher.environment = ["KUBECONFIG": s.kubeconfig, "PATH": "/usr/bin:/bin", "HOME": s.dataDir]
         let pipe = Pipe()
         watcher.standardOutput = pipe
         try watcher.run()
