@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -36,6 +37,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -60,7 +62,10 @@ let package = Package(
         ]),
         .target(name: "OrcaAgent", dependencies: ["OrcaClient", "OrcaRuntime", "OrcaNetwork"]),
         .target(name: "OrcaCLI", dependencies: [
-            "OrcaAPIServer", "OrcaStoreSQLite", "OrcaScheduler", "OrcaControllers", "OrcaAgent",
+            "OrcaAPIServer", "OrcaStoreSQLite", "OrcaScheduler", "OrcaControllers", "OrcaAgent", "OrcaRuntime",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -70,6 +75,7 @@ let package = Package(
         .testTarget(name: "OrcaAPITests", dependencies: ["OrcaAPI"]),
         .testTarget(name: "OrcaAPIServerTests", dependencies: ["OrcaAPIServer", "OrcaTesting"]),
         .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaNetwork"]),
+        .testTarget(name: "OrcaAgentTests", dependencies: ["OrcaAgent"]),
         .testTarget(name: "OrcaE2ETests", dependencies: ["OrcaCore"]),
     ],
     swiftLanguageModes: [.v5]

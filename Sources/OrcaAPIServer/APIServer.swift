@@ -50,13 +50,15 @@ public struct APIServer: Sendable {
         return tls
     }
 
-    /// The Hummingbird application (a `Service`).
+    /// The Hummingbird application (a `Service`): HTTP/2 and HTTP/1.1 over TLS, with WebSocket
+    /// upgrades for the pod streams (`Streams/`).
     public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         var log = logger
         log.logLevel = .warning
         return Application(
             responder: handler,
-            server: try .http2Upgrade(tlsConfiguration: tlsConfiguration()),
+            server: .httpsStreaming(tlsConfiguration: try tlsConfiguration(), webSocket: PodStreamUpgrade.webSocket,
+                                    shouldUpgrade: PodStreamUpgrade(handler: handler).shouldUpgrade),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: log)

@@ -61,7 +61,7 @@ public struct ResourceCatalog: Sendable {
     public static let standard = ResourceCatalog(resources: [
         // core/v1
         ResourceType("", "v1", "Pod", "pods", shortNames: ["po"], categories: ["all"],
-                    subresources: ["status", "binding", "log", "eviction", "ephemeralcontainers"]),
+                    subresources: ["status", "binding", "log", "eviction", "ephemeralcontainers", "exec", "attach", "portforward"]),
         ResourceType("", "v1", "Service", "services", shortNames: ["svc"], categories: ["all"], subresources: ["status"]),
         ResourceType("", "v1", "Endpoints", "endpoints", shortNames: ["ep"]),
         ResourceType("", "v1", "ConfigMap", "configmaps", shortNames: ["cm"]),

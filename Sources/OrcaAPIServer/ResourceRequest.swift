@@ -69,6 +69,9 @@ struct ResourceRequest {
 
     func dispatch(_ r: inout ResourceType, _ ns: String?) async throws -> Response {
         let method = request.method
+        if let name = info.name, let sub = info.subresource, PodStreamTarget.subresources.contains(sub), method == .get || method == .post {
+            return try await streamWithoutUpgrade(r, ns, name, sub)
+        }
         switch (method, info.name, info.subresource) {
         case (.get, nil, nil):
             let options = try ListOptions(query: query)

@@ -46,9 +46,12 @@ public struct EmbeddedAgent: Sendable {
         let network = PodNetwork(configuration: net)
         let paths = AgentPaths(podsRoot: c.dataDir + "/pods", logRoot: c.logRoot)
         let env = EnvironmentResolver(client: client)
+        let events = EventRecorder(client: client, component: "kubelet", host: c.nodeName, clock: clock)
+        let probes = ProbeManager(prober: Prober(runtime: runtime), events: events, clock: clock)
         let syncer = PodSyncer(client: client, runtime: runtime, network: network, images: images, podFiles: PodFiles(),
                                volumes: VolumeManager(client: client, env: env), envResolver: env,
-                               events: EventRecorder(client: client, component: "kubelet", host: c.nodeName, clock: clock),
+                               events: events, probes: probes,
+                               hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .milliseconds(Int64(max(0, $0) * 1000))) }),
                                paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
         return EmbeddedAgent(nodeName: c.nodeName, client: client,
                              reporter: NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, podCIDR: c.podCIDR, clock: clock),
@@ -70,12 +73,15 @@ public struct EmbeddedAgent: Sendable {
             case .added(let p), .updated(_, let p):
                 if let uid = p.metadataUID { await workers.update(uid, .sync(p)) }
             case .deleted(let p):
-                if let uid = p.metadataUID { await workers.update(uid, .gone) }
+                if let uid = p.metadataUID { await workers.update(uid, .gone(p)) }
             }
         }
         let syncer = self.syncer
+        let probes = syncer.probes
+        await probes.setOnChange { uid in await workers.poke(uid) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await reporter.run() }
+            group.addTask { await probes.run() }
             group.addTask { await pods.run() }
             group.addTask {
                 await workers.run { uid, work in
@@ -88,54 +94,48 @@ public struct EmbeddedAgent: Sendable {
                         } else {
                             await workers.setState(uid, await syncer.sync(pod, state: state))
                         }
-                    case .gone:
+                    case .gone(let pod):
                         let state = await workers.state(uid)
-                        await syncer.terminate(nil, uid: uid, state: state)
+                        await syncer.terminate(pod, uid: uid, state: state, deleted: true)
                         await workers.setState(uid, nil)
                     }
                 }
             }
             group.addTask {
-                // Resync: notice container exits and back-off expiry.
+                // Resync: notice container exits and back-off expiry; stop the pods this node
+                // still runs (adopted after a restart) that are gone from the API.
+                await pods.waitForSync()
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
+                    var listed = Set<String>()
                     for p in await pods.list() {
-                        if let uid = p.metadataUID { await workers.update(uid, .sync(p)) }
+                        guard let uid = p.metadataUID else { continue }
+                        listed.insert(uid)
+                        await workers.update(uid, .sync(p))
+                    }
+                    let known = await workers.knownUIDs().filter { !listed.contains($0) }
+                    if !known.isEmpty {
+                        // Listed again after reading the known pods: one added meanwhile is not an orphan.
+                        let now = Set(await pods.list().compactMap(\.metadataUID))
+                        for uid in known where !now.contains(uid) { await workers.update(uid, .gone(nil)) }
                     }
                 }
             }
-            await withTaskCancellationHandler { await group.next() } onCancel: { Task { await workers.shutdown() } }
+            await withTaskCancellationHandler { await group.next() } onCancel: {
+                Task {
+                    await workers.shutdown()
+                    await probes.shutdown()
+                }
+            }
             group.cancelAll()
         }
     }
 
-    /// After an agent restart: picks up the containers still running (their pod UID,
-    /// container name and instance number are in their annotations) instead of starting
-    /// them again. Exited instances are left for the next sync to judge.
+    /// After an agent restart: picks up the pods this node ran — running containers are adopted,
+    /// not restarted; restart counts, last states and back-offs come from the pods' state files.
     func adoptRunningContainers() async {
-        guard let containers = try? await syncer.runtime.list() else { return }
-        var states: [String: PodRuntimeState] = [:]
-        for info in containers {
-            let a = info.config.annotations
-            guard let uid = a["io.kubernetes.pod.uid"], let name = a["io.kubernetes.container.name"],
-                  let attempt = Int(a["io.orca.attempt"] ?? "") else { continue }
-            var state = states[uid] ?? PodRuntimeState()
-            if let existing = state.containers[name], existing.attempt > attempt {
-                try? await syncer.runtime.remove(info.id)
-                continue
-            }
-            var rec = PodRuntimeState.Container()
-            rec.id = info.id
-            rec.attempt = attempt
-            rec.restartCount = attempt
-            rec.announced = true
-            if case .running(_, let startedAt) = info.status { rec.startedAt = PodSyncer.timestamp(startedAt) }
-            state.containers[name] = rec
-            states[uid] = state
-        }
-        for (uid, state) in states {
+        for (uid, state) in await syncer.adopt() {
             await workers.setState(uid, state)
-            logger.info("adopted \(state.containers.count) container(s) of pod \(uid)")
         }
     }
 }

@@ -5,7 +5,17 @@ import OrcaNetwork
 /// What the agent knows about one pod between syncs: its sandbox and each container's
 /// current instance, restarts and back-off.
 struct PodRuntimeState: Sendable {
-    struct Container: Sendable {
+    /// Why a container does not run (`state.waiting`).
+    struct Waiting: Codable, Hashable, Sendable {
+        var reason: String
+        var message: String
+        init(_ reason: String, _ message: String = "") {
+            self.reason = reason
+            self.message = message
+        }
+    }
+
+    struct Container: Codable, Sendable {
         /// The runtime ID of the current instance (nil if none could be created).
         var id: String?
         /// The instance number; the log file is `<attempt>.log`.
@@ -17,18 +27,63 @@ struct PodRuntimeState: Sendable {
         var terminated: JSONValue?
         var startedAt: String?
         /// A waiting reason that blocks creation (config error, image error, back-off).
-        var waiting: (reason: String, message: String)?
-        /// When a restart may happen (back-off), and the current back-off.
-        var restartAfter: Date?
-        var backoff: TimeInterval = 0
+        var waiting: Waiting?
+        /// The crash-loop back-off between restarts.
+        var backoff = RestartBackoff()
         var imageID: String = ""
-        /// The instance has been reported as started (events sent).
-        var announced = false
+        /// The published probe results of the current instance (not persisted: probes start
+        /// over after an agent restart, as the kubelet's do).
+        var probes: [ProbeKind: ProbeResult] = [:]
+
+        enum CodingKeys: String, CodingKey {
+            case id, attempt, restartCount, lastTerminated, terminated, startedAt, waiting, backoff, imageID
+        }
     }
 
     var sandbox: PodSandboxNetwork?
     var containers: [String: Container] = [:]
+    /// Every regular init container succeeded and every sidecar started (init never runs again).
+    var initialized = false
     var startTime: String?
     var lastStatus: JSONValue?
     var warnedFields = false
+    /// What was last written to the pod's state file.
+    var persisted: Data?
+}
+
+/// What of a pod's runtime state survives an agent restart, in `<data-dir>/pods/<uid>/agent-state.json`:
+/// restart counts, last states, back-offs and whether init finished. Running containers are
+/// found again in the runtime; this adds what the runtime does not know.
+struct PodStateFile: Codable, Sendable {
+    var containers: [String: PodRuntimeState.Container]
+    var initialized: Bool
+    var startTime: String?
+
+    static let fileName = "agent-state.json"
+
+    init(_ state: PodRuntimeState) {
+        containers = state.containers
+        initialized = state.initialized
+        startTime = state.startTime
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    static func load(podDirectory: String) -> PodStateFile? {
+        guard let data = FileManager.default.contents(atPath: "\(podDirectory)/\(fileName)") else { return nil }
+        return try? JSONDecoder().decode(PodStateFile.self, from: data)
+    }
+
+    /// The runtime state it describes (no sandbox yet: the sync sets it up again, adopting the existing one).
+    var state: PodRuntimeState {
+        var s = PodRuntimeState()
+        s.containers = containers
+        s.initialized = initialized
+        s.startTime = startTime
+        return s
+    }
 }

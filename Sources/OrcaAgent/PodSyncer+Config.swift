@@ -6,7 +6,7 @@ import OrcaRuntime
 extension PodSyncer {
     /// The runtime configuration of one container instance.
     func buildConfig(_ pod: JSONValue, _ container: JSONValue, image: Image, env: [(String, String)], id: String,
-                     sandbox: PodSandboxNetwork, files: PodFiles.Paths, volumes: [String: String], attempt: Int) throws -> ContainerConfig {
+                     sandbox: PodSandboxNetwork, files: PodFiles.Paths, volumes: [String: String], attempt: Int, restartCount: Int) throws -> ContainerConfig {
         var environment: [String: String] = [:]
         var envList: [String] = []
         for entry in image.config.env ?? [] {
@@ -44,10 +44,21 @@ extension PodSyncer {
             namespaces: .init(network: sandbox.namespaces.network, uts: sandbox.namespaces.uts, ipc: sandbox.namespaces.ipc),
             privileged: security.privileged, capabilities: security.caps, noNewPrivileges: security.noNewPrivs,
             resources: ContainerSpecBuilder.resources(container), cgroupsPath: "/orca/\(id)",
-            shmPath: nil,
+            shmPath: nil, stopSignal: Self.signalNumber(image.config.stopSignal) ?? 15,
             annotations: ["io.kubernetes.pod.uid": uid, "io.kubernetes.pod.name": pod.metadataName ?? "",
                           "io.kubernetes.pod.namespace": pod.metadataNamespace ?? "", "io.kubernetes.container.name": name,
-                          "io.orca.attempt": String(attempt)])
+                          "io.kubernetes.container.restartCount": String(restartCount), "io.orca.attempt": String(attempt)])
+    }
+
+    /// An image's `StopSignal` (`SIGQUIT`, `QUIT` or `3`) as a number.
+    static func signalNumber(_ name: String?) -> Int32? {
+        guard let raw = name?.trimmingCharacters(in: .whitespaces).uppercased(), !raw.isEmpty else { return nil }
+        if let n = Int32(raw) { return n }
+        let names: [String: Int32] = ["HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "BUS": 7, "FPE": 8, "KILL": 9,
+                                      "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15, "STKFLT": 16,
+                                      "CHLD": 17, "CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21, "TTOU": 22, "URG": 23,
+                                      "XCPU": 24, "XFSZ": 25, "VTALRM": 26, "PROF": 27, "WINCH": 28, "IO": 29, "PWR": 30, "SYS": 31]
+        return names[raw.hasPrefix("SIG") ? String(raw.dropFirst(3)) : raw]
     }
 
     static func filesSpec(_ pod: JSONValue, ip: String) -> PodFilesSpec {

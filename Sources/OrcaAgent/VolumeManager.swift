@@ -147,7 +147,9 @@ struct VolumeManager: Sendable {
     }
 
     static func isMountPoint(_ path: String) -> Bool {
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        // FileHandle reads to the end: String(contentsOfFile:) stops after the first 4 KiB of a procfs file.
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/mountinfo")?.readDataToEndOfFile() else { return false }
+        let mounts = String(decoding: data, as: UTF8.self)
         return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
     }
 }

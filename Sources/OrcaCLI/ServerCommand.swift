@@ -59,7 +59,7 @@ struct ServerCommand: AsyncParsableCommand {
         let server = APIServer(registry: registry,
                                configuration: .init(host: bindAddress, port: httpsPort, pki: pki,
                                                     tokens: [adminToken: UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])]),
-                               podStreams: agent?.logs)
+                               podStreams: agent?.streams)
         let app = try server.application(logger: logger) { port in
             // Written once the port is known (`--https-port 0` picks a free one).
             try? pki.adminKubeconfig(server: "https://127.0.0.1:\(port)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)

@@ -60,7 +60,9 @@ public struct Overlay: Hashable, Sendable {
         var st = stat()
         var parent = stat()
         if stat(path, &st) == 0, stat(path + "/..", &parent) == 0, st.st_dev != parent.st_dev { return true }
-        guard let info = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        // FileHandle reads to the end: String(contentsOfFile:) stops after the first 4 KiB of a procfs file.
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/mountinfo")?.readDataToEndOfFile() else { return false }
+        let info = String(decoding: data, as: UTF8.self)
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         return info.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ", maxSplits: 5)

@@ -110,13 +110,13 @@ import Testing
           - name: c
             image: docker.io/library/busybox:1.35
             command: ["sleep", "3600"]
-            readinessProbe: {exec: {command: ["true"]}}
+            resizePolicy: [{resourceName: cpu, restartPolicy: NotRequired}]
         """
         let r = try s.kubectl(["apply", "-f", "-"], stdin: pod)
         #expect(r.status == 0)
-        #expect(r.err.contains("Warning:") && r.err.contains("readinessProbe"))
+        #expect(r.err.contains("Warning:") && r.err.contains("resizePolicy"))
         try s.eventually("UnsupportedField event") {
-            try s.k("get", "events", "--field-selector", "involvedObject.name=probed,reason=UnsupportedField").contains("readinessProbe")
+            try s.k("get", "events", "--field-selector", "involvedObject.name=probed,reason=UnsupportedField").contains("resizePolicy")
         }
     }
 }

@@ -74,7 +74,8 @@ struct NetworkTestFixture: Sendable {
 
     /// Mount points under the fixture root still in our mount table.
     func mountsUnderRoot() -> [String] {
-        let info = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        // FileHandle reads to the end: String(contentsOfFile:) stops after the first 4 KiB of a procfs file.
+        let info = FileHandle(forReadingAtPath: "/proc/self/mountinfo").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
         return info.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4, fields[4].hasPrefix(root) else { return nil }

@@ -91,7 +91,7 @@ enum PodValidation {
         }
         for list in ["initContainers", "containers"] {
             for (i, c) in (spec[list]?.arrayValue ?? []).enumerated() {
-                for key in ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "stdin", "tty", "resizePolicy"]
+                for key in ["stdin", "tty", "resizePolicy"]
                 where c[key] != nil && c[key]?.isNull == false && c[key]?.boolValue != false {
                     out.append("spec.\(list)[\(i)].\(key) is not implemented by Orca yet and is ignored")
                 }

@@ -84,9 +84,13 @@ struct BenchReport: Sendable {
     }
 }
 
-/// Progress lines on standard error, so the report on standard output stays clean.
+/// Progress lines on standard error, stamped with seconds since the first one, so the report
+/// on standard output stays clean.
 enum BenchLog {
+    private static let start = ContinuousClock.now
+
     static func info(_ message: String) {
-        FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
+        let seconds = LatencySamples.milliseconds(start.duration(to: .now)) / 1000
+        FileHandle.standardError.write(Data((String(format: "bench: [%6.1fs] ", seconds) + message + "\n").utf8))
     }
 }

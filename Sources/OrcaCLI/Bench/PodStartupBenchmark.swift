@@ -139,7 +139,7 @@ struct PodStartupBenchmark: Sendable {
         var left = names.count
         while clock.now < deadline {
             left = try await client.expect(.GET, podsPath)["items"]?.arrayValue?.count ?? 0
-            if left == 0 { return }
+            if left == 0 { BenchLog.info("orca: all pods gone"); return }
             try await Task.sleep(for: .milliseconds(250))
         }
         throw OrcaError(.timeout, "\(left) pods still present \(timeout) after deletion")

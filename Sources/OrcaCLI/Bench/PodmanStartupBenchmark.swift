@@ -11,7 +11,8 @@ import Glibc
 /// Podman runs on private storage under a temporary dir (`--root`, `--runroot`, `--tmpdir`) with
 /// a private `containers.conf` (runc, cgroupfs, file events, rlimits this machine allows), with
 /// `--network none`, and a busybox image imported from the host's static busybox as
-/// `docker.io/library/busybox:1.35`. `cleanup()` removes its pods, image and the dir.
+/// `docker.io/library/busybox:1.35`. `cleanup(preexisting:)` removes its pods, image, cgroups,
+/// the host dirs podman made and the temporary dir.
 struct PodmanStartupBenchmark: Sendable {
     let podman: String
     let dir: String
@@ -52,7 +53,8 @@ struct PodmanStartupBenchmark: Sendable {
         for sub in ["tmp", "pods", "rootfs/bin", "rootfs/etc", "rootfs/tmp", "rootfs/proc", "rootfs/sys", "rootfs/dev"] {
             try fm.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
         }
-        // Podman asks runc for rlimits above this machine's hard limits by default; lower ones always work.
+        // Podman's default rlimits (1048576) are more than root may set where CAP_SYS_RESOURCE is
+        // missing, and runc then fails; limits no higher than ours always work.
         let conf = """
         [containers]
         default_ulimits = ["nofile=\(Self.hardLimit(RLIMIT_NOFILE, atMost: 1024))", "nproc=\(Self.hardLimit(__RLIMIT_NPROC, atMost: 4096))"]
@@ -138,7 +140,9 @@ struct PodmanStartupBenchmark: Sendable {
         let pods = (try? await runPodman(["pod", "ps", "--quiet", "--no-trunc"])).map {
             String(decoding: $0.standardOutput, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
         } ?? []
-        do { try await runPodman(["pod", "rm", "--all", "--force", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
+        // Stopping first: podman 4.3's `pod rm --force --time 0` takes some 3 s per running pod.
+        do { try await runPodman(["pod", "stop", "--all", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
+        do { try await runPodman(["pod", "rm", "--all", "--force"]) } catch { BenchLog.info("warning: \(error)") }
         do { try await runPodman(["rm", "--all", "--force", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
         do { try await runPodman(["rmi", "--all", "--force"]) } catch { BenchLog.info("warning: \(error)") }
         for mount in BenchServer.mountPoints(under: dir) { _ = umount2(mount, Int32(MNT_DETACH)) }
@@ -153,6 +157,7 @@ struct PodmanStartupBenchmark: Sendable {
             if path == "/var/lib/containers/cache" || entries.isEmpty { try? FileManager.default.removeItem(atPath: path) }
         }
         do { try FileManager.default.removeItem(atPath: dir) } catch { BenchLog.info("warning: cannot remove \(dir): \(error)") }
+        BenchLog.info("podman: removed \(pods.count) pods")
     }
 
     /// Removes an (empty) cgroup directory and its child cgroups, deepest first; cgroups still

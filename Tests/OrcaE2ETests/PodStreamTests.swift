@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// Issue 5 item 6: streams through the API server to the agent — `kubectl exec` (exit codes,
+/// stdin, a terminal), `kubectl cp` both ways, `kubectl attach` and `kubectl port-forward` —
+/// with the real kubectl over WebSocket (`v5.channel.k8s.io`, `SPDY/3.1+portforward.k8s.io`).
+@Suite(.serialized) struct PodStreamTests {
+    static let httpdPod = """
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web}
+    spec:
+      containers:
+      - name: httpd
+        image: docker.io/library/busybox:1.35
+        command: ["sh", "-c", "mkdir -p /www; echo served-through-port-forward > /www/index.html; exec httpd -f -p 80 -h /www"]
+      - name: ticker
+        image: docker.io/library/busybox:1.35
+        command: ["sh", "-c", "i=0; while true; do echo tick-$i; echo tock-$i >&2; i=$((i+1)); sleep 0.5; done"]
+    """
+
+    static func webServer() throws -> (OrcaServerProcess, String) {
+        let (s, bridge) = try PodTests.agentServer()
+        do {
+            _ = try s.k("apply", "-f", "-", stdin: httpdPod)
+            _ = try s.k("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+        } catch {
+            PodTests.shutdown(s, bridge: bridge)
+            throw error
+        }
+        return (s, bridge)
+    }
+
+    @Test func execPropagatesOutputStdinAndExitCodes() throws {
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        #expect(try s.k("exec", "web", "-c", "httpd", "--", "cat", "/etc/hostname") == "web\n")
+        let seven = try s.kubectl(["exec", "web", "-c", "httpd", "--", "sh", "-c", "echo out; echo err >&2; exit 7"])
+        #expect(seven.status == 7)
+        #expect(seven.out == "out\n")
+        #expect(seven.err.contains("err\n"))
+        let echoed = try s.kubectl(["exec", "-i", "web", "-c", "httpd", "--", "cat"], stdin: "hi\nthere\n")
+        #expect(echoed.status == 0 && echoed.out == "hi\nthere\n", "\(echoed)")
+        // stdin's end reaches the process (v5 CLOSE signal): wc sees all input and exits.
+        let counted = try s.kubectl(["exec", "-i", "web", "-c", "httpd", "--", "wc", "-l"], stdin: String(repeating: "line\n", count: 1000))
+        #expect(counted.out.trimmingCharacters(in: .whitespacesAndNewlines) == "1000")
+        // The container's environment and working directory apply.
+        #expect(try s.k("exec", "web", "-c", "httpd", "--", "sh", "-c", "echo $HOSTNAME:$(pwd)") == "web:/\n")
+        let missing = try s.kubectl(["exec", "web", "-c", "httpd", "--", "no-such-command"])
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("no-such-command"))
+        let badContainer = try s.kubectl(["exec", "web", "-c", "nope", "--", "true"])
+        #expect(badContainer.status != 0 && badContainer.err.contains("container nope is not valid for pod web"), "\(badContainer)")
+        let noPod = try s.kubectl(["exec", "absent", "--", "true"])
+        #expect(noPod.status != 0 && noPod.err.contains("not found"))
+    }
+
+    @Test func copyBothWays() throws {
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        let dir = NSTemporaryDirectory() + "orca-cp-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir + "/tree/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var blob = [UInt8](repeating: 0, count: 700_000)
+        for i in blob.indices { blob[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+        try Data(blob).write(to: URL(fileURLWithPath: dir + "/tree/blob.bin"))
+        try "nested\n".write(toFile: dir + "/tree/sub/note.txt", atomically: true, encoding: .utf8)
+
+        _ = try s.k("cp", dir + "/tree", "web:/tmp/tree", "-c", "httpd")
+        #expect(try s.k("exec", "web", "-c", "httpd", "--", "cat", "/tmp/tree/sub/note.txt") == "nested\n")
+        #expect(try s.k("exec", "web", "-c", "httpd", "--", "wc", "-c", "/tmp/tree/blob.bin").hasPrefix("700000"))
+
+        _ = try s.k("cp", "web:/tmp/tree", dir + "/back", "-c", "httpd")
+        #expect(FileManager.default.contents(atPath: dir + "/back/blob.bin") == Data(blob))
+        #expect(try String(contentsOfFile: dir + "/back/sub/note.txt", encoding: .utf8) == "nested\n")
+        _ = try s.k("cp", "web:/www/index.html", dir + "/index.html", "-c", "httpd")
+        #expect(try String(contentsOfFile: dir + "/index.html", encoding: .utf8) == "served-through-port-forward\n")
+    }
+
+    @Test func portForwardReachesThePodsPort() throws {
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        let forward = try BackgroundProcess("/usr/bin/kubectl", ["port-forward", "pod/web", ":80", "--address", "127.0.0.1"],
+                                            env: ["KUBECONFIG": s.kubeconfig])
+        defer { forward.stop() }
+        try forward.waitForOutput("the forwarding port") { $0.contains("Forwarding from 127.0.0.1:") }
+        let line = forward.output.split(separator: "\n").first { $0.contains("Forwarding from 127.0.0.1:") } ?? ""
+        let port = line.split(separator: ":").last.flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
+        #expect(port > 0, "\(forward.output)")
+        for _ in 0..<3 {
+            let r = try OrcaServerProcess.run("/usr/bin/curl", ["-sS", "-m", "20", "http://127.0.0.1:\(port)/index.html"])
+            #expect(r.status == 0 && r.out == "served-through-port-forward\n", "\(r) \(forward.output)")
+        }
+        let missing = try OrcaServerProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "20", "http://127.0.0.1:\(port)/missing"])
+        #expect(missing.out == "404")
+    }
+
+    @Test func attachAndTerminal() throws {
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        let attach = try BackgroundProcess("/usr/bin/kubectl", ["attach", "web", "-c", "ticker"], env: ["KUBECONFIG": s.kubeconfig])
+        defer { attach.stop() }
+        try attach.waitForOutput("attached output") { $0.contains("tick-") && $0.contains("tock-") }
+
+        // `exec -it` needs a terminal on kubectl's side: script(1) gives it one.
+        let tty = try OrcaServerProcess.run("/usr/bin/script", ["-qfec", "stty cols 91 rows 27; kubectl exec -it web -c httpd -- sh -c 'stty size; tty; exit 5'", "/dev/null"],
+                                            env: ["KUBECONFIG": s.kubeconfig], timeout: 60)
+        #expect(tty.status == 5, "\(tty)")
+        #expect(tty.out.contains("27 91"), "\(tty.out)")
+        #expect(tty.out.contains("/dev/pts/"), "\(tty.out)")
+    }
+}
