@@ -20,16 +20,7 @@ public struct APIServerContext: RequestContext {
     /// The verified client certificate's subject, if the client presented one.
     public func peerSubject() async -> DistinguishedName? {
         guard let channel else { return nil }
-        var candidates: [any Channel] = [channel]
-        if let parent = channel.parent { candidates.append(parent) }
-        for ch in candidates {
-            if let cert = try? await ch.nioSSL_peerCertificate().get(),
-               let der = try? cert.toDERBytes(),
-               let parsed = try? Certificate(derEncoded: der) {
-                return parsed.subject
-            }
-        }
-        return nil
+        return await Authenticator.peerSubject(of: channel)
     }
 }
 
@@ -67,6 +58,20 @@ public struct Authenticator: Sendable {
                 }
             }
             return UserInfo(name: cn, groups: orgs + ["system:authenticated"])
+        }
+        return nil
+    }
+
+    /// The verified client certificate's subject on `channel`, if the client presented one.
+    public static func peerSubject(of channel: any Channel) async -> DistinguishedName? {
+        var candidates: [any Channel] = [channel]
+        if let parent = channel.parent { candidates.append(parent) }
+        for ch in candidates {
+            if let cert = try? await ch.nioSSL_peerCertificate().get(),
+               let der = try? cert.toDERBytes(),
+               let parsed = try? Certificate(derEncoded: der) {
+                return parsed.subject
+            }
         }
         return nil
     }

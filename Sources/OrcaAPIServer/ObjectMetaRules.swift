@@ -4,14 +4,8 @@ import OrcaAPI
 /// Metadata rules every resource shares: name formats, immutable fields, timestamps.
 enum ObjectMetaRules {
     /// RFC 3339 with second precision, as Kubernetes writes `metav1.Time`.
-    static func timestamp(_ date: Date) -> String {
-        KubernetesTime.string(date)
-    }
 
     /// RFC 3339 with microseconds (`metav1.MicroTime`).
-    static func microTimestamp(_ date: Date) -> String {
-        KubernetesTime.microString(date)
-    }
 
     static let dns1123Subdomain = #/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/#
     static let dns1123Label = #/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/#

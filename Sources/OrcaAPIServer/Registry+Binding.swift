@@ -12,7 +12,7 @@ extension Registry {
             if let current = old[path: ["spec", "nodeName"]]?.stringValue, !current.isEmpty {
                 throw APIError.conflict(r, name, "pod \(name) is already assigned to node \"\(current)\"")
             }
-            let now = ObjectMetaRules.timestamp(clock())
+            let now = KubernetesTime.string(clock())
             do {
                 return try await write(r, name: name, old: old, revision: rev, dryRun: false) { cur in
                     var next = cur

@@ -47,7 +47,7 @@ extension Registry {
                 }
                 var next = old
                 let now = clock()
-                next[path: ["metadata", "deletionTimestamp"]] = .string(ObjectMetaRules.timestamp(now.addingTimeInterval(TimeInterval(grace))))
+                next[path: ["metadata", "deletionTimestamp"]] = .string(KubernetesTime.string(now.addingTimeInterval(TimeInterval(grace))))
                 next[path: ["metadata", "deletionGracePeriodSeconds"]] = .int(grace)
                 if options.propagationPolicy == "Foreground", !next.finalizers.contains("foregroundDeletion") {
                     next[path: ["metadata", "finalizers"]] = .array((next.finalizers + ["foregroundDeletion"]).map(JSONValue.string))

@@ -81,7 +81,7 @@ public final class Registry: Sendable {
         if let generated { obj.metadataName = generated + Registry.randomSuffix() }
         let now = clock()
         obj[path: ["metadata", "uid"]] = .string(newUID())
-        obj[path: ["metadata", "creationTimestamp"]] = .string(ObjectMetaRules.timestamp(now))
+        obj[path: ["metadata", "creationTimestamp"]] = .string(KubernetesTime.string(now))
         obj[path: ["metadata", "resourceVersion"]] = nil
         obj[path: ["metadata", "deletionTimestamp"]] = nil
         obj[path: ["metadata", "deletionGracePeriodSeconds"]] = nil

@@ -61,7 +61,7 @@ extension ResourceRequest {
             throw APIError.badRequest("fieldManager is required for apply requests")
         }
         try FieldValidation.checkApplied(applied, r, namespace: ns, name: name)
-        let now = ObjectMetaRules.timestamp(registry.clock())
+        let now = KubernetesTime.string(registry.clock())
         let entry: JSONValue = ["manager": .string(manager), "operation": "Apply", "apiVersion": .string(r.apiVersion),
                                 "time": .string(now), "fieldsType": "FieldsV1",
                                 "fieldsV1": ManagedFields.fieldSet(applied)]

@@ -1,4 +1,5 @@
 import Foundation
+import OrcaCore
 import OrcaRuntime
 
 /// An `exec` probe or hook: a command run inside the container (`runc exec`, with the
@@ -24,7 +25,7 @@ struct ExecAction: Sendable {
         }
         let buffer = OutputBuffer()
         let request = ExecRequest(command: command)
-        let io = ContainerStreamIO(stdout: { buffer.append($0) }, stderr: { buffer.append($0) })
+        let io = ProcessStreams(stdout: { buffer.append($0) }, stderr: { buffer.append($0) })
         let command = self.command
         let result: Result<Int32, any Error>? = await withTaskGroup(of: Result<Int32, any Error>?.self) { group in
             group.addTask {

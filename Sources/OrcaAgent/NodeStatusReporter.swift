@@ -24,17 +24,11 @@ public struct NodeStatusReporter: Sendable {
         self.clock = clock
     }
 
-    static func timestamp(_ d: Date) -> String {
-        KubernetesTime.string(d)
-    }
 
-    static func microTimestamp(_ d: Date) -> String {
-        KubernetesTime.microString(d)
-    }
 
     /// The node's status as the agent sees the machine now.
     func status(previous: JSONValue?) -> JSONValue {
-        let now = Self.timestamp(clock())
+        let now = KubernetesTime.string(clock())
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         let memKi = ProcessInfo.processInfo.physicalMemory / 1024
         var fs = statvfs()
@@ -96,7 +90,7 @@ public struct NodeStatusReporter: Sendable {
 
     func renewLease() async throws {
         let leases = client.resource("leases", group: "coordination.k8s.io")
-        let now = Self.microTimestamp(clock())
+        let now = KubernetesTime.microString(clock())
         do {
             _ = try await client.mergePatch(leases, namespace: "kube-node-lease", name: nodeName, patch: ["spec": ["renewTime": .string(now)]], subresource: nil)
         } catch let e as APIError where e.code == 404 {

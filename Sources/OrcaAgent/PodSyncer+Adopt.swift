@@ -53,7 +53,7 @@ extension PodSyncer {
                     state.containers[name] = rec
                 }
                 if case .running(_, let startedAt) = info.status, state.containers[name]?.startedAt == nil {
-                    state.containers[name]?.startedAt = Self.timestamp(startedAt)
+                    state.containers[name]?.startedAt = KubernetesTime.string(startedAt)
                 }
             }
             states[uid] = state

@@ -54,7 +54,7 @@ extension PodSyncer {
         let status = (try? await runtime.state(id)) ?? .unknown
         switch status {
         case .running(_, let startedAt):
-            rec.startedAt = rec.startedAt ?? Self.timestamp(startedAt)
+            rec.startedAt = rec.startedAt ?? KubernetesTime.string(startedAt)
             rec.terminated = nil
             rec.probes = await probes.results(uid: uid, container: c.name, containerID: id)
             guard let failed = [ProbeKind.startup, .liveness].first(where: { rec.probes[$0] == .failure }) else {
@@ -135,7 +135,7 @@ extension PodSyncer {
             rec.waiting = nil
             await events.record(pod, type: "Normal", reason: "Created", message: "Created container \(name)", fieldPath: fieldPath)
             try await runtime.start(id)
-            rec.startedAt = Self.timestamp(clock())
+            rec.startedAt = KubernetesTime.string(clock())
             await events.record(pod, type: "Normal", reason: "Started", message: "Started container \(name)", fieldPath: fieldPath)
         } catch {
             rec.id = rec.id ?? id
@@ -153,7 +153,7 @@ extension PodSyncer {
 
 
     func startError(_ error: any Error, id: String) -> JSONValue {
-        let now = Self.timestamp(clock())
+        let now = KubernetesTime.string(clock())
         return ["exitCode": 128, "reason": "StartError", "message": .string("\(error)"), "startedAt": .string("1970-01-01T00:00:00Z"),
                 "finishedAt": .string(now), "containerID": .string("runc://\(id)")]
     }
@@ -163,8 +163,8 @@ extension PodSyncer {
         var t: [String: JSONValue] = [
             "exitCode": .int(Int64(code)),
             "reason": .string(oom ? "OOMKilled" : (code == 0 ? "Completed" : "Error")),
-            "startedAt": .string(startedAt.map(Self.timestamp) ?? rec.startedAt ?? Self.timestamp(finishedAt)),
-            "finishedAt": .string(Self.timestamp(finishedAt)),
+            "startedAt": .string(startedAt.map(KubernetesTime.string) ?? rec.startedAt ?? KubernetesTime.string(finishedAt)),
+            "finishedAt": .string(KubernetesTime.string(finishedAt)),
             "containerID": .string("runc://\(id)"),
         ]
         if code > 128, code < 160 { t["signal"] = .int(Int64(code - 128)) }

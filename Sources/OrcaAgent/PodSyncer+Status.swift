@@ -88,7 +88,7 @@ extension PodSyncer {
             else if restartPolicy == "Never" { phase = "Failed" }
             else { phase = "Running" }
         } else { phase = "Pending" }
-        let now = Self.timestamp(clock())
+        let now = KubernetesTime.string(clock())
         let previous = pod[path: ["status", "conditions"]]?.arrayValue ?? []
         func condition(_ type: String, _ ok: Bool, reason: String? = nil, message: String? = nil) -> JSONValue {
             let status = ok ? "True" : "False"

@@ -48,7 +48,7 @@ struct PodSyncer: Sendable {
         var state = input
         let uid = pod.metadataUID ?? ""
         let podDir = paths.podDirectory(uid)
-        if state.startTime == nil { state.startTime = pod[path: ["status", "startTime"]]?.stringValue ?? Self.timestamp(clock()) }
+        if state.startTime == nil { state.startTime = pod[path: ["status", "startTime"]]?.stringValue ?? KubernetesTime.string(clock()) }
         if !state.warnedFields {
             state.warnedFields = true
             for w in PodSpecSupport.unsupportedFields(pod["spec"] ?? .null) {
@@ -156,9 +156,6 @@ struct PodSyncer: Sendable {
         return String(h.prefix(63))
     }
 
-    static func timestamp(_ d: Date) -> String {
-        KubernetesTime.string(d)
-    }
 
     static func date(_ s: String?) -> Date? { s.flatMap { ISO8601DateFormatter().date(from: $0) } }
 

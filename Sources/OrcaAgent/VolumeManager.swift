@@ -38,7 +38,7 @@ struct VolumeManager: Sendable {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
             paths[name] = dir
             if let ed = v["emptyDir"] {
-                if ed["medium"]?.stringValue == "Memory", !Self.isMountPoint(dir) {
+                if ed["medium"]?.stringValue == "Memory", !MountTable.isMountPoint(dir) {
                     var options = "mode=0777"
                     if let size = ed["sizeLimit"]?.stringValue, Quantity(size).isValid { options += ",size=\(Quantity(size).value)" }
                     guard mount("tmpfs", dir, "tmpfs", 0, options) == 0 else {
@@ -141,15 +141,8 @@ struct VolumeManager: Sendable {
         let root = "\(podDir)/volumes"
         for name in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
             let dir = "\(root)/\(name)"
-            while Self.isMountPoint(dir) { if umount2(dir, Int32(MNT_DETACH)) != 0 { break } }
+            while MountTable.isMountPoint(dir) { if umount2(dir, Int32(MNT_DETACH)) != 0 { break } }
         }
         try? fm.removeItem(atPath: root)
-    }
-
-    static func isMountPoint(_ path: String) -> Bool {
-        // FileHandle reads to the end: String(contentsOfFile:) stops after the first 4 KiB of a procfs file.
-        guard let data = FileHandle(forReadingAtPath: "/proc/self/mountinfo")?.readDataToEndOfFile() else { return false }
-        let mounts = String(decoding: data, as: UTF8.self)
-        return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
     }
 }

@@ -20,8 +20,7 @@ public struct EventRecorder: Sendable {
         let ns = object.metadataNamespace ?? "default"
         let name = object.metadataName ?? ""
         let events = client.resource("events")
-        let now = Self.timestamp(clock())
-        let micro = Self.microTimestamp(clock())
+        let now = KubernetesTime.string(clock())
         // Deterministic name per (object, reason, message) so repeats aggregate.
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in "\(object.metadataUID ?? name)|\(reason)|\(message)|\(fieldPath ?? "")".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
@@ -45,15 +44,7 @@ public struct EventRecorder: Sendable {
             "eventTime": .null, "source": source, "reportingComponent": .string(component),
             "reportingInstance": .string(host ?? component),
         ]
-        _ = micro
         _ = try? await client.create(events, namespace: ns, object: event)
     }
 
-    static func timestamp(_ d: Date) -> String {
-        KubernetesTime.string(d)
-    }
-
-    static func microTimestamp(_ d: Date) -> String {
-        KubernetesTime.microString(d)
-    }
 }

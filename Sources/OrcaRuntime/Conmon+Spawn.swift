@@ -33,37 +33,14 @@ extension Conmon {
     /// `posix_spawn` with stdin/stdout on /dev/null, stderr on `stderrFD`, the sync pipe on fd 3,
     /// every other descriptor closed, default signal dispositions and an empty signal mask.
     static func spawn(argv: [String], env: [String], cwd: String, stderrFD: Int32, syncFD: Int32) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stderrFD, 2)
-        posix_spawn_file_actions_adddup2(&actions, syncFD, 3)
-        if let addClose = Syscall.spawnAddCloseFrom { _ = addClose(&actions, 4) }
-        if let addChdir = Syscall.spawnAddChdir { _ = addChdir(&actions, cwd) }
-
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup($0) } + [nil]
-        defer { (cArgv + cEnv).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgv, cEnv)
-        guard rc == 0 else { throw Syscall.error("posix_spawn", argv[0], errno: rc) }
-        return pid
+        try Syscall.spawn(argv: argv, env: env) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, stderrFD, 2)
+            posix_spawn_file_actions_adddup2(&actions, syncFD, 3)
+            if let addClose = Syscall.spawnAddCloseFrom { _ = addClose(&actions, 4) }
+            if let addChdir = Syscall.spawnAddChdir { _ = addChdir(&actions, cwd) }
+        }
     }
 
     /// Reads one JSON line from the sync pipe, waiting at most `timeoutMillis` in total.

@@ -35,7 +35,7 @@ public struct Overlay: Hashable, Sendable {
         guard options.utf8.count < 4096 else {
             throw OrcaError(.invalid, "overlay options for \(layers.count) layers exceed one page")
         }
-        if Self.isMountPoint(target) { return }
+        if MountTable.isMountPoint(target) { return }
         let fm = FileManager.default
         try fm.createDirectory(atPath: upperDir, withIntermediateDirectories: true)
         try fm.createDirectory(atPath: workDir, withIntermediateDirectories: true)
@@ -51,38 +51,5 @@ public struct Overlay: Hashable, Sendable {
                 throw Syscall.error("umount2", target, errno: e)
             }
         }
-    }
-
-    /// Whether `path` is a mount point, from `/proc/self/mountinfo`.
-    public static func isMountPoint(_ path: String) -> Bool {
-        // A different device than the parent's is a mount point (overlay, tmpfs); bind mounts
-        // of the same file system need the mount table.
-        var st = stat()
-        var parent = stat()
-        if stat(path, &st) == 0, stat(path + "/..", &parent) == 0, st.st_dev != parent.st_dev { return true }
-        // FileHandle reads to the end: String(contentsOfFile:) stops after the first 4 KiB of a procfs file.
-        guard let data = FileHandle(forReadingAtPath: "/proc/self/mountinfo")?.readDataToEndOfFile() else { return false }
-        let info = String(decoding: data, as: UTF8.self)
-        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        return info.split(separator: "\n").contains { line in
-            let fields = line.split(separator: " ", maxSplits: 5)
-            return fields.count > 4 && unescape(fields[4]) == resolved
-        }
-    }
-
-    /// Decodes mountinfo's octal escapes (`\040` for a space, …).
-    static func unescape(_ field: Substring) -> String {
-        guard field.contains("\\") else { return String(field) }
-        var out = [UInt8]()
-        var bytes = Array(field.utf8)[...]
-        while let c = bytes.popFirst() {
-            if c == UInt8(ascii: "\\"), bytes.count >= 3, let v = UInt8(String(decoding: bytes.prefix(3), as: UTF8.self), radix: 8) {
-                out.append(v)
-                bytes = bytes.dropFirst(3)
-            } else {
-                out.append(c)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

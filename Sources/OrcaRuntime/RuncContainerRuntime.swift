@@ -226,7 +226,7 @@ public struct RuncContainerRuntime: ContainerRuntime {
         let rootfs = OCIBundle(path: dir).rootfsPath
         try Overlay.unmount(rootfs)
         if let cgroup = record?.config.cgroupsPath { try Cgroups.remove(cgroup) }
-        guard !Overlay.isMountPoint(rootfs) else {
+        guard !MountTable.isMountPoint(rootfs) else {
             throw OrcaError(.system, "\(rootfs) is still mounted; not removing container \(id)")
         }
         try? FileManager.default.removeItem(atPath: "\(exitsDirectory)/\(id)")

@@ -93,14 +93,11 @@ public struct Scheduler: Sendable {
         if existing?["reason"]?.stringValue == "Unschedulable", existing?["message"]?.stringValue == message { return }
         var conds = (pod[path: ["status", "conditions"]]?.arrayValue ?? []).filter { $0["type"]?.stringValue != "PodScheduled" }
         conds.append(["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
-                      "lastProbeTime": .null, "lastTransitionTime": .string(Self.timestamp(clock()))])
+                      "lastProbeTime": .null, "lastTransitionTime": .string(KubernetesTime.string(clock()))])
         _ = try await client.mergePatch(client.resource("pods"), namespace: pod.metadataNamespace, name: pod.metadataName ?? "",
                                         patch: ["status": ["conditions": .array(conds)]], subresource: "status")
         await EventRecorder(client: client, component: Scheduler.name, clock: clock)
             .record(pod, type: "Warning", reason: "FailedScheduling", message: message)
     }
 
-    static func timestamp(_ d: Date) -> String {
-        KubernetesTime.string(d)
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OrcaCore
 import Testing
 
 /// Issue 4's acceptance: real pods through a real `orca server` with its embedded agent
@@ -27,34 +28,23 @@ import Testing
         let runcRoot = s.dataDir + "/runtime/runc"
         try? s.eventually("agent cleanup", timeout: 30) {
             let left = try OrcaServerProcess.run("/usr/sbin/runc", ["--root", runcRoot, "list", "-q"]).out
-            let mounts = Self.mountTable()
-            return left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && !mounts.contains(s.dataDir + "/")
+            return left.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && MountTable.mountPoints(under: s.dataDir).isEmpty
         }
         s.stop(removeData: false)
         if let ids = try? OrcaServerProcess.run("/usr/sbin/runc", ["--root", runcRoot, "list", "-q"]).out {
             for id in ids.split(separator: "\n") { _ = try? OrcaServerProcess.run("/usr/sbin/runc", ["--root", runcRoot, "delete", "--force", String(id)]) }
         }
-        do {
-            let mounts = Self.mountTable()
-            let points = mounts.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(4).first.map(String.init) }
-            for point in points.reversed() where point.hasPrefix(s.dataDir + "/") { umount2(point, Int32(MNT_DETACH)) }
-        }
+        for point in MountTable.mountPoints(under: s.dataDir) { umount2(point, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: s.dataDir)
         try? FileManager.default.removeItem(atPath: s.logPath)
         _ = try? OrcaServerProcess.run("/sbin/ip", ["link", "del", bridge])
-    }
-
-    /// This process's mount table, whole (String(contentsOfFile:) stops after the first 4 KiB of a procfs file).
-    static func mountTable() -> String {
-        FileHandle(forReadingAtPath: "/proc/self/mountinfo").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
     }
 
     /// Nothing of the pod's is left: no container, mount, namespace file, veth or cgroup.
     static func expectNothingLeft(_ s: OrcaServerProcess, uid: String, bridge: String) throws {
         let runc = try OrcaServerProcess.run("/usr/sbin/runc", ["--root", s.dataDir + "/runtime/runc", "list", "-q"])
         #expect(runc.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "containers left: \(runc.out)")
-        let mounts = Self.mountTable()
-        #expect(!mounts.contains(uid), "mounts left for pod \(uid)")
+        #expect(!MountTable.mountPoints().contains { $0.contains(uid) }, "mounts left for pod \(uid)")
         #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/pods/\(uid)"))
         let cgroups = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup/memory/orca")) ?? []
         #expect(!cgroups.contains { $0.hasPrefix(String(uid.prefix(13))) }, "cgroups left: \(cgroups)")

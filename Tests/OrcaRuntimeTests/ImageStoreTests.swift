@@ -141,13 +141,13 @@ private func withStore(_ body: (ImageStore) async throws -> Void) async throws {
             try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
             try Overlay(layers: image.layers, upperDir: "\(work)/rw/upper", workDir: "\(work)/rw/work").mount(on: target)
             defer { try? Overlay.unmount(target) }
-            #expect(Overlay.isMountPoint(target))
+            #expect(MountTable.isMountPoint(target))
             #expect(!Syscall.exists("\(target)/gone"))
             #expect(Syscall.exists("\(target)/a/keep"))
             #expect(!Syscall.exists("\(target)/a/old"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: "\(target)/o") == ["upper"])
             try Overlay.unmount(target)
-            #expect(!Overlay.isMountPoint(target))
+            #expect(!MountTable.isMountPoint(target))
         }
     }
 }

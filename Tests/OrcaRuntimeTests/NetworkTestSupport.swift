@@ -1,4 +1,5 @@
 import Foundation
+import OrcaCore
 import OrcaNetwork
 import Testing
 
@@ -73,15 +74,7 @@ struct NetworkTestFixture: Sendable {
     }
 
     /// Mount points under the fixture root still in our mount table.
-    func mountsUnderRoot() -> [String] {
-        // FileHandle reads to the end: String(contentsOfFile:) stops after the first 4 KiB of a procfs file.
-        let info = FileHandle(forReadingAtPath: "/proc/self/mountinfo").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
-        return info.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4, fields[4].hasPrefix(root) else { return nil }
-            return String(fields[4])
-        }
-    }
+    func mountsUnderRoot() -> [String] { MountTable.mountPoints().filter { $0.hasPrefix(root) } }
 
     /// Removes everything the test made, whatever state it is in.
     func cleanUp(podIDs: [String]) async {

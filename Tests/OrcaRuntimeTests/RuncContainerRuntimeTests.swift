@@ -61,9 +61,9 @@ struct RuncContainerRuntimeTests {
             try await f.runtime.stop(config.id, gracePeriod: .seconds(1))  // exited: a no-op
 
             let rootfs = OCIBundle(path: f.runtime.containerDirectory(config.id)).rootfsPath
-            #expect(Overlay.isMountPoint(rootfs))
+            #expect(MountTable.isMountPoint(rootfs))
             try await f.runtime.remove(config.id)
-            #expect(!Overlay.isMountPoint(rootfs))
+            #expect(!MountTable.isMountPoint(rootfs))
             #expect(!Cgroups.exists(config.cgroupsPath))
             #expect(!Syscall.isAlive(pid))
             #expect(!Syscall.isAlive(monitor))

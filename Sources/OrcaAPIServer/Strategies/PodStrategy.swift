@@ -8,7 +8,7 @@ struct PodStrategy: ResourceStrategy {
         var status: JSONValue = ["phase": "Pending", "qosClass": .string(PodDefaults.qosClass(object))]
         if let node = object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty {
             status["conditions"] = [["type": "PodScheduled", "status": "True", "lastProbeTime": .null,
-                                     "lastTransitionTime": .string(ObjectMetaRules.timestamp(context.now))]]
+                                     "lastTransitionTime": .string(KubernetesTime.string(context.now))]]
         }
         object["status"] = status
     }

@@ -63,7 +63,7 @@ struct PersistentVolumeStrategy: ResourceStrategy {
 
     func prepareForCreate(_ object: inout JSONValue, context: StrategyContext) throws {
         Self.defaults(&object)
-        object["status"] = ["phase": "Pending", "lastPhaseTransitionTime": .string(ObjectMetaRules.timestamp(context.now))]
+        object["status"] = ["phase": "Pending", "lastPhaseTransitionTime": .string(KubernetesTime.string(context.now))]
     }
 
     func prepareForUpdate(_ object: inout JSONValue, old: JSONValue, context: StrategyContext) throws { Self.defaults(&object) }

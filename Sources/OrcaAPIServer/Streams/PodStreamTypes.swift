@@ -52,37 +52,6 @@ public struct PodExecOptions: Sendable, Equatable {
     }
 }
 
-/// A terminal's size in character cells (`{"Width": …, "Height": …}` on the resize channel).
-public struct TerminalSize: Sendable, Equatable {
-    public var width: UInt16
-    public var height: UInt16
-    public init(width: UInt16, height: UInt16) {
-        self.width = width
-        self.height = height
-    }
-}
-
-/// The client's side of an exec or attach session, as the agent sees it.
-public struct RemoteCommandStreams: Sendable {
-    /// Standard input from the client; finishes when the client closes it. Nil without stdin.
-    public var stdin: AsyncStream<[UInt8]>?
-    /// Terminal resizes (with a terminal).
-    public var resize: AsyncStream<TerminalSize>?
-    /// Sends standard output (or the terminal's output) to the client.
-    public var stdout: @Sendable ([UInt8]) async throws -> Void
-    /// Sends standard error to the client.
-    public var stderr: @Sendable ([UInt8]) async throws -> Void
-
-    public init(stdin: AsyncStream<[UInt8]>? = nil, resize: AsyncStream<TerminalSize>? = nil,
-                stdout: @escaping @Sendable ([UInt8]) async throws -> Void,
-                stderr: @escaping @Sendable ([UInt8]) async throws -> Void) {
-        self.stdin = stdin
-        self.resize = resize
-        self.stdout = stdout
-        self.stderr = stderr
-    }
-}
-
 /// A byte stream to a port of a pod (`kubectl port-forward`).
 public struct PodPortConnection: Sendable {
     /// What the pod sends; finishes when it closes its side.
@@ -104,11 +73,11 @@ public struct PodPortConnection: Sendable {
 }
 
 extension PodStreamProvider {
-    public func exec(pod: JSONValue, options: PodExecOptions, streams: RemoteCommandStreams) async throws -> Int32 {
+    public func exec(pod: JSONValue, options: PodExecOptions, streams: ProcessStreams) async throws -> Int32 {
         throw APIError(code: 501, reason: "NotImplemented", message: "this node does not serve exec")
     }
 
-    public func attach(pod: JSONValue, options: PodExecOptions, streams: RemoteCommandStreams) async throws {
+    public func attach(pod: JSONValue, options: PodExecOptions, streams: ProcessStreams) async throws {
         throw APIError(code: 501, reason: "NotImplemented", message: "this node does not serve attach")
     }
 

@@ -41,7 +41,7 @@ struct PodStreamUpgrade: Sendable {
         let target = head.path ?? "/"
         let path = String(target.prefix { $0 != "?" })
         let rawQuery = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
-        let subject = await Self.peerSubject(of: channel)
+        let subject = await Authenticator.peerSubject(of: channel)
         guard handler.authenticator.authenticate(authorization: head.headerFields[.authorization], subject: subject) != nil else {
             return nil
         }
@@ -78,20 +78,6 @@ struct PodStreamUpgrade: Sendable {
     static func offeredProtocols(_ headers: HTTPFields) -> [String] {
         headers[values: .secWebSocketProtocol].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    /// The verified client certificate's subject on `channel`, if the client presented one.
-    static func peerSubject(of channel: any Channel) async -> DistinguishedName? {
-        var candidates: [any Channel] = [channel]
-        if let parent = channel.parent { candidates.append(parent) }
-        for ch in candidates {
-            if let cert = try? await ch.nioSSL_peerCertificate().get(),
-               let der = try? cert.toDERBytes(),
-               let parsed = try? Certificate(derEncoded: der) {
-                return parsed.subject
-            }
-        }
-        return nil
     }
 }
 

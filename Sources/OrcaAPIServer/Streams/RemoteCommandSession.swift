@@ -33,7 +33,7 @@ struct RemoteCommandSession: Sendable {
         }
         // As the kubelet does: an empty message on the first writable channel says "ready".
         try await send(options.stdout ? .stdout : options.stderr ? .stderr : .error, [])
-        let streams = RemoteCommandStreams(
+        let streams = ProcessStreams(
             stdin: options.stdin ? stdin : nil, resize: options.tty ? resize : nil,
             stdout: { try await send(.stdout, $0) }, stderr: { try await send(.stderr, $0) })
         let status: JSONValue = await withTaskGroup(of: JSONValue?.self) { group in

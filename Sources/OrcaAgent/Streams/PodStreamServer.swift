@@ -20,17 +20,17 @@ struct PodStreamServer: PodStreamProvider {
         try await logReader.logs(pod: pod, query: query)
     }
 
-    func exec(pod: JSONValue, options: PodExecOptions, streams: RemoteCommandStreams) async throws -> Int32 {
+    func exec(pod: JSONValue, options: PodExecOptions, streams: ProcessStreams) async throws -> Int32 {
         let (id, streaming) = try await runningContainer(pod, options.container)
         let request = ExecRequest(command: options.command, stdin: options.stdin, tty: options.tty)
-        do { return try await streaming.exec(id, request, io: Self.io(streams)) } catch let e as OrcaError {
+        do { return try await streaming.exec(id, request, io: streams) } catch let e as OrcaError {
             throw Self.apiError(e)
         }
     }
 
-    func attach(pod: JSONValue, options: PodExecOptions, streams: RemoteCommandStreams) async throws {
+    func attach(pod: JSONValue, options: PodExecOptions, streams: ProcessStreams) async throws {
         let (id, streaming) = try await runningContainer(pod, options.container)
-        do { try await streaming.attach(id, io: Self.io(streams)) } catch let e as OrcaError {
+        do { try await streaming.attach(id, io: streams) } catch let e as OrcaError {
             throw Self.apiError(e)
         }
     }
@@ -61,16 +61,6 @@ struct PodStreamServer: PodStreamProvider {
         return (chosen.id, streaming)
     }
 
-    static func io(_ streams: RemoteCommandStreams) -> ContainerStreamIO {
-        ContainerStreamIO(stdin: streams.stdin, resize: streams.resize.map(consoleSizes), stdout: streams.stdout, stderr: streams.stderr)
-    }
-
-    /// The API's terminal sizes as the runtime's.
-    static func consoleSizes(_ sizes: AsyncStream<TerminalSize>) -> AsyncStream<ConsoleSize> {
-        let cursor = SizeCursor(sizes.makeAsyncIterator())
-        return AsyncStream(unfolding: { await cursor.next().map { ConsoleSize(width: $0.width, height: $0.height) } })
-    }
-
     static func apiError(_ e: OrcaError) -> APIError {
         switch e.code {
         case .badRequest, .notFound: return .badRequest(e.message)
@@ -79,12 +69,6 @@ struct PodStreamServer: PodStreamProvider {
     }
 }
 
-/// The iterator behind `consoleSizes`; used by one consumer.
-private final class SizeCursor: @unchecked Sendable {
-    var iterator: AsyncStream<TerminalSize>.AsyncIterator
-    init(_ iterator: AsyncStream<TerminalSize>.AsyncIterator) { self.iterator = iterator }
-    func next() async -> TerminalSize? { await iterator.next() }
-}
 
 extension EmbeddedAgent {
     /// What the API server serves `pods/log`, `exec`, `attach` and `portforward` with.

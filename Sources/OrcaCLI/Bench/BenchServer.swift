@@ -97,7 +97,7 @@ final class BenchServer: @unchecked Sendable {
 
     /// Unmounts anything still mounted under the data dir (reported), then deletes the dir.
     func removeDataDirectory() {
-        let leftovers = Self.mountPoints(under: dataDir)
+        let leftovers = MountTable.mountPoints(under: dataDir)
         for mount in leftovers {
             BenchLog.info("warning: unmounting leftover mount \(mount)")
             _ = umount2(mount, Int32(MNT_DETACH))
@@ -111,18 +111,6 @@ final class BenchServer: @unchecked Sendable {
     func logTail(lines: Int = 30) -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
-    }
-
-    /// Mount points at or below `directory`, deepest first.
-    static func mountPoints(under directory: String) -> [String] {
-        let info = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-        return info.split(separator: "\n").compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { return nil }
-            let point = String(fields[4]).replacingOccurrences(of: "\\040", with: " ")
-            return point.hasPrefix(prefix) || point == directory ? point : nil
-        }.sorted { $0.count > $1.count }
     }
 
     /// The resident set size of process `pid` in bytes (`VmRSS` of /proc/<pid>/status).

@@ -145,7 +145,7 @@ struct PodmanStartupBenchmark: Sendable {
         do { try await runPodman(["pod", "rm", "--all", "--force"]) } catch { BenchLog.info("warning: \(error)") }
         do { try await runPodman(["rm", "--all", "--force", "--time", "0"]) } catch { BenchLog.info("warning: \(error)") }
         do { try await runPodman(["rmi", "--all", "--force"]) } catch { BenchLog.info("warning: \(error)") }
-        for mount in BenchServer.mountPoints(under: dir) { _ = umount2(mount, Int32(MNT_DETACH)) }
+        for mount in MountTable.mountPoints(under: dir) { _ = umount2(mount, Int32(MNT_DETACH)) }
         let hierarchies = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []
         for hierarchy in hierarchies {
             let parent = "/sys/fs/cgroup/\(hierarchy)/libpod_parent"

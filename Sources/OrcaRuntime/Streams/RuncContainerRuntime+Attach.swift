@@ -6,7 +6,7 @@ extension RuncContainerRuntime {
     /// conmon's attach socket (`SOCK_SEQPACKET`): each packet it sends is one byte naming the
     /// stream (2 stdout, 3 stderr) and the data; what a client sends goes to the container's
     /// stdin when conmon holds one open. The socket closes when the container exits.
-    public func attach(_ id: String, io: ContainerStreamIO) async throws {
+    public func attach(_ id: String, io: ProcessStreams) async throws {
         guard case .running = try await state(id) else {
             throw OrcaError(.badRequest, "container \(id) is not running")
         }

@@ -7,7 +7,7 @@ extension RuncContainerRuntime: ContainerStreaming {
     /// needs a terminal on its own stdio to create the process's; it copies between the two and
     /// resizes the inner one on SIGWINCH). runc's own messages go to a log file so they do not
     /// mix with the process's stderr; the process's PID file lets a cancelled exec kill it.
-    public func exec(_ id: String, _ request: ExecRequest, io: ContainerStreamIO) async throws -> Int32 {
+    public func exec(_ id: String, _ request: ExecRequest, io: ProcessStreams) async throws -> Int32 {
         guard case .running = try await state(id) else {
             throw OrcaError(.badRequest, "container \(id) is not running")
         }
@@ -43,7 +43,7 @@ extension RuncContainerRuntime: ContainerStreaming {
 
     /// Writes the container's process (environment, user, capabilities …) with `command`, a
     /// terminal and its size, for `runc exec --process`.
-    static func writeProcessSpec(from bundleConfig: String, to path: String, command: [String], size: ConsoleSize) throws {
+    static func writeProcessSpec(from bundleConfig: String, to path: String, command: [String], size: TerminalSize) throws {
         guard let data = FileManager.default.contents(atPath: bundleConfig),
               let config = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               var process = config["process"] as? [String: Any] else {
@@ -70,7 +70,7 @@ extension RuncContainerRuntime: ContainerStreaming {
     /// What ended in an exec's task group.
     private enum ExecEvent: Sendable { case input, output, exit(Int32), drained }
 
-    private func execOnPipes(argv: [String], env: [String], request: ExecRequest, io: ContainerStreamIO,
+    private func execOnPipes(argv: [String], env: [String], request: ExecRequest, io: ProcessStreams,
                              kill: @escaping @Sendable () -> Void) async throws -> Int32 {
         let outPipe = try Syscall.cloexecPipe()
         let errPipe = try Syscall.cloexecPipe()
@@ -104,8 +104,8 @@ extension RuncContainerRuntime: ContainerStreaming {
 
     /// With a terminal. The client's first size is applied before runc starts (a command such
     /// as `stty size` may run at once); later sizes are applied and signalled (SIGWINCH) to runc.
-    private func execOnTerminal(env: [String], request: ExecRequest, io: ContainerStreamIO, kill: @escaping @Sendable () -> Void,
-                                argv: (ConsoleSize?) throws -> [String]) async throws -> Int32 {
+    private func execOnTerminal(env: [String], request: ExecRequest, io: ProcessStreams, kill: @escaping @Sendable () -> Void,
+                                argv: (TerminalSize?) throws -> [String]) async throws -> Int32 {
         let pty = try Pseudoterminal.open()
         let resizeFD = dup(pty.controller)
         defer { close(resizeFD) }

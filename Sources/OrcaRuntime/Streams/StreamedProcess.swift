@@ -11,34 +11,12 @@ struct StreamedProcess: Sendable {
     /// closed, default signal dispositions and an empty signal mask.
     static func spawn(argv: [String], env: [String], stdin: Int32, stdout: Int32, stderr: Int32) throws -> StreamedProcess {
         FileDescriptorWriter.ignoreBrokenPipes()
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        if let addClose = Syscall.spawnAddCloseFrom { _ = addClose(&actions, 3) }
-
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup($0) } + [nil]
-        defer { (cArgv + cEnv).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgv, cEnv)
-        guard rc == 0 else { throw Syscall.error("posix_spawn", argv[0], errno: rc) }
+        let pid = try Syscall.spawn(argv: argv, env: env) { actions in
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+            posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+            posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+            if let addClose = Syscall.spawnAddCloseFrom { _ = addClose(&actions, 3) }
+        }
         return StreamedProcess(pid: pid)
     }
 
@@ -96,14 +74,14 @@ struct Pseudoterminal {
     private static let ptsnameFn = symbol("ptsname_r", as: PtsnameFn.self)
 
     /// The window size of the terminal behind `fd`, if set.
-    static func size(_ fd: Int32) -> ConsoleSize? {
+    static func size(_ fd: Int32) -> TerminalSize? {
         var ws = winsize()
         guard ioctl(fd, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 else { return nil }
-        return ConsoleSize(width: ws.ws_col, height: ws.ws_row)
+        return TerminalSize(width: ws.ws_col, height: ws.ws_row)
     }
 
     /// Sets the window size of the terminal behind `fd`.
-    static func resize(_ fd: Int32, to size: ConsoleSize) {
+    static func resize(_ fd: Int32, to size: TerminalSize) {
         var ws = winsize(ws_row: size.height, ws_col: size.width, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(fd, UInt(TIOCSWINSZ), &ws)
     }
