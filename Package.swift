@@ -55,6 +55,7 @@ let package = Package(
             "OrcaCore",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "OrcaNetwork", dependencies: [
             "OrcaCore",
