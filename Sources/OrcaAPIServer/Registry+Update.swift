@@ -21,17 +21,10 @@ extension Registry {
             throw APIError.conflict(r, name, "the object has been modified; please apply your changes to the latest version and try again")
         }
         return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun) { current in
-            var next: JSONValue
-            if subresource == "status" {
-                next = current
-                next["status"] = obj["status"]
-            } else {
-                next = obj
-                next.metadataName = name
-                if r.namespaced { next.metadataNamespace = namespace }
-                if r.subresources.contains("status") { next["status"] = current["status"] }
-            }
-            return next
+            var next = obj
+            next.metadataName = name
+            if r.namespaced { next.metadataNamespace = namespace }
+            return Self.scope(next, current: current, to: subresource, of: r)
         }
     }
 
@@ -94,17 +87,11 @@ extension Registry {
             }
             do {
                 return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun) { current in
-                    var patched = try mutate(current)
-                    if subresource == "status" {
-                        var next = current
-                        next["status"] = patched["status"]
-                        return next
-                    }
-                    if r.subresources.contains("status") { patched["status"] = current["status"] }
-                    if let n = patched.metadataName, n != name {
+                    let patched = try mutate(current)
+                    if subresource == nil, let n = patched.metadataName, n != name {
                         throw APIError.invalid(r, name, [.invalid("metadata.name", n, "field is immutable")])
                     }
-                    return patched
+                    return Self.scope(patched, current: current, to: subresource, of: r)
                 }
             } catch let e as APIError where e.code == 409 && e.reason == "Conflict" {
                 lastError = e
@@ -112,5 +99,27 @@ extension Registry {
             }
         }
         throw lastError ?? APIError.internalError("update retries exhausted")
+    }
+
+    /// What a write through `subresource` may change: `status` only its status, a pod's
+    /// `ephemeralcontainers` only `spec.ephemeralContainers`; the main resource everything but
+    /// those (they are carried over from `current`).
+    static func scope(_ next: JSONValue, current: JSONValue, to subresource: String?, of r: ResourceType) -> JSONValue {
+        let ephemeral = ["spec", "ephemeralContainers"]
+        switch subresource {
+        case "status":
+            var out = current
+            out["status"] = next["status"]
+            return out
+        case "ephemeralcontainers" where r.resource == "pods":
+            var out = current
+            out[path: ephemeral] = next[path: ephemeral]
+            return out
+        default:
+            var out = next
+            if r.subresources.contains("status") { out["status"] = current["status"] }
+            if r.resource == "pods", r.group.isEmpty { out[path: ephemeral] = current[path: ephemeral] }
+            return out
+        }
     }
 }

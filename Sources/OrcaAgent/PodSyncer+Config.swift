@@ -6,7 +6,8 @@ import OrcaRuntime
 extension PodSyncer {
     /// The runtime configuration of one container instance.
     func buildConfig(_ pod: JSONValue, _ container: JSONValue, image: Image, env: [(String, String)], id: String,
-                     sandbox: PodSandboxNetwork, files: PodFiles.Paths, volumes: [String: String], attempt: Int, restartCount: Int) throws -> ContainerConfig {
+                     sandbox: PodSandboxNetwork, files: PodFiles.Paths, volumes: [String: String], attempt: Int, restartCount: Int,
+                     pidNamespace: String? = nil) throws -> ContainerConfig {
         var environment: [String: String] = [:]
         var envList: [String] = []
         for entry in image.config.env ?? [] {
@@ -41,13 +42,34 @@ extension PodSyncer {
             workingDir: container["workingDir"]?.stringValue ?? image.config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
             user: ContainerSpecBuilder.user(pod: pod, container: container, image: image.config),
             hostname: nil, rootfsLayers: image.layers, readOnlyRootfs: security.readOnly, mounts: mounts,
-            namespaces: .init(network: sandbox.namespaces.network, uts: sandbox.namespaces.uts, ipc: sandbox.namespaces.ipc),
+            namespaces: .init(network: sandbox.namespaces.network, uts: sandbox.namespaces.uts, ipc: sandbox.namespaces.ipc, pid: pidNamespace),
             privileged: security.privileged, capabilities: security.caps, noNewPrivileges: security.noNewPrivs,
             resources: ContainerSpecBuilder.resources(container), cgroupsPath: "/orca/\(id)",
             shmPath: nil, stopSignal: Self.signalNumber(image.config.stopSignal) ?? 15,
             annotations: ["io.kubernetes.pod.uid": uid, "io.kubernetes.pod.name": pod.metadataName ?? "",
                           "io.kubernetes.pod.namespace": pod.metadataNamespace ?? "", "io.kubernetes.container.name": name,
-                          "io.kubernetes.container.restartCount": String(restartCount), "io.orca.attempt": String(attempt)])
+                          "io.kubernetes.container.restartCount": String(restartCount), "io.orca.attempt": String(attempt)],
+            stdio: Self.stdio(container))
+    }
+
+    /// Kubernetes `stdin`, `stdinOnce` and `tty` as the runtime's stdio options (nil when all are off).
+    static func stdio(_ container: JSONValue) -> ContainerConfig.Stdio? {
+        let stdin = container["stdin"]?.boolValue ?? false
+        let tty = container["tty"]?.boolValue ?? false
+        guard stdin || tty else { return nil }
+        return ContainerConfig.Stdio(stdin: stdin, stdinOnce: container["stdinOnce"]?.boolValue ?? false, tty: tty)
+    }
+
+    /// The PID namespace of the running instance of `containerName` in `pod` (an ephemeral
+    /// container's `targetContainerName`), or nil when it does not run.
+    func pidNamespace(of pod: JSONValue, container containerName: String) async -> String? {
+        let uid = pod.metadataUID ?? ""
+        let instances = (try? await runtime.list()) ?? []
+        for info in instances where info.config.annotations["io.kubernetes.pod.uid"] == uid
+            && info.config.annotations["io.kubernetes.container.name"] == containerName {
+            if case .running(let pid, _) = info.status, pid > 0 { return "/proc/\(pid)/ns/pid" }
+        }
+        return nil
     }
 
     /// An image's `StopSignal` (`SIGQUIT`, `QUIT` or `3`) as a number.

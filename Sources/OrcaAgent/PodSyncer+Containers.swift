@@ -122,9 +122,22 @@ extension PodSyncer {
         let uid = pod.metadataUID ?? ""
         let id = "\(uid.prefix(13))-\(name)-\(rec.attempt)"
         let logPath = paths.containerLogPath(pod, container: name, attempt: rec.attempt)
+        var pidNamespace: String?
+        if c.role == .ephemeral, let target = container["targetContainerName"]?.stringValue, !target.isEmpty {
+            pidNamespace = await self.pidNamespace(of: pod, container: target)
+            if pidNamespace == nil {
+                let message = "target container \(target) is not running"
+                if rec.waiting?.message != message {
+                    await events.record(pod, type: "Warning", reason: "Failed", message: "Error: \(message)", fieldPath: fieldPath)
+                }
+                rec.waiting = .init("CreateContainerError", message)
+                return
+            }
+        }
         do {
             let config = try buildConfig(pod, container, image: image, env: variables, id: id, sandbox: env.sandbox, files: env.files,
-                                         volumes: env.volumes, attempt: rec.attempt, restartCount: rec.restartCount)
+                                         volumes: env.volumes, attempt: rec.attempt, restartCount: rec.restartCount,
+                                         pidNamespace: pidNamespace)
             try FileManager.default.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             if rec.attempt == 0 {
                 await events.record(pod, type: "Normal", reason: "Pulled", message: "Container image \"\(imageRef)\" already present on machine", fieldPath: fieldPath)

@@ -49,7 +49,7 @@ extension PodSyncer {
             s["state"] = ["running": ["startedAt": .string(started)]]
             let isStarted = isStarted(c, rec)
             s["started"] = .bool(isStarted)
-            report.ready = c.role != .initContainer && isStarted && isReady(c, rec)
+            report.ready = (c.role == .app || c.role == .sidecar) && isStarted && isReady(c, rec)
             report.kind = .running
         } else {
             let initializing = c.role == .app ? !state.initialized : rec == nil
@@ -119,6 +119,8 @@ extension PodSyncer {
             "qosClass": pod[path: ["status", "qosClass"]] ?? "BestEffort",
         ]
         if !inits.isEmpty { status["initContainerStatuses"] = .array(inits.map(\.1.status)) }
+        let ephemeral = PodContainer.ephemeralContainers(pod).map { containerReport($0, state.containers[$0.name], state: state).status }
+        if !ephemeral.isEmpty { status["ephemeralContainerStatuses"] = .array(ephemeral) }
         if let start = state.startTime { status["startTime"] = .string(start) }
         if let ip = state.sandbox?.podIP {
             status["podIP"] = .string(ip)

@@ -102,7 +102,7 @@ struct PodSyncer: Sendable {
             switch c.role {
             case .sidecar where isStarted(c, rec): continue
             case .initContainer where Self.succeeded(rec): continue
-            case .sidecar, .initContainer, .app:
+            case .sidecar, .initContainer, .app, .ephemeral:
                 break
             }
             if !state.initialized { break }
@@ -118,6 +118,12 @@ struct PodSyncer: Sendable {
             for c in PodContainer.appContainers(pod) {
                 var rec = state.containers[c.name] ?? .init()
                 await syncContainer(podWithIP, c, &rec, env: env, restartPolicy: restartPolicy)
+                state.containers[c.name] = rec
+            }
+            // Ephemeral containers (kubectl debug): started once each, never restarted.
+            for c in PodContainer.ephemeralContainers(pod) {
+                var rec = state.containers[c.name] ?? .init()
+                await syncContainer(podWithIP, c, &rec, env: env, restartPolicy: c.restartPolicy(pod: restartPolicy))
                 state.containers[c.name] = rec
             }
         }

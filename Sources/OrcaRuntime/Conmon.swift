@@ -54,11 +54,13 @@ public struct Conmon: Sendable {
         public var stderrPath: String
         /// How long `runc create` may take before the launch is abandoned.
         public var timeout: Duration
+        /// Standard input and terminal (`-i`, `-t`, `--leave-stdin-open`); nil: neither.
+        public var stdio: ContainerConfig.Stdio?
 
         public init(id: String, name: String, bundle: String, containerPidFile: String, conmonPidFile: String,
                     exitDir: String, persistDir: String, logPath: String, socketDir: String,
                     runtimeLogPath: String? = nil, logSizeMax: Int64? = nil, stderrPath: String,
-                    timeout: Duration = .seconds(60)) {
+                    timeout: Duration = .seconds(60), stdio: ContainerConfig.Stdio? = nil) {
             self.id = id
             self.name = name
             self.bundle = bundle
@@ -72,6 +74,7 @@ public struct Conmon: Sendable {
             self.logSizeMax = logSizeMax
             self.stderrPath = stderrPath
             self.timeout = timeout
+            self.stdio = stdio
         }
     }
 
@@ -97,6 +100,11 @@ public struct Conmon: Sendable {
         ]
         if let log = o.runtimeLogPath { args += ["--runtime-arg", "--log=\(log)", "--runtime-arg", "--log-format=json"] }
         if let max = o.logSizeMax { args += ["--log-size-max", String(max)] }
+        if let stdio = o.stdio {
+            if stdio.stdin { args.append("--stdin") }
+            if stdio.stdin, !stdio.stdinOnce { args.append("--leave-stdin-open") }
+            if stdio.tty { args.append("--terminal") }
+        }
         return args
     }
 

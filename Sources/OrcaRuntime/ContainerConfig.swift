@@ -22,7 +22,7 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
     public var readOnlyRootfs: Bool
     /// Extra mounts (volumes, `/etc/hosts`, `/etc/resolv.conf` …), applied after the standard ones.
     public var mounts: [Mount]
-    /// Existing namespaces to join; nil members get a new namespace. PID and mount namespaces are always new.
+    /// Existing namespaces to join; nil members get a new namespace. The mount namespace is always new.
     public var namespaces: Namespaces
     /// Privileged: every capability, all devices allowed, no masked or read-only paths, `/sys` writable.
     public var privileged: Bool
@@ -42,6 +42,8 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
     public var stopSignal: Int32
     /// Written into the OCI spec's annotations (e.g. pod UID, container name) for adoption after a restart.
     public var annotations: [String: String]
+    /// Standard input and terminal (Kubernetes `stdin`, `stdinOnce`, `tty`); nil: no input, no terminal.
+    public var stdio: Stdio?
 
     public init(
         id: String, name: String? = nil, args: [String], env: [String] = [], workingDir: String = "/",
@@ -49,7 +51,7 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
         mounts: [Mount] = [], namespaces: Namespaces = Namespaces(), privileged: Bool = false,
         capabilities: CapabilityChanges = CapabilityChanges(), noNewPrivileges: Bool = false,
         resources: Resources = Resources(), cgroupsPath: String, oomScoreAdj: Int? = nil,
-        shmPath: String? = nil, stopSignal: Int32 = 15, annotations: [String: String] = [:]
+        shmPath: String? = nil, stopSignal: Int32 = 15, annotations: [String: String] = [:], stdio: Stdio? = nil
     ) {
         self.id = id
         self.name = name ?? id
@@ -71,6 +73,23 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
         self.shmPath = shmPath
         self.stopSignal = stopSignal
         self.annotations = annotations
+        self.stdio = stdio
+    }
+
+    /// How the container's standard input and terminal are set up (conmon `-i`, `-t`).
+    public struct Stdio: Codable, Hashable, Sendable {
+        /// Keep a stdin open that attached clients write to.
+        public var stdin: Bool
+        /// Close stdin after the first attached client disconnects (else it stays open).
+        public var stdinOnce: Bool
+        /// Give the process a terminal (`process.terminal`).
+        public var tty: Bool
+
+        public init(stdin: Bool = false, stdinOnce: Bool = false, tty: Bool = false) {
+            self.stdin = stdin
+            self.stdinOnce = stdinOnce
+            self.tty = tty
+        }
     }
 
     /// The numeric identity of the process.
@@ -106,11 +125,14 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
         public var network: String?
         public var uts: String?
         public var ipc: String?
+        /// Another container's PID namespace (an ephemeral container's target); nil: a new one.
+        public var pid: String?
 
-        public init(network: String? = nil, uts: String? = nil, ipc: String? = nil) {
+        public init(network: String? = nil, uts: String? = nil, ipc: String? = nil, pid: String? = nil) {
             self.network = network
             self.uts = uts
             self.ipc = ipc
+            self.pid = pid
         }
     }
 

@@ -73,13 +73,17 @@ extension OCISpec {
         try Self.validate(config)
         var env = config.env
         if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.insert(Self.defaultPathEnv, at: 0) }
-        let process = Process(
+        let tty = config.stdio?.tty ?? false
+        // As CRI-O does: a terminal gets TERM=xterm unless the container sets TERM.
+        if tty, !env.contains(where: { $0.hasPrefix("TERM=") }) { env.append("TERM=xterm") }
+        var process = Process(
             user: User(uid: config.user.uid, gid: config.user.gid,
                        additionalGids: config.user.additionalGids.isEmpty ? nil : config.user.additionalGids),
             args: config.args, env: env, cwd: config.workingDir,
             capabilities: Capabilities(try Self.capabilities(privileged: config.privileged, changes: config.capabilities)),
             noNewPrivileges: config.noNewPrivileges ? true : nil,
             oomScoreAdj: config.oomScoreAdj)
+        process.terminal = tty
 
         var mounts = Self.standardMounts(privileged: config.privileged, shmPath: config.shmPath)
         let extra = config.mounts.map { Mount(destination: $0.destination, type: $0.type, source: $0.source, options: $0.options) }
@@ -95,7 +99,7 @@ extension OCISpec {
             pids: r.pidsLimit.map { Pids(limit: $0) })
 
         let namespaces = [
-            Namespace(type: "pid"),
+            Namespace(type: "pid", path: config.namespaces.pid),
             Namespace(type: "mount"),
             Namespace(type: "network", path: config.namespaces.network),
             Namespace(type: "uts", path: config.namespaces.uts),

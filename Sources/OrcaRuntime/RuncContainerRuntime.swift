@@ -85,7 +85,7 @@ public struct RuncContainerRuntime: ContainerRuntime {
                 id: config.id, name: config.name, bundle: dir,
                 containerPidFile: "\(dir)/pidfile", conmonPidFile: "\(dir)/conmon.pid",
                 exitDir: exitsDirectory, persistDir: dir, logPath: logPath, socketDir: socketsDirectory,
-                runtimeLogPath: "\(dir)/runc.log", stderrPath: "\(dir)/conmon.stderr"))
+                runtimeLogPath: "\(dir)/runc.log", stderrPath: "\(dir)/conmon.stderr", stdio: config.stdio))
             record.conmonPID = created.conmonPID
             try record.save(to: dir)
         } catch {

@@ -63,6 +63,8 @@ extension [String: Any] {
 final class BackgroundProcess: @unchecked Sendable {
     let process = Process()
     let outputPath: String
+    /// The process's standard input, open until `closeInput()` or `stop()`.
+    let input = Pipe()
 
     init(_ path: String, _ args: [String], env: [String: String]) throws {
         outputPath = NSTemporaryDirectory() + "orca-e2e-bg-\(UUID().uuidString.prefix(8)).out"
@@ -75,8 +77,14 @@ final class BackgroundProcess: @unchecked Sendable {
         process.environment = environment
         process.standardOutput = out
         process.standardError = out
+        process.standardInput = input
         try process.run()
     }
+
+    /// Writes `text` to the process's standard input.
+    func send(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+
+    func closeInput() { try? input.fileHandleForWriting.close() }
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
@@ -103,6 +111,7 @@ final class BackgroundProcess: @unchecked Sendable {
             process.terminate()
             process.waitUntilExit()
         }
+        closeInput()
         try? FileManager.default.removeItem(atPath: outputPath)
     }
 }

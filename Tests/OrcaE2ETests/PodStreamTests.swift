@@ -109,4 +109,37 @@ import Testing
         #expect(tty.out.contains("27 91"), "\(tty.out)")
         #expect(tty.out.contains("/dev/pts/"), "\(tty.out)")
     }
+
+    /// `kubectl debug` adds an ephemeral container through `pods/ephemeralcontainers`, waits for
+    /// it and attaches; with `--target` it sees the target container's processes.
+    @Test func debugIntoARunningPod() throws {
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        let debug = try s.kubectl(["debug", "-i", "web", "--image=docker.io/library/busybox:1.35", "--target=httpd", "-c", "dbg",
+                                   "--", "sh"], stdin: "ps -o args; echo host=$(hostname); exit 3\n", timeout: 90)
+        #expect(debug.out.contains("httpd -f -p 80"), "\(debug)")
+        #expect(debug.out.contains("host=web"), "\(debug)")
+        try s.eventually("the ephemeral container's status") {
+            try s.k("get", "pod", "web", "-o", "jsonpath={.status.ephemeralContainerStatuses[0].state.terminated.exitCode}") == "3"
+        }
+        #expect(try s.k("get", "pod", "web", "-o", "jsonpath={.spec.ephemeralContainers[0].targetContainerName}") == "httpd")
+        // The pod is not disturbed: still Ready, no restarts.
+        #expect(try s.k("get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[*].restartCount}") == "0 0")
+
+        // -it: a terminal (script(1) gives kubectl one), typed into once kubectl has attached.
+        let tty = try BackgroundProcess("/usr/bin/script", ["-qfec", "kubectl debug -it web --image=docker.io/library/busybox:1.35 -c dbg-tty -- sh", "/dev/null"],
+                                        env: ["KUBECONFIG": s.kubeconfig])
+        defer { tty.stop() }
+        try tty.waitForOutput("kubectl debug -it to attach", timeout: 90) { $0.contains("If you don't see a command prompt") }
+        tty.send("tty; echo shell-$((6*7)); exit\n")
+        #expect(try tty.waitForExit(timeout: 60) == 0, "\(tty.output)")
+        #expect(tty.output.contains("/dev/pts/"), "\(tty.output)")
+        #expect(tty.output.contains("shell-42"), "\(tty.output)")
+
+        // Existing ephemeral containers cannot be changed.
+        let change = try s.kubectl(["patch", "pod", "web", "--subresource=ephemeralcontainers", "--type=json",
+                                    "-p", #"[{"op":"replace","path":"/spec/ephemeralContainers/0/image","value":"other"}]"#])
+        #expect(change.status != 0)
+        #expect(change.err.contains("may not be changed"), "\(change)")
+    }
 }

@@ -19,6 +19,9 @@ struct PodStrategy: ResourceStrategy {
 
     func validate(_ object: JSONValue, old: JSONValue?) -> [StatusCause] {
         var causes = PodValidation.validateSpec(object["spec"] ?? .null, path: "spec")
+        if old == nil, !(object[path: ["spec", "ephemeralContainers"]]?.arrayValue ?? []).isEmpty {
+            causes.append(.forbidden("spec.ephemeralContainers", "cannot be set on create"))
+        }
         if var old {
             // Objects stored before a default was added compare as if they had it.
             PodDefaults.apply(&old)
@@ -75,7 +78,7 @@ enum PodDefaults {
         } else if let name = spec["serviceAccount"]?.stringValue, !name.isEmpty {
             spec["serviceAccountName"] = .string(name)
         }
-        for list in ["initContainers", "containers"] {
+        for list in ["initContainers", "containers", "ephemeralContainers"] {
             guard let containers = spec[list]?.arrayValue else { continue }
             spec[list] = .array(containers.map(defaultContainer))
         }

@@ -5,7 +5,8 @@ import OrcaCore
 extension RuncContainerRuntime {
     /// conmon's attach socket (`SOCK_SEQPACKET`): each packet it sends is one byte naming the
     /// stream (2 stdout, 3 stderr) and the data; what a client sends goes to the container's
-    /// stdin when conmon holds one open. The socket closes when the container exits.
+    /// stdin when conmon holds one open. The socket closes when the container exits. A container
+    /// with a terminal is resized through conmon's `ctl` FIFO in its bundle (`1 <rows> <cols>`).
     public func attach(_ id: String, io: ProcessStreams) async throws {
         guard case .running = try await state(id) else {
             throw OrcaError(.badRequest, "container \(id) is not running")
@@ -28,6 +29,12 @@ extension RuncContainerRuntime {
                     await writer.closeWrite()
                 }
             }
+            if let resize = io.resize {
+                let ctl = "\(containerDirectory(id))/ctl"
+                group.addTask {
+                    for await size in resize { Self.writeControl(ctl, "1 \(size.height) \(size.width)\n") }
+                }
+            }
             try await withTaskCancellationHandler {
                 try await reader.forEach { packet in
                     guard let pipe = packet.first else { return }
@@ -44,6 +51,17 @@ extension RuncContainerRuntime {
             group.cancelAll()
             await writer.close()
         }
+    }
+}
+
+extension RuncContainerRuntime {
+    /// Writes one line to conmon's control FIFO; a FIFO nobody reads (conmon gone) is skipped.
+    static func writeControl(_ path: String, _ line: String) {
+        let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 }
 
