@@ -32,7 +32,17 @@ struct TestRegistry {
     }
 
     /// Starts a registry (with htpasswd auth for `credentials`), runs `body`, stops and removes it.
-    static func run(credentials: RegistryCredentials? = nil, _ body: (TestRegistry) async throws -> Void) async throws {
+    /// Token authentication: clients get tokens from `realm`; tokens must be signed by the key of
+    /// the certificate in `rootCertBundle` and name `service` and `issuer`.
+    struct TokenAuth {
+        var realm: String
+        var service: String
+        var issuer: String
+        var rootCertBundle: String
+    }
+
+    static func run(credentials: RegistryCredentials? = nil, tokenAuth: TokenAuth? = nil,
+                    _ body: (TestRegistry) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "orca-registry-test-\(uniqueSuffix())"
         try FileManager.default.createDirectory(atPath: "\(directory)/storage", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -40,12 +50,12 @@ struct TestRegistry {
             let out = try await SubprocessCommandRunner().checked(htpasswdPath, ["-Bbn", credentials.username, credentials.password])
             try Data(out.standardOutput).write(to: URL(fileURLWithPath: "\(directory)/htpasswd"))
         }
-        let registry = try await start(directory: directory, credentials: credentials)
+        let registry = try await start(directory: directory, credentials: credentials, tokenAuth: tokenAuth)
         defer { registry.stop() }
         try await body(registry)
     }
 
-    private static func start(directory: String, credentials: RegistryCredentials?) async throws -> TestRegistry {
+    private static func start(directory: String, credentials: RegistryCredentials?, tokenAuth: TokenAuth?) async throws -> TestRegistry {
         var lastError: (any Error)?
         for _ in 0..<3 {
             let port = try freePort()
@@ -63,6 +73,8 @@ struct TestRegistry {
             """
             if credentials != nil {
                 config += "\nauth:\n  htpasswd:\n    realm: orca-test\n    path: \(directory)/htpasswd\n"
+            } else if let t = tokenAuth {
+                config += "\nauth:\n  token:\n    realm: \(t.realm)\n    service: \(t.service)\n    issuer: \(t.issuer)\n    rootcertbundle: \(t.rootCertBundle)\n"
             }
             try Data(config.utf8).write(to: URL(fileURLWithPath: "\(directory)/config.yml"))
             let log = "\(directory)/registry.log"

@@ -85,6 +85,11 @@ public struct RegistryClient: Sendable {
             guard let credentials else { throw Self.authenticationError(registry, credentials: nil) }
             authorization = credentials.basicAuthorization
         case .bearer(let realm, let service, let scope):
+            // A plain-HTTP realm only for a plain-HTTP registry: credentials never go out in clear
+            // text because an HTTPS registry pointed elsewhere.
+            if realm.lowercased().hasPrefix("http://"), !endpoint.baseURL.hasPrefix("http://") {
+                throw OrcaError(.imagePullFailed, "registry \(registry) names a token realm over plain HTTP (\(realm)); refused")
+            }
             let token = try await fetchToken(realm: realm, service: service, scope: key.scope, challengeScope: scope,
                                              credentials: credentials, registry: registry)
             authorization = "Bearer \(token)"
