@@ -181,16 +181,17 @@ public final class ImageStore: Sendable {
 
     private func image(named name: String, refs: [String: String]) throws -> Image? {
         let ref = try ImageReference(parsing: name)
+        // A digest name recorded by a pull points at the platform manifest (the digest it pins
+        // may be an index's); an unrecorded digest name is looked up as a manifest digest.
         let manifestDigest: ContentDigest
-        if let pinned = ref.digest {
-            manifestDigest = pinned
-        } else if let stored = refs[name] {
+        if let stored = refs[name] {
             manifestDigest = try ContentDigest(stored)
+        } else if let pinned = ref.digest {
+            manifestDigest = try refs["\(ref.repository)@\(pinned)"].map(ContentDigest.init) ?? pinned
         } else {
             return nil
         }
-        guard hasBlob(manifestDigest) else { return nil }
-        let manifest = try decodeManifest(readBlob(manifestDigest))
+        guard hasBlob(manifestDigest), let manifest = try? decodeManifest(readBlob(manifestDigest)) else { return nil }
         guard hasBlob(manifest.config.digest) else { return nil }
         let configuration = try decodeConfiguration(readBlob(manifest.config.digest))
         let layers = configuration.rootfs.diffIDs.map(snapshotPath)

@@ -5,6 +5,10 @@ extension OrcaError.Code {
     public static let invalidImageName = OrcaError.Code("InvalidImageName")
     /// An OCI runtime, the container monitor or an image tool failed.
     public static let runtimeError = OrcaError.Code("RuntimeError")
+    /// Pulling an image from a registry failed (the kubelet's `ErrImagePull`).
+    public static let imagePullFailed = OrcaError.Code("ErrImagePull")
+    /// Content did not hash to the digest it was fetched or imported by; it was not stored.
+    public static let digestMismatch = OrcaError.Code("DigestMismatch")
 }
 
 /// The cause of a failed system call: the call and its errno.
