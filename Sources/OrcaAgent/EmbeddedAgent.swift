@@ -26,6 +26,8 @@ public struct EmbeddedAgent: Sendable {
         public var bridgeName: String = "orca0"
         public var logRoot: String = "/var/log/pods"
         public var runDir: String = "/run/orca"
+        /// How registries are reached (plain-HTTP registries, mirrors).
+        public var registries = RegistryConfiguration()
 
         public init(dataDir: String, nodeName: String, hostIP: String) {
             self.dataDir = dataDir
@@ -48,13 +50,16 @@ public struct EmbeddedAgent: Sendable {
         let env = EnvironmentResolver(client: client)
         let events = EventRecorder(client: client, component: "kubelet", host: c.nodeName, clock: clock)
         let probes = ProbeManager(prober: Prober(runtime: runtime), events: events, clock: clock)
-        let syncer = PodSyncer(client: client, runtime: runtime, network: network, images: images, podFiles: PodFiles(),
+        let puller = ImagePuller(store: images, configuration: c.registries)
+        let imageManager = ImageManager(images: images, puller: puller, client: client, events: events, clock: clock)
+        let syncer = PodSyncer(client: client, runtime: runtime, network: network, images: images, imageManager: imageManager, podFiles: PodFiles(),
                                volumes: VolumeManager(client: client, env: env), envResolver: env,
                                events: events, probes: probes,
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .milliseconds(Int64(max(0, $0) * 1000))) }),
                                paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
         return EmbeddedAgent(nodeName: c.nodeName, client: client,
-                             reporter: NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, podCIDR: c.podCIDR, clock: clock),
+                             reporter: NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, podCIDR: c.podCIDR,
+                                                          images: { NodeStatusReporter.imageList(images) }, clock: clock),
                              syncer: syncer, workers: PodWorkers(), images: images,
                              logs: PodLogReader(paths: paths, clock: clock))
     }
@@ -129,6 +134,7 @@ public struct EmbeddedAgent: Sendable {
             }
             group.cancelAll()
         }
+        try? await syncer.imageManager.puller.shutdown()
     }
 
     /// After an agent restart: picks up the pods this node ran — running containers are adopted,

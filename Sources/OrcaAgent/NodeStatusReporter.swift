@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OrcaClient
+import OrcaRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,18 +13,36 @@ public struct NodeStatusReporter: Sendable {
     let nodeName: String
     let hostIP: String
     let podCIDR: String
+    /// The node's images for `status.images` (names and sizes).
+    let images: @Sendable () -> [JSONValue]
     let clock: @Sendable () -> Date
     let logger = Logger(label: "orca.agent.node")
 
     public init(client: any APIClient, nodeName: String, hostIP: String, podCIDR: String,
+                images: @escaping @Sendable () -> [JSONValue] = { [] },
                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.client = client
         self.nodeName = nodeName
         self.hostIP = hostIP
         self.podCIDR = podCIDR
+        self.images = images
         self.clock = clock
     }
 
+    /// `status.images` from an image store: per image its tags and `repo@digest`, and its size,
+    /// largest first as the kubelet lists them.
+    public static func imageList(_ store: ImageStore) -> [JSONValue] {
+        var seen = Set<ContentDigest>()
+        var out: [(Int64, JSONValue)] = []
+        for image in (try? store.list()) ?? [] where seen.insert(image.id).inserted {
+            var names = image.repoTags
+            if let first = image.repoTags.first, let ref = try? ImageReference(parsing: first) {
+                names.insert("\(ref.domain)/\(ref.path)@\(image.manifestDigest)", at: 0)
+            }
+            out.append((image.size, ["names": .array(names.map(JSONValue.string)), "sizeBytes": .int(image.size)]))
+        }
+        return out.sorted { $0.0 > $1.0 }.map(\.1)
+    }
 
 
     /// The node's status as the agent sees the machine now.
@@ -56,6 +75,7 @@ public struct NodeStatusReporter: Sendable {
                 condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
                 condition("Ready", "True", "KubeletReady", "orca agent is posting ready status"),
             ],
+            "images": .array(images()),
             "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(nodeName)]],
             "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
             "nodeInfo": ["machineID": .string(machineID), "systemUUID": .string(machineID), "bootID": "",
@@ -104,9 +124,13 @@ public struct NodeStatusReporter: Sendable {
     /// Registers, then heartbeats until cancelled (lease every 10 s, status every 60 s).
     public func run() async {
         var tick = 0
+        var reportedImages: [JSONValue] = []
         while !Task.isCancelled {
             do {
-                if tick == 0 { try await register() } else if tick % 6 == 0 { try await updateStatus() }
+                // A pulled or removed image is reported at the next heartbeat, not a minute later.
+                let imagesNow = images()
+                if tick == 0 { try await register() } else if tick % 6 == 0 || imagesNow != reportedImages { try await updateStatus() }
+                reportedImages = imagesNow
                 try await renewLease()
                 tick += 1
             } catch {

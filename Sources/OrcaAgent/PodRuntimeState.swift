@@ -31,12 +31,14 @@ struct PodRuntimeState: Sendable {
         /// The crash-loop back-off between restarts.
         var backoff = RestartBackoff()
         var imageID: String = ""
+        /// The image pull back-off (`ImagePullBackOff`).
+        var pullBackoff = ImagePullBackoff()
         /// The published probe results of the current instance (not persisted: probes start
         /// over after an agent restart, as the kubelet's do).
         var probes: [ProbeKind: ProbeResult] = [:]
 
         enum CodingKeys: String, CodingKey {
-            case id, attempt, restartCount, lastTerminated, terminated, startedAt, waiting, backoff, imageID
+            case id, attempt, restartCount, lastTerminated, terminated, startedAt, waiting, backoff, imageID, pullBackoff
         }
     }
 

@@ -90,22 +90,14 @@ extension PodSyncer {
         let fieldPath = c.fieldPath
         let imageRef = container["image"]?.stringValue ?? ""
         let image: Image
-        do {
-            guard let found = try images.image(imageRef) else {
-                let never = container["imagePullPolicy"]?.stringValue == "Never"
-                let reason = never ? "ErrImageNeverPull" : "ImagePullBackOff"
-                let message = never ? "Container image \"\(imageRef)\" is not present with pull policy of Never"
-                    : "Back-off pulling image \"\(imageRef)\": image not found in the local store (pulling from registries is not implemented yet)"
-                if rec.waiting?.reason != reason {
-                    await events.record(pod, type: "Warning", reason: never ? "ErrImageNeverPull" : "Failed", message: message, fieldPath: fieldPath)
-                }
-                rec.waiting = .init(reason, message)
-                return
-            }
-            image = found
-        } catch {
-            rec.waiting = .init("InvalidImageName", "Failed to apply default image tag \"\(imageRef)\": \(error)")
+        let pulled: Bool
+        switch await imageManager.ensureImage(pod, c, current: rec.waiting, backoff: &rec.pullBackoff) {
+        case .waiting(let waiting):
+            rec.waiting = waiting
             return
+        case .ready(let found, let didPull):
+            image = found
+            pulled = didPull
         }
         rec.imageID = "\(image.name.split(separator: ":").dropLast().joined(separator: ":"))@\(image.manifestDigest)"
         let variables: [(String, String)]
@@ -139,7 +131,7 @@ extension PodSyncer {
                                          volumes: env.volumes, attempt: rec.attempt, restartCount: rec.restartCount,
                                          pidNamespace: pidNamespace)
             try FileManager.default.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            if rec.attempt == 0 {
+            if !pulled {
                 await events.record(pod, type: "Normal", reason: "Pulled", message: "Container image \"\(imageRef)\" already present on machine", fieldPath: fieldPath)
             }
             try? await runtime.remove(id)

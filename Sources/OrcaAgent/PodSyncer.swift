@@ -13,6 +13,7 @@ struct PodSyncer: Sendable {
     let runtime: any ContainerRuntime
     let network: any PodNetworking
     let images: ImageStore
+    let imageManager: ImageManager
     let podFiles: PodFiles
     let volumes: VolumeManager
     let envResolver: EnvironmentResolver

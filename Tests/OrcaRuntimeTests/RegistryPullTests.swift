@@ -6,7 +6,7 @@ import Testing
 @testable import OrcaRuntime
 
 /// Pulls from a real `docker-registry` on loopback, with images pushed by skopeo.
-@Suite(.enabled(if: registryToolsInstalled, "needs docker-registry and skopeo"))
+@Suite(.serialized)
 struct RegistryPullTests {
     let appConfig = ImageConfig(env: [BuiltinImages.defaultPath, "GREETING=hello"], cmd: ["/bin/busybox", "echo", "hi"])
 

@@ -5,10 +5,6 @@ import OrcaCore
 import Testing
 @testable import OrcaRuntime
 
-/// Whether the registry tests can run: the real registry and skopeo are installed.
-let registryToolsInstalled = FileManager.default.isExecutableFile(atPath: TestRegistry.registryPath)
-    && FileManager.default.isExecutableFile(atPath: TestRegistry.skopeoPath)
-
 /// A real `docker-registry` (distribution v2) on 127.0.0.1 and a free port, storing in a temporary
 /// directory, optionally behind htpasswd basic auth. `run` stops the process and removes every
 /// file it made, also when the body throws.

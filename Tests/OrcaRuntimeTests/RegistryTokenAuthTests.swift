@@ -9,10 +9,7 @@ import Testing
 /// Python's static file server handing out one token this test signed (ES256, with the
 /// certificate the registry trusts in `x5c`) — enough to see the 401 → realm → retry dance,
 /// and that a token is fetched once per scope.
-@Suite(.enabled(if: registryToolsInstalled && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
-                && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
-                "needs docker-registry, skopeo, python3 and openssl"))
-struct RegistryTokenAuthTests {
+@Suite struct RegistryTokenAuthTests {
     @Test func bearerTokensAreFetchedFromTheRealmAndCached() async throws {
         let dir = NSTemporaryDirectory() + "orca-token-test-\(uniqueSuffix())"
         try FileManager.default.createDirectory(atPath: "\(dir)/www", withIntermediateDirectories: true)

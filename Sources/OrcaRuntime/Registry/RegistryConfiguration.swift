@@ -2,7 +2,8 @@ import Foundation
 
 /// How Orca reaches registries: which speak plain HTTP, and which mirrors to try first.
 ///
-/// Registries default to HTTPS. `docker.io` is served at `registry-1.docker.io`. A mirror is
+/// Registries default to HTTPS, but for loopback ones (`localhost`, `127.0.0.0/8`, `[::1]`), which
+/// default to plain HTTP as Docker treats them. `docker.io` is served at `registry-1.docker.io`. A mirror is
 /// tried before the registry itself, in order; when a mirror fails or lacks the content, the
 /// next endpoint is tried.
 public struct RegistryConfiguration: Sendable, Hashable {
@@ -60,11 +61,19 @@ public struct RegistryConfiguration: Sendable, Hashable {
 
     /// The endpoints for `domain`: its mirrors in order, then the registry itself.
     public func endpoints(for domain: String) -> [Endpoint] {
-        let settings = registries[domain] ?? Registry()
+        let settings = registries[domain] ?? Registry(insecure: Self.isLoopback(domain))
         let mirrors = settings.mirrors.map { url in
             Endpoint(baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, isMirror: true)
         }
         let scheme = settings.insecure ? "http" : "https"
         return mirrors + [Endpoint(baseURL: "\(scheme)://\(Self.apiHost(for: domain))", isMirror: false)]
+    }
+
+    /// Whether `domain` (`host[:port]`) names this machine's loopback interface.
+    public static func isLoopback(_ domain: String) -> Bool {
+        var host = Substring(domain)
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") { return host[host.index(after: host.startIndex)..<end] == "::1" }
+        if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
+        return host == "localhost" || host.hasPrefix("127.")
     }
 }
