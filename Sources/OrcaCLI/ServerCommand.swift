@@ -23,6 +23,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Directory of container logs.") var podLogDir = "/var/log/pods"
     @Option(help: "Directory of runtime state such as namespace mounts.") var runDir = "/run/orca"
     @Option(help: "Log level (trace, debug, info, warning, error).") var logLevel = "info"
+    @OptionGroup var registryOptions: RegistryOptions
 
     mutating func run() async throws {
         let logLevel = self.logLevel, bindAddress = self.bindAddress, httpsPort = self.httpsPort
@@ -53,6 +54,7 @@ struct ServerCommand: AsyncParsableCommand {
             config.bridgeName = bridgeName
             config.logRoot = podLogDir
             config.runDir = runDir
+            config.registries = registryOptions.configuration
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
         let adminToken = try AdminToken.loadOrCreate(path: dataDir + "/tls/admin.token")
