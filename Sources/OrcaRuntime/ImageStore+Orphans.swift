@@ -9,6 +9,9 @@ extension ImageStore {
     /// staging and freshly stored blobs) is never touched. Snapshots in `keepingLayers` (those
     /// containers use, even if no named image does any more) stay. Returns the removed paths,
     /// relative to `root`.
+    ///
+    /// A pull that reuses an old orphan (a blob or snapshot it finds present) while it is removed
+    /// fails at `register` and is retried, then fetching the content anew.
     @discardableResult
     func removeOrphans(changedBefore cutoff: Date, keepingLayers: Set<String>) throws -> [String] {
         var liveBlobs = Set<String>()
