@@ -13,6 +13,8 @@ public struct EmbeddedAgent: Sendable {
     let syncer: PodSyncer
     let workers: PodWorkers
     let images: ImageStore
+    /// Removes unused images when the disk fills up.
+    let imageGC: ImageGarbageCollector
     /// Serves `kubectl logs` through the API server.
     public let logs: any PodStreamProvider
     let logger = Logger(label: "orca.agent")
@@ -61,6 +63,7 @@ public struct EmbeddedAgent: Sendable {
                              reporter: NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, podCIDR: c.podCIDR,
                                                           images: { NodeStatusReporter.imageList(images) }, clock: clock),
                              syncer: syncer, workers: PodWorkers(), images: images,
+                             imageGC: ImageGarbageCollector(store: images, runtime: runtime, clock: clock),
                              logs: PodLogReader(paths: paths, clock: clock))
     }
 
@@ -88,6 +91,19 @@ public struct EmbeddedAgent: Sendable {
             group.addTask { await reporter.run() }
             group.addTask { await probes.run() }
             group.addTask { await pods.run() }
+            group.addTask { [imageGC, logger] in
+                // Image garbage collection: first after a minute, then every five minutes.
+                try? await Task.sleep(for: .seconds(60))
+                while !Task.isCancelled {
+                    do {
+                        let removed = try await imageGC.collectIfNeeded()
+                        if !removed.isEmpty { logger.info("image garbage collection removed \(removed.joined(separator: ", "))") }
+                    } catch {
+                        logger.warning("image garbage collection failed: \(error)")
+                    }
+                    try? await Task.sleep(for: .seconds(300))
+                }
+            }
             group.addTask {
                 await workers.run { uid, work in
                     switch work {

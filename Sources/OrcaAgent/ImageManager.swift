@@ -41,7 +41,10 @@ struct ImageManager: Sendable {
         let present = try? images.image(reference.description)
         // The built-in images come from no registry: present, they satisfy `Always` too.
         let builtin = BuiltinImages.busyboxNames.contains(reference.description)
-        if let present, policy != "Always" || builtin { return .ready(present, pulled: false) }
+        if let present, policy != "Always" || builtin {
+            try? images.markUsed(present, at: clock())  // for least-recently-used image GC
+            return .ready(present, pulled: false)
+        }
         if policy == "Never" {
             let message = "Container image \"\(raw)\" is not present with pull policy of Never"
             if current?.reason != "ErrImageNeverPull" {
@@ -64,6 +67,7 @@ struct ImageManager: Sendable {
             let outcome = try await puller.pullWithOutcome(reference.description, keyring: keyring)
             let took = Self.goSeconds(clock().timeIntervalSince(start))
             backoff.succeeded()
+            try? images.markUsed(outcome.image, at: clock())
             await events.record(pod, type: "Normal", reason: "Pulled",
                                 message: "Successfully pulled image \"\(raw)\" in \(took) (\(took) including waiting). Image size: \(outcome.image.size) bytes.",
                                 fieldPath: fieldPath)

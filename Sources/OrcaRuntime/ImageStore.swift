@@ -147,13 +147,14 @@ public final class ImageStore: Sendable {
     /// Removes the name `reference`; when no other name points at its manifest, removes the
     /// manifest, config and the layers no other image uses. Returns whether the name existed.
     ///
-    /// The caller makes sure no container still uses the image's layers.
+    /// The caller makes sure no container still uses the image's layers, or names the layer
+    /// directories containers use in `keepingLayers` (those are never deleted).
     @discardableResult
-    public func remove(_ reference: String) throws -> Bool {
+    public func remove(_ reference: String, keepingLayers: Set<String> = []) throws -> Bool {
         let name: String
         if Self.imageID(reference) != nil {
             guard let img = try image(reference) else { return false }
-            for tag in img.repoTags { try remove(tag) }
+            for tag in img.repoTags { try remove(tag, keepingLayers: keepingLayers) }
             return true
         } else {
             name = try ImageReference(parsing: reference).description
@@ -166,7 +167,7 @@ public final class ImageStore: Sendable {
         }
         guard let removed else { return false }
         if !remaining.values.contains(removed), let digest = try? ContentDigest(removed) {
-            try collectGarbage(removed: digest, keeping: remaining)
+            try collectGarbage(removed: digest, keeping: remaining, keepingLayers: keepingLayers)
         }
         return true
     }
@@ -218,7 +219,8 @@ public final class ImageStore: Sendable {
 
     private var refsPath: String { "\(root)/refs.json" }
 
-    private func readRefs() throws -> [String: String] {
+    /// The refs index: normalised name → manifest digest.
+    func readRefs() throws -> [String: String] {
         guard let data = FileManager.default.contents(atPath: refsPath), !data.isEmpty else { return [:] }
         return try JSONDecoder().decode([String: String].self, from: data)
     }
@@ -235,8 +237,9 @@ public final class ImageStore: Sendable {
     }
 
     /// Deletes the manifest `removed`, its config, and those of its layer blobs and snapshots that
-    /// no image named in `refs` uses. Blobs of other manifests (e.g. a pull in progress) are untouched.
-    private func collectGarbage(removed: ContentDigest, keeping refs: [String: String]) throws {
+    /// no image named in `refs` uses (snapshots in `keepingLayers` stay). Blobs of other manifests
+    /// (e.g. a pull in progress) are untouched.
+    private func collectGarbage(removed: ContentDigest, keeping refs: [String: String], keepingLayers: Set<String>) throws {
         guard let data = try? readBlob(removed), let gone = try? decodeManifest(data) else { return }
         let goneDiffIDs = (try? decodeConfiguration(readBlob(gone.config.digest)))?.rootfs.diffIDs ?? []
         var liveBlobs = Set<ContentDigest>()
@@ -253,7 +256,7 @@ public final class ImageStore: Sendable {
         for blob in [removed, gone.config.digest] + gone.layers.map(\.digest) where !liveBlobs.contains(blob) {
             try? fm.removeItem(atPath: blobPath(blob))
         }
-        for diffID in goneDiffIDs where !liveSnapshots.contains(diffID) {
+        for diffID in goneDiffIDs where !liveSnapshots.contains(diffID) && !keepingLayers.contains(snapshotPath(diffID)) {
             try? fm.removeItem(atPath: snapshotPath(diffID))
         }
     }

@@ -1,11 +1,11 @@
 import ArgumentParser
 
-/// `orca bench`: measurements of a real Orca (API latency and memory, pod startup), printed as
+/// `orca bench`: measurements of a real Orca (API latency and memory, pod startup, image pull), printed as
 /// small tables with one summary line each. Speed is measured here, never asserted in tests.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman).",
-        subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self]
+        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo).",
+        subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self, BenchImagePullCommand.self]
     )
 }
