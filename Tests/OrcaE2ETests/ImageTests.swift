@@ -77,22 +77,34 @@ import Testing
         }
 
         // An archive imported with `orca image import` runs with imagePullPolicy Never.
-        let archive = layout.path + ".tar"
-        let saved = try OrcaServerProcess.run("/usr/bin/skopeo", ["copy", "--quiet", "oci:\(layout.path):v1", "docker-archive:\(archive):example.com/imported/app:v2"])
+        let other = try TestImageLayout(store: s.dataDir + "/images", base: "docker.io/library/busybox:1.35",
+                                        file: "hello.txt", content: "hello from an archive\n", tag: "v2")
+        defer { other.remove() }
+        let archive = other.path + ".tar"
+        let saved = try OrcaServerProcess.run("/usr/bin/skopeo", ["copy", "--quiet", "oci:\(other.path):v2", "docker-archive:\(archive):example.com/imported/app:v2"])
         #expect(saved.status == 0, "\(saved.err)")
         let imported = try OrcaServerProcess.run(OrcaServerProcess.binary, ["image", "import", "--data-dir", s.dataDir, archive])
         #expect(imported.status == 0, "\(imported.err)")
         #expect(imported.out.contains("example.com/imported/app:v2"), "\(imported.out)")
         _ = try s.k("run", "imported", "--image=example.com/imported/app:v2", "--image-pull-policy=Never", "--", "sh", "-c", "cat /hello.txt; sleep 3600")
         _ = try s.k("wait", "--for=condition=Ready", "pod/imported", "--timeout=60s")
-        #expect(try s.k("logs", "imported") == "hello from the registry\n")
+        #expect(try s.k("logs", "imported") == "hello from an archive\n")
         let listed = try OrcaServerProcess.run(OrcaServerProcess.binary, ["image", "ls", "--data-dir", s.dataDir])
         #expect(listed.out.contains("example.com/imported/app"), "\(listed.out)")
         #expect(listed.out.contains("\(open.host)/test/app"), "\(listed.out)")
 
-        // Every image shares busybox's layer: two snapshots in all (the base and hello.txt's).
+        // Every image shares busybox's layer: three snapshots in all (the base and each hello.txt).
         let snapshots = try FileManager.default.contentsOfDirectory(atPath: s.dataDir + "/images/layers/sha256").filter { !$0.hasPrefix(".") }
-        #expect(snapshots.count == 2, "\(snapshots)")
+        #expect(snapshots.count == 3, "\(snapshots)")
+
+        // prune removes what no container uses (the failed pods' images were never stored).
+        _ = try s.k("delete", "pod", "imported", "--grace-period=1", "--wait=true")
+        let pruned = try OrcaServerProcess.run(OrcaServerProcess.binary, ["image", "prune", "--data-dir", s.dataDir])
+        #expect(pruned.status == 0, "\(pruned.err)")
+        #expect(pruned.out.contains("example.com/imported/app:v2"), "\(pruned.out)")
+        let after = try OrcaServerProcess.run(OrcaServerProcess.binary, ["image", "ls", "--data-dir", s.dataDir]).out
+        #expect(!after.contains("example.com/imported/app"), "\(after)")
+        #expect(after.contains("\(open.host)/test/app"), "a running pod's image stays: \(after)")
     }
 }
 

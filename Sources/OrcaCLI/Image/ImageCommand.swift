@@ -8,7 +8,7 @@ struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage the local image store.",
         subcommands: [ImageImportCommand.self, ImagePullCommand.self, ImageListCommand.self,
-                      ImageRemoveCommand.self])
+                      ImageRemoveCommand.self, ImagePruneCommand.self])
 }
 
 /// The data directory option every `orca image` command takes.
