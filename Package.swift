@@ -61,7 +61,11 @@ let package = Package(
             "OrcaCore",
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
-        .target(name: "OrcaAgent", dependencies: ["OrcaClient", "OrcaRuntime", "OrcaNetwork"]),
+        .target(name: "OrcaAgent", dependencies: [
+            "OrcaClient", "OrcaRuntime", "OrcaNetwork",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "OrcaCLI", dependencies: [
             "OrcaAPIServer", "OrcaStoreSQLite", "OrcaScheduler", "OrcaControllers", "OrcaAgent", "OrcaRuntime",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
