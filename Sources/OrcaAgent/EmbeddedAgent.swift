@@ -54,7 +54,7 @@ public struct EmbeddedAgent: Sendable {
         let probes = ProbeManager(prober: Prober(runtime: runtime), events: events, clock: clock)
         let puller = ImagePuller(store: images, configuration: c.registries)
         let imageManager = ImageManager(images: images, puller: puller, client: client, events: events, clock: clock)
-        let syncer = PodSyncer(client: client, runtime: runtime, network: network, images: images, imageManager: imageManager, podFiles: PodFiles(),
+        let syncer = PodSyncer(client: client, runtime: runtime, network: network, imageManager: imageManager, podFiles: PodFiles(),
                                volumes: VolumeManager(client: client, env: env), envResolver: env,
                                events: events, probes: probes,
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .milliseconds(Int64(max(0, $0) * 1000))) }),

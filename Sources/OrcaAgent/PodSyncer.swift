@@ -12,7 +12,6 @@ struct PodSyncer: Sendable {
     let client: any APIClient
     let runtime: any ContainerRuntime
     let network: any PodNetworking
-    let images: ImageStore
     let imageManager: ImageManager
     let podFiles: PodFiles
     let volumes: VolumeManager

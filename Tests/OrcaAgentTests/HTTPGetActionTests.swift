@@ -1,4 +1,5 @@
 import Foundation
+import OrcaCore
 import Testing
 @testable import OrcaAgent
 
@@ -23,7 +24,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pod",
                                                   "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"]) == 0)
-        let port = Int.random(in: 30000...60000)
+        let port = try LoopbackPort.free()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         server.arguments = ["s_server", "-quiet", "-www", "-accept", "127.0.0.1:\(port)", "-cert", dir + "/cert.pem", "-key", dir + "/key.pem"]

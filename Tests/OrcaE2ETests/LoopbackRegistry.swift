@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import OrcaCore
 
 /// A real `docker-registry` on 127.0.0.1 and a free port (optionally behind htpasswd auth) for
 /// end-to-end tests, fed with `skopeo copy`. `stop()` kills it and removes its directory.
@@ -16,7 +16,7 @@ final class LoopbackRegistry: @unchecked Sendable {
     init(credentials: (user: String, password: String)? = nil) throws {
         directory = NSTemporaryDirectory() + "orca-e2e-registry-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory + "/storage", withIntermediateDirectories: true)
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         var config = """
         version: 0.1
         log: {level: warn}
@@ -65,23 +65,5 @@ final class LoopbackRegistry: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw E2EError("socket: errno \(errno)") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let r = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Int32 in
-                guard bind(fd, sa, len) == 0 else { return -1 }
-                return getsockname(fd, sa, &len)
-            }
-        }
-        guard r == 0 else { throw E2EError("bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }

@@ -54,7 +54,7 @@ struct TestRegistry {
     private static func start(directory: String, credentials: RegistryCredentials?, tokenAuth: TokenAuth?) async throws -> TestRegistry {
         var lastError: (any Error)?
         for _ in 0..<3 {
-            let port = try freePort()
+            let port = try LoopbackPort.free()
             var config = """
             version: 0.1
             log:
@@ -152,22 +152,3 @@ struct TestRegistry {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw Syscall.error("socket", "", errno: errno) }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) { ptr in
-        ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Int32 in
-            guard bind(fd, sa, len) == 0 else { return -1 }
-            return getsockname(fd, sa, &len)
-        }
-    }
-    guard bound == 0 else { throw Syscall.error("bind", "127.0.0.1:0", errno: errno) }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}

@@ -27,7 +27,7 @@ import Testing
             issuer: issuer, service: service, repositories: ["test/token"])
         try Data(#"{"token":"\#(token)"}"#.utf8).write(to: URL(fileURLWithPath: "\(dir)/www/token"))
 
-        let port = try freePort()
+        let port = try LoopbackPort.free()
         let log = "\(dir)/token-server.log"
         let pid = try Syscall.spawn(argv: ["/usr/bin/python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", "\(dir)/www"],
                                     env: ["PATH=/usr/bin:/bin", "PYTHONUNBUFFERED=1"]) { actions in
