@@ -99,6 +99,18 @@ public struct Quantity: Codable, Sendable, Hashable, ExpressibleByStringLiteral,
         parsed?.scaledValue(scale) ?? 0
     }
 
+    /// -1, 0 or 1 as this quantity is less than, equal to or greater than `other`, exactly
+    /// (no rounding or saturation); an invalid quantity counts as zero.
+    public func compare(to other: Quantity) -> Int {
+        let zero = Parsed(integer: 0, exponent: 0, format: .decimalSI)
+        let a = parsed ?? zero
+        let b = other.parsed ?? zero
+        if a.magnitude == 0 && b.magnitude == 0 { return 0 }
+        if a.negative != b.negative { return a.negative ? -1 : 1 }
+        let m = a.compareMagnitudes(b)
+        return a.negative ? -m : m
+    }
+
     /// Whether the value is zero (an invalid quantity counts as zero).
     public var isZero: Bool { parsed?.magnitude ?? 0 == 0 }
 
@@ -224,6 +236,27 @@ extension Quantity {
                 if compareMagnitude(to: 1) < 0 {
                     format = .decimalSI
                 }
+            }
+        }
+
+        /// Compares |self| with |other|, aligning exponents in 128 bits (a side that overflows
+        /// when scaled up is the larger).
+        func compareMagnitudes(_ other: Parsed) -> Int {
+            if magnitude == 0 || other.magnitude == 0 {
+                return magnitude == other.magnitude ? 0 : (magnitude == 0 ? -1 : 1)
+            }
+            let low = min(exponent, other.exponent)
+            func scaled(_ p: Parsed) -> UInt128? {
+                let shift = p.exponent - low
+                guard shift <= 38 else { return nil }
+                let (v, overflow) = p.magnitude.multipliedReportingOverflow(by: Self.powerOfTen(shift))
+                return overflow ? nil : v
+            }
+            switch (scaled(self), scaled(other)) {
+            case let (x?, y?): return x == y ? 0 : (x < y ? -1 : 1)
+            case (nil, _?): return 1
+            case (_?, nil): return -1
+            case (nil, nil): return exponent == other.exponent ? 0 : (exponent < other.exponent ? -1 : 1)
             }
         }
 

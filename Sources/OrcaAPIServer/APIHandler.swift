@@ -17,10 +17,14 @@ public struct APIHandler: HTTPResponder {
     public let authenticator: Authenticator
     /// Answers `pods/log` (and later exec/attach) by reaching the node agent.
     public let podStreams: (any PodStreamProvider)?
+    /// Bounds the requests served at once (429 beyond it).
+    public let inflight: InflightLimiter
     let logger = Logger(label: "orca.apiserver")
 
     public init(registry: Registry, discovery: Discovery, openapi: OpenAPIDocuments,
-                authenticator: Authenticator, podStreams: (any PodStreamProvider)? = nil) {
+                authenticator: Authenticator, podStreams: (any PodStreamProvider)? = nil,
+                inflight: InflightLimiter = InflightLimiter()) {
+        self.inflight = inflight
         self.registry = registry
         self.discovery = discovery
         self.openapi = openapi
@@ -36,17 +40,28 @@ public struct APIHandler: HTTPResponder {
         // `/version/`, `/api/` and the like are the same as without the slash (the Python client asks for `/version/`).
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
         do {
-            if !APIHandler.publicPaths.contains(path) {
-                let subject = await context.peerSubject()
-                guard authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) != nil else {
-                    throw APIError.unauthorized()
-                }
+            if APIHandler.publicPaths.contains(path) {
+                return try await route(request, context: context, path: path)
             }
-            return try await route(request, context: context, path: path)
+            let subject = await context.peerSubject()
+            guard authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) != nil else {
+                throw APIError.unauthorized()
+            }
+            // Every client is a cluster admin until RBAC exists, so unlike kube-apiserver no
+            // group is exempt from the limit; long-running requests hold no slot.
+            let info = RequestInfo(path: path)
+            let longRunning = InflightLimiter.isLongRunning(
+                subresource: info?.subresource, query: ResourceRequest.parseQuery(request.uri.query))
+            return try await inflight.serve(mutating: InflightLimiter.isMutating(request.method),
+                                            exempt: longRunning) {
+                try await route(request, context: context, path: path)
+            }
         } catch {
             let e = APIError.from(error, resource: nil, name: nil)
             if e.code >= 500 { logger.error("\(request.method) \(path): \(e)") }
-            return APIHandler.json(e.status, status: e.code)
+            var headers: HTTPFields = [:]
+            if let seconds = e.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+            return APIHandler.json(e.status, status: e.code, headers: headers)
         }
     }
 

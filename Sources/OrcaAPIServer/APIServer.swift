@@ -14,6 +14,10 @@ public struct APIServer: Sendable {
         public var port: Int
         public var pki: ClusterPKI
         public var tokens: [String: UserInfo]
+        /// Read-only requests served at once (`--max-requests-inflight`; 0: no limit).
+        public var maxRequestsInflight = 400
+        /// Mutating requests served at once (`--max-mutating-requests-inflight`; 0: no limit).
+        public var maxMutatingRequestsInflight = 200
 
         public init(host: String = "0.0.0.0", port: Int = 6443, pki: ClusterPKI, tokens: [String: UserInfo] = [:]) {
             self.host = host
@@ -35,7 +39,9 @@ public struct APIServer: Sendable {
             discovery: Discovery(catalog: registry.catalog, serverAddress: "\(configuration.host):\(configuration.port)"),
             openapi: OpenAPIDocuments(catalog: registry.catalog),
             authenticator: Authenticator(tokens: configuration.tokens),
-            podStreams: podStreams)
+            podStreams: podStreams,
+            inflight: InflightLimiter(maxReadOnly: configuration.maxRequestsInflight,
+                                      maxMutating: configuration.maxMutatingRequestsInflight))
     }
 
     /// The TLS configuration: our serving certificate; client certificates optional but

@@ -15,7 +15,10 @@ public struct APIServerContext: RequestContext {
         self.channel = source.channel
     }
 
-    public var maxUploadSize: Int { 16 * 1024 * 1024 }
+    /// The largest request body kube-apiserver reads (`MaxRequestBodyBytes`, 3 MiB).
+    public static let maxRequestBodyBytes = 3 * 1024 * 1024
+
+    public var maxUploadSize: Int { Self.maxRequestBodyBytes }
 
     /// The verified client certificate's subject, if the client presented one.
     public func peerSubject() async -> DistinguishedName? {

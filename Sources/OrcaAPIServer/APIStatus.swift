@@ -109,6 +109,17 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public static func internalError(_ message: String) -> APIError {
         APIError(code: 500, reason: "InternalError", message: "Internal error occurred: \(message)")
     }
+    /// 413: a request body over `limit` bytes (kube-apiserver's words).
+    public static func requestEntityTooLarge(limit: Int) -> APIError {
+        APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(limit)")
+    }
+    /// 429 with `Retry-After: 1`: the server is serving as many requests as it may.
+    public static func tooManyRequests() -> APIError {
+        var e = APIError(code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.",
+                         details: ["retryAfterSeconds": 1])
+        e.retryAfterSeconds = 1
+        return e
+    }
     public static func unsupportedMediaType(_ type: String) -> APIError {
         APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \(type))")
     }
@@ -132,6 +143,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .compacted, .gone:
                 return .gone("The resourceVersion for the provided list is too old.")
             case .badRequest: return .badRequest(e.message)
+            case .requestEntityTooLarge: return APIError(code: 413, reason: "RequestEntityTooLarge", message: e.message)
             case .invalid: return APIError(code: 422, reason: "Invalid", message: e.message)
             case .futureRevision:
                 return APIError(code: 504, reason: "Timeout", message: "Too large resource version: \(e.message)")

@@ -12,6 +12,11 @@ enum BodyDecoder {
                let v = try? JSONValue.parse(bytes) {
                 return v
             }
+            if let alias = YAMLAliasScan.firstResolvedAlias(in: bytes) {
+                // Aliases are expanded by copying: a few hundred bytes can expand to gigabytes.
+                throw APIError.badRequest(
+                    "error converting YAML to JSON: yaml: the document uses the alias *\(alias); aliases are not accepted (send JSON, or YAML without anchors and aliases)")
+            }
             return try yaml(String(decoding: bytes, as: UTF8.self))
         }
         if type.contains("protobuf") { return try ProtobufDecoder.decode(bytes) }

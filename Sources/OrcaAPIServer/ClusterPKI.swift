@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
+import OrcaCore
 import X509
 
 /// The cluster's certificates under `<data-dir>/tls`: a self-generated CA, the API
@@ -16,19 +17,17 @@ public struct ClusterPKI: Sendable {
 
     /// Loads the PKI from `dir`, creating what is missing. `hosts` are the serving
     /// certificate's extra names (IP addresses or DNS names).
-    public static func loadOrCreate(dir: String, hosts: [String]) throws -> ClusterPKI {
+    ///
+    /// The serving and admin certificates are renewed (same CA) when less than
+    /// `renewBefore` (90 days, as k3s) of their validity remains at `now`.
+    public static func loadOrCreate(dir: String, hosts: [String], now: Date = Date(),
+                                    renewBefore: TimeInterval = 90 * 86_400) throws -> ClusterPKI {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try PrivateFiles.directory(dir, mode: 0o700)
         func read(_ name: String) -> String? { try? String(contentsOfFile: "\(dir)/\(name)", encoding: .utf8) }
-        func write(_ name: String, _ text: String, mode: Int) throws {
-            let path = "\(dir)/\(name)"
-            let tmp = path + ".tmp"
-            try text.write(toFile: tmp, atomically: false, encoding: .utf8)
-            try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: tmp)
-            if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
-            try fm.moveItem(atPath: tmp, toPath: path)
+        func write(_ name: String, _ text: String, mode: mode_t) throws {
+            try PrivateFiles.write(Array(text.utf8), to: "\(dir)/\(name)", mode: mode)
         }
-        let now = Date()
         let caKey: P256.Signing.PrivateKey
         let caCert: Certificate
         if let kp = read("ca.key"), let cp = read("ca.crt") {
@@ -51,8 +50,10 @@ public struct ClusterPKI: Sendable {
             for stale in ["server.crt", "server.key", "admin.crt", "admin.key"] { try? fm.removeItem(atPath: "\(dir)/\(stale)") }
         }
         func issue(_ file: String, commonName: String, organization: String?, server: Bool) throws -> (String, String) {
-            if let k = read("\(file).key"), let c = read("\(file).crt") {
-                if !server || (try? Certificate(pemEncoded: c)).map({ covers($0, hosts) }) == true { return (c, k) }
+            if let k = read("\(file).key"), let c = read("\(file).crt"), let existing = try? Certificate(pemEncoded: c),
+               existing.notValidAfter.timeIntervalSince(now) >= renewBefore, existing.issuer == caCert.subject,
+               !server || covers(existing, hosts) {
+                return (c, k)
             }
             let key = P256.Signing.PrivateKey()
             let subject = try DistinguishedName {

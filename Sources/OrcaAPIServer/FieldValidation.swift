@@ -50,9 +50,45 @@ struct FieldValidation: Sendable {
     /// Drops the fields `definition` does not declare from `object` (recursively) and
     /// returns their paths in document order of sorted keys.
     static func prune(_ object: inout JSONValue, definition: String?, style: PathStyle = .decoding) -> [String] {
+        var findings = Findings()
+        walk(&object, definition: definition, path: style == .apply ? "" : nil, style: style, findings: &findings)
+        return findings.unknown
+    }
+
+    /// What a schema walk found: unknown fields, and numbers a Go decoder would refuse.
+    struct Findings {
         var unknown: [String] = []
-        walk(&object, definition: definition, path: style == .apply ? "" : nil, style: style, unknown: &unknown)
-        return unknown
+        /// Decoding errors of integer fields (`cannot unmarshal number … of type int32`).
+        var numbers: [String] = []
+    }
+
+    /// Drops unknown fields like `prune`, and returns both findings.
+    static func inspect(_ object: inout JSONValue, definition: String?) -> Findings {
+        var findings = Findings()
+        walk(&object, definition: definition, path: nil, style: .decoding, findings: &findings)
+        return findings
+    }
+
+    /// Kubernetes decodes into Go structs, so a number in an integer field must be whole and
+    /// fit the field's type (`int32` or `int64`); otherwise the request is a 400. This keeps
+    /// every later reader of the stored object from overflowing.
+    private static func checkNumber(_ value: JSONValue, schema: JSONValue, path: String, findings: inout Findings) {
+        let types = schema["type"]?.stringValue.map { [$0] } ?? schema["type"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard types.contains("integer") else { return }
+        let format = schema["format"]?.stringValue == "int32" ? "int32" : "int64"
+        let range: ClosedRange<Int64> = format == "int32" ? Int64(Int32.min)...Int64(Int32.max) : Int64.min...Int64.max
+        let text: String
+        switch value {
+        case .int(let i):
+            if range.contains(i) { return }
+            text = String(i)
+        case .double(let d):
+            if let i = Int64(exactly: d), range.contains(i) { return }
+            text = GoFormat.describe(value)
+        default:
+            return
+        }
+        findings.numbers.append("json: cannot unmarshal number \(text) into Go struct field \(path) of type \(format)")
     }
 
     /// The paths of unknown fields of `object`, leaving it as it is.
@@ -67,7 +103,7 @@ struct FieldValidation: Sendable {
     }
 
     /// `path` nil means the root in decoding style (no leading dot).
-    private static func walk(_ value: inout JSONValue, definition: String?, path: String?, style: PathStyle, unknown: inout [String]) {
+    private static func walk(_ value: inout JSONValue, definition: String?, path: String?, style: PathStyle, findings: inout Findings) {
         guard let definition, let def = OpenAPISchema.definitions[definition],
               let properties = def["properties"]?.objectValue,
               def["x-kubernetes-preserve-unknown-fields"]?.boolValue != true,
@@ -75,33 +111,34 @@ struct FieldValidation: Sendable {
         for key in fields.keys.sorted() {
             let child = path.map { "\($0).\(key)" } ?? key
             guard let property = properties[key] else {
-                unknown.append(child)
+                findings.unknown.append(child)
                 fields[key] = nil
                 continue
             }
-            walkProperty(&fields[key]!, schema: property, path: child, style: style, unknown: &unknown)
+            walkProperty(&fields[key]!, schema: property, path: child, style: style, findings: &findings)
         }
         value = .object(fields)
     }
 
-    private static func walkProperty(_ value: inout JSONValue, schema: JSONValue, path: String, style: PathStyle, unknown: inout [String]) {
+    private static func walkProperty(_ value: inout JSONValue, schema: JSONValue, path: String, style: PathStyle, findings: inout Findings) {
         if schema["x-kubernetes-preserve-unknown-fields"]?.boolValue == true { return }
         if let ref = reference(schema) {
-            walk(&value, definition: ref, path: path, style: style, unknown: &unknown)
+            walk(&value, definition: ref, path: path, style: style, findings: &findings)
             return
         }
+        checkNumber(value, schema: schema, path: path, findings: &findings)
         if schema["type"]?.stringValue == "array", let items = schema["items"], case .array(var elements) = value {
             let keys = schema["x-kubernetes-list-map-keys"]?.arrayValue?.compactMap(\.stringValue)
                 ?? schema["x-kubernetes-patch-merge-key"]?.stringValue.map { [$0] } ?? []
             for i in elements.indices {
                 let item = path + itemSelector(elements[i], index: i, keys: keys, style: style)
-                walkProperty(&elements[i], schema: items, path: item, style: style, unknown: &unknown)
+                walkProperty(&elements[i], schema: items, path: item, style: style, findings: &findings)
             }
             value = .array(elements)
         } else if let values = schema["additionalProperties"], values.objectValue != nil, case .object(var entries) = value {
             for key in entries.keys.sorted() {
                 let entry = style == .apply ? "\(path).\(key)" : "\(path)[\(key)]"
-                walkProperty(&entries[key]!, schema: values, path: entry, style: style, unknown: &unknown)
+                walkProperty(&entries[key]!, schema: values, path: entry, style: style, findings: &findings)
             }
             value = .object(entries)
         }
@@ -133,7 +170,9 @@ struct FieldValidation: Sendable {
     /// The checks of a create or update body: drops unknown fields and returns the
     /// warnings to send; throws 400 under `Strict` (as Kubernetes' decoder does).
     func check(body object: inout JSONValue, _ r: ResourceType) throws -> [String] {
-        let unknown = Self.prune(&object, definition: Self.definition(r))
+        let findings = Self.inspect(&object, definition: Self.definition(r))
+        try Self.checkNumbers(findings, r)
+        let unknown = findings.unknown
         return try outcome(unknown) {
             APIError.badRequest("\(r.kind) in version \"\(r.version)\" cannot be handled as a \(r.kind): \(Self.strictDecodingError(unknown))")
         }
@@ -146,13 +185,21 @@ struct FieldValidation: Sendable {
         let definition = Self.definition(r)
         let known = Set(Self.unknownFields(current, definition: definition))
         let shown = strategic ? GoFormat.describe(patch) : object.jsonString
-        let unknown = Self.prune(&object, definition: definition).filter { !known.contains($0) }
+        let findings = Self.inspect(&object, definition: definition)
+        try Self.checkNumbers(findings, r)
+        let unknown = findings.unknown.filter { !known.contains($0) }
         return try outcome(unknown) {
             let body = "Invalid value: \(GoFormat.quote(shown)): \(Self.strictDecodingError(unknown))"
             return APIError(code: 422, reason: "Invalid", message: " \"\" is invalid: patch: \(body)",
                             details: ["name": "", "kind": "",
                                       "causes": [["reason": "FieldValueInvalid", "message": .string(body), "field": "patch"]]])
         }
+    }
+
+    /// 400 for numbers no Go decoder would take, whatever the directive.
+    static func checkNumbers(_ findings: Findings, _ r: ResourceType) throws {
+        guard let first = findings.numbers.first else { return }
+        throw APIError.badRequest("\(r.kind) in version \"\(r.version)\" cannot be handled as a \(r.kind): \(first)")
     }
 
     private func outcome(_ unknown: [String], strictError: () -> APIError) throws -> [String] {

@@ -13,7 +13,7 @@ enum PodPrinter {
         .init(name: "Status", description: "The aggregate status of the containers in this pod.") { o, _ in .string(status(o)) },
         .init(name: "Restarts", description: "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.") { o, now in
             let statuses = o[path: ["status", "containerStatuses"]]?.arrayValue ?? []
-            let restarts = statuses.reduce(Int64(0)) { $0 + ($1["restartCount"]?.intValue ?? 0) }
+            let restarts = statuses.map { $0["restartCount"]?.intValue ?? 0 }.saturatingSum()
             let last = statuses.compactMap { $0[path: ["lastState", "terminated", "finishedAt"]]?.stringValue }.max()
             if restarts > 0, let last { return .string("\(restarts) (\(TableConvertor.age(last, now: now)) ago)") }
             return .string(String(restarts))

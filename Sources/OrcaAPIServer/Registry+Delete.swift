@@ -60,7 +60,7 @@ extension Registry {
                 } else {
                     if options.dryRun { return (next, false) }
                     do {
-                        let kv = try await store.update(r.storeKey(namespace: namespace, name: name), value: encode(next), expectedRevision: rev)
+                        let kv = try await store.update(r.storeKey(namespace: namespace, name: name), value: try encode(next), expectedRevision: rev)
                         next.resourceVersion = String(kv.modRevision)
                         return (next, false)
                     } catch let e as OrcaError where e.code == .revisionMismatch {

@@ -32,7 +32,7 @@ extension Registry {
         var cursor = startAfter
         do {
             while true {
-                let batchSize = wanted.map { max($0 - items.count, 1) * (options.labelSelector.isEmpty && options.fieldSelector.isEmpty ? 1 : 4) }
+                let batchSize = wanted.map { max($0 - items.count, 1).multipliedSaturating(by: options.labelSelector.isEmpty && options.fieldSelector.isEmpty ? 1 : 4) }
                 let page = try await store.list(prefix: prefix, revision: readRevision, startAfter: cursor, limit: batchSize)
                 revision = page.revision
                 if readRevision == nil { readRevision = page.revision }

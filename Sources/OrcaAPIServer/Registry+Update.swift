@@ -68,7 +68,7 @@ extension Registry {
             }
         }
         do {
-            let kv = try await store.update(key, value: encode(next), expectedRevision: revision)
+            let kv = try await store.update(key, value: try encode(next), expectedRevision: revision)
             next.resourceVersion = String(kv.modRevision)
             return next
         } catch let e as OrcaError {

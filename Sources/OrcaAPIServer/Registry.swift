@@ -39,10 +39,19 @@ public final class Registry: Sendable {
         return obj
     }
 
-    func encode(_ object: JSONValue) -> [UInt8] {
+    /// The largest object stored (etcd's default request limit, 1.5 MiB).
+    public static let maxStoredObjectBytes = 1_572_864
+
+    /// The stored form of `object`; 413 when it is over `maxStoredObjectBytes`.
+    func encode(_ object: JSONValue) throws -> [UInt8] {
         var o = object
         o[path: ["metadata", "resourceVersion"]] = nil
-        return o.encoded()
+        let bytes = o.encoded()
+        guard bytes.count <= Self.maxStoredObjectBytes else {
+            throw APIError(code: 413, reason: "RequestEntityTooLarge",
+                           message: "Request entity too large: the object is \(bytes.count) bytes, the limit for a stored object is \(Self.maxStoredObjectBytes)")
+        }
+        return bytes
     }
 
     // MARK: get
@@ -98,7 +107,7 @@ public final class Registry: Sendable {
         var attempts = 0
         while true {
             do {
-                let kv = try await store.create(r.storeKey(namespace: obj.metadataNamespace, name: obj.metadataName!), value: encode(obj))
+                let kv = try await store.create(r.storeKey(namespace: obj.metadataNamespace, name: obj.metadataName!), value: try encode(obj))
                 obj.resourceVersion = String(kv.modRevision)
                 return obj
             } catch let e as OrcaError where e.code == .keyExists {

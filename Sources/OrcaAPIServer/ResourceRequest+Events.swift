@@ -12,6 +12,7 @@ extension ResourceRequest {
         case (.get, nil, nil):
             var options = try ListOptions(query: query)
             options.fieldSelector = view.storageSelector(options.fieldSelector)
+            try FieldLabels.check(options.fieldSelector, for: storage)
             if options.watch { return try await watch(r, ns, options, view: view) }
             let list = try await registry.list(storage, namespace: ns, options: options)
             let items = (list["items"]?.arrayValue ?? []).map(view.toView)
@@ -40,7 +41,7 @@ extension ResourceRequest {
         case (.patch, let name?, nil):
             return try await patch(r, ns, name, nil, view: view)
         case (.delete, let name?, nil):
-            var options = DeletionOptions(body: try? await body(), query: query)
+            var options = DeletionOptions(body: try await optionalBody(), query: query)
             if dryRun { options.dryRun = true }
             let (obj, deleted) = try await registry.delete(storage, namespace: ns, name: name, options: options)
             if deleted {
@@ -53,8 +54,9 @@ extension ResourceRequest {
         case (.delete, nil, nil):
             var options = try ListOptions(query: query)
             options.fieldSelector = view.storageSelector(options.fieldSelector)
+            try FieldLabels.check(options.fieldSelector, for: storage)
             let list = try await registry.list(storage, namespace: ns, options: options)
-            let deleteOptions = DeletionOptions(body: try? await body(), query: query)
+            let deleteOptions = DeletionOptions(body: try await optionalBody(), query: query)
             var deleted: [JSONValue] = []
             for item in list["items"]?.arrayValue ?? [] {
                 guard let name = item.metadataName else { continue }

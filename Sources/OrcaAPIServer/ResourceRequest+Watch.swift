@@ -90,6 +90,10 @@ extension ResourceRequest {
 
     /// `pods/log`, served by the node agent through `PodStreamProvider`.
     func logs(_ r: ResourceType, _ ns: String?, _ name: String) async throws -> Response {
+        let causes = Self.validateLogOptions(query)
+        if !causes.isEmpty {
+            throw APIError.invalid(ResourceType("", "v1", "PodLogOptions", "podlogoptions"), "", causes)
+        }
         let pod = try await registry.get(r, namespace: ns, name: name)
         guard let provider = handler.podStreams else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no node agent serves logs for pod \(name)")
@@ -100,5 +104,26 @@ extension ResourceRequest {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)
+    }
+
+    /// Kubernetes' `ValidatePodLogOptions`: tailLines ≥ 0, limitBytes ≥ 1, sinceSeconds ≥ 1,
+    /// not both sinceSeconds and sinceTime; numbers must be integers.
+    static func validateLogOptions(_ query: [String: String]) -> [StatusCause] {
+        var causes: [StatusCause] = []
+        func number(_ key: String, min: Int64, _ detail: String) {
+            guard let text = query[key], !text.isEmpty else { return }
+            guard let n = Int64(text) else {
+                causes.append(.invalid(key, text, "must be an integer"))
+                return
+            }
+            if n < min { causes.append(.invalid(key, text, detail)) }
+        }
+        number("tailLines", min: 0, "must be greater than or equal to 0")
+        number("limitBytes", min: 1, "must be greater than 0")
+        number("sinceSeconds", min: 1, "must be greater than 0")
+        if let s = query["sinceSeconds"], !s.isEmpty, let t = query["sinceTime"], !t.isEmpty {
+            causes.append(.forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified"))
+        }
+        return causes
     }
 }

@@ -42,10 +42,32 @@ struct ResourceRequest {
     var dryRun: Bool { query["dryRun"] == "All" }
     var wantsTable: Bool { (request.headers[.accept] ?? "").contains("as=Table") }
 
+    /// The decoded request body; 413 over `APIServerContext.maxRequestBodyBytes`, 400 when empty or malformed.
     func body() async throws -> JSONValue {
+        try BodyDecoder.decode(try await rawBody(), contentType: request.headers[.contentType])
+    }
+
+    /// The decoded body, or nil when there is none (DELETE's optional `DeleteOptions`); a body
+    /// over the limit is still a 413 and a malformed one a 400.
+    func optionalBody() async throws -> JSONValue? {
+        let bytes = try await rawBody()
+        if bytes.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) { return nil }
+        return try BodyDecoder.decode(bytes, contentType: request.headers[.contentType])
+    }
+
+    /// The body's bytes, at most `maxRequestBodyBytes` (kube-apiserver's 3 MiB); refused with
+    /// 413 before reading when `Content-Length` already says more.
+    func rawBody() async throws -> [UInt8] {
+        let limit = APIServerContext.maxRequestBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.requestEntityTooLarge(limit: limit)
+        }
         var req = request
-        let buffer = try await req.collectBody(upTo: context.maxUploadSize)
-        return try BodyDecoder.decode(Array(buffer.readableBytesView), contentType: request.headers[.contentType])
+        do {
+            return Array(try await req.collectBody(upTo: limit).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError.requestEntityTooLarge(limit: limit)
+        }
     }
 
     func serve() async throws -> Response {
@@ -75,6 +97,7 @@ struct ResourceRequest {
         switch (method, info.name, info.subresource) {
         case (.get, nil, nil):
             let options = try ListOptions(query: query)
+            try FieldLabels.check(options.fieldSelector, for: r)
             if options.watch { return try await watch(r, ns, options) }
             let list = try await registry.list(r, namespace: ns, options: options)
             if wantsTable {
@@ -117,7 +140,7 @@ struct ResourceRequest {
         case (.patch, let name?, let sub):
             return try await patch(r, ns, name, sub)
         case (.delete, let name?, nil):
-            let b = try? await body()
+            let b = try await optionalBody()
             var options = DeletionOptions(body: b, query: query)
             if dryRun { options.dryRun = true }
             let (obj, deleted) = try await registry.delete(r, namespace: ns, name: name, options: options)
@@ -130,9 +153,10 @@ struct ResourceRequest {
             return respondObject(r, obj)
         case (.delete, nil, nil):
             let options = try ListOptions(query: query)
+            try FieldLabels.check(options.fieldSelector, for: r)
             let list = try await registry.list(r, namespace: ns, options: options)
             var deleted: [JSONValue] = []
-            let b = try? await body()
+            let b = try await optionalBody()
             for item in list["items"]?.arrayValue ?? [] {
                 guard let name = item.metadataName else { continue }
                 if let (obj, _) = try? await registry.delete(r, namespace: item.metadataNamespace, name: name, options: DeletionOptions(body: b, query: query)) {

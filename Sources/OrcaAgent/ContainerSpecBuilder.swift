@@ -29,28 +29,33 @@ struct ContainerSpecBuilder: Sendable {
         var uid: UInt32 = 0
         var gid: UInt32 = 0
         if let u = image.user, !u.isEmpty {
-            let parts = u.split(separator: ":")
-            uid = UInt32(parts[0]) ?? 0
+            let parts = u.split(separator: ":", omittingEmptySubsequences: false)
+            uid = parts.first.flatMap { UInt32($0) } ?? 0
             if parts.count > 1 { gid = UInt32(parts[1]) ?? 0 }
         }
-        if let u = sc?["runAsUser"]?.intValue ?? podSC?["runAsUser"]?.intValue { uid = UInt32(u) }
-        if let g = sc?["runAsGroup"]?.intValue ?? podSC?["runAsGroup"]?.intValue { gid = UInt32(g) }
-        var groups = (podSC?["supplementalGroups"]?.arrayValue ?? []).compactMap { $0.intValue.map(UInt32.init) }
-        if let fs = podSC?["fsGroup"]?.intValue { groups.append(UInt32(fs)) }
+        // Validation keeps these in 0…2147483647; a bad stored value is ignored, never a trap.
+        if let u = (sc?["runAsUser"]?.intValue ?? podSC?["runAsUser"]?.intValue).flatMap(UInt32.init(exactly:)) { uid = u }
+        if let g = (sc?["runAsGroup"]?.intValue ?? podSC?["runAsGroup"]?.intValue).flatMap(UInt32.init(exactly:)) { gid = g }
+        var groups = (podSC?["supplementalGroups"]?.arrayValue ?? []).compactMap { $0.intValue.flatMap(UInt32.init(exactly:)) }
+        if let fs = podSC?["fsGroup"]?.intValue.flatMap(UInt32.init(exactly:)) { groups.append(fs) }
         return ContainerConfig.User(uid: uid, gid: gid, additionalGids: groups)
     }
 
     /// cgroup limits from `resources` (memory bytes; cpu quota per 100 ms period; shares from requests).
     static func resources(_ container: JSONValue) -> ContainerConfig.Resources {
         var r = ContainerConfig.Resources()
-        if let m = container[path: ["resources", "limits", "memory"]]?.stringValue, Quantity(m).isValid { r.memoryLimitBytes = Quantity(m).value }
+        if let m = container[path: ["resources", "limits", "memory"]]?.stringValue, Quantity(m).isValid, Quantity(m).value > 0 {
+            r.memoryLimitBytes = Quantity(m).value
+        }
         if let c = container[path: ["resources", "limits", "cpu"]]?.stringValue, Quantity(c).isValid {
             r.cpuPeriod = 100_000
-            r.cpuQuota = max(1000, Quantity(c).milliValue * 100)
+            // Quota per 100 ms period, at most what a period can hold for all CPUs the kernel allows.
+            r.cpuQuota = min(max(1000, Quantity(c).milliValue.multipliedSaturating(by: 100)), 1 << 40)
         }
         if let c = container[path: ["resources", "requests", "cpu"]]?.stringValue ?? container[path: ["resources", "limits", "cpu"]]?.stringValue,
            Quantity(c).isValid {
-            r.cpuShares = UInt64(max(2, Quantity(c).milliValue * 1024 / 1000))
+            // The kubelet's MilliCPUToShares: 2…262144.
+            r.cpuShares = UInt64(min(max(2, Quantity(c).milliValue.multipliedSaturating(by: 1024) / 1000), 262_144))
         } else {
             r.cpuShares = 2
         }

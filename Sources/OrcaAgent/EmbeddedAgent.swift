@@ -40,6 +40,8 @@ public struct EmbeddedAgent: Sendable {
 
     public static func make(client: any APIClient, configuration c: Configuration) async throws -> EmbeddedAgent {
         let clock: @Sendable () -> Date = { Date() }
+        // Pod data, logs (which may hold secrets) and namespace mounts are root's alone.
+        for dir in [c.dataDir + "/pods", c.logRoot, c.runDir] { try PrivateFiles.directory(dir, mode: 0o700) }
         let images = try ImageStore(root: c.dataDir + "/images")
         let runtime = try RuncContainerRuntime(dataDirectory: c.dataDir + "/runtime")
         var net = PodNetwork.Configuration()
@@ -57,7 +59,7 @@ public struct EmbeddedAgent: Sendable {
         let syncer = PodSyncer(client: client, runtime: runtime, network: network, imageManager: imageManager, podFiles: PodFiles(),
                                volumes: VolumeManager(client: client, env: env), envResolver: env,
                                events: events, probes: probes,
-                               hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .milliseconds(Int64(max(0, $0) * 1000))) }),
+                               hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .seconds(clamping: $0)) }),
                                paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
         return EmbeddedAgent(nodeName: c.nodeName, client: client,
                              reporter: NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, podCIDR: c.podCIDR,

@@ -134,11 +134,13 @@ struct EnvironmentResolver: Sendable {
         if let text, Quantity(text).isValid { milli = Quantity(text).milliValue }
         else if parts[0] == "limits" {
             // Unset limits read as node allocatable.
-            milli = isCPU ? Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000 : Int64(ProcessInfo.processInfo.physicalMemory) * 1000
+            milli = isCPU ? Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000
+                : Int64(clamping: ProcessInfo.processInfo.physicalMemory).multipliedSaturating(by: 1000)
         } else { milli = 0 }
         let d = divisor.flatMap { Quantity($0).isValid ? Quantity($0).milliValue : nil } ?? 1000
         guard d > 0 else { return "0" }
-        return String((milli + d - 1) / d)
+        // Rounded up, without overflowing a saturated value.
+        return String(milli / d + (milli % d > 0 ? 1 : 0))
     }
 
     /// `$(VAR)` expansion with `$$` escaping, as Kubernetes' expansion package does.

@@ -33,7 +33,7 @@ struct ExecAction: Sendable {
             }
             if let timeout {
                 group.addTask {
-                    try? await Task.sleep(for: .milliseconds(Int64(max(0, timeout) * 1000)))
+                    try? await Task.sleep(for: .seconds(clamping: timeout))
                     return nil
                 }
             }

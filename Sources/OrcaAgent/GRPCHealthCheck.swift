@@ -130,10 +130,10 @@ struct GRPCHealthCheck: Sendable {
                 guard let v = varint() else { return 0 }
                 if field == 1 { return v }
             case 2:
-                guard let n = varint() else { return 0 }
+                guard let n = varint(), n >= 0, n <= bytes.count - i else { return 0 }
                 i += n
-            case 1: i += 8
-            case 5: i += 4
+            case 1: i = min(i + 8, bytes.count)
+            case 5: i = min(i + 4, bytes.count)
             default: return 0
             }
         }

@@ -76,7 +76,7 @@ struct HTTPGetAction: Sendable {
         if !names.contains("user-agent") { request.headers.add(name: "User-Agent", value: "kube-probe/1.32") }
         if !names.contains("accept") { request.headers.add(name: "Accept", value: "*/*") }
         for h in headers { request.headers.add(name: h.name, value: h.value) }
-        let millis = Int64(max(0, deadline.timeIntervalSinceNow) * 1000)
+        let millis = Int64(min(max(0, deadline.timeIntervalSinceNow), 1e9) * 1000)
         do {
             let response = try await Self.tlsClient.execute(request, timeout: .milliseconds(millis))
             let code = Int(response.status.code)

@@ -56,8 +56,8 @@ struct PodLogReader: PodStreamProvider {
         let path = "\(dir)/\(attempt).log"
         let follow = query["follow"] == "true" && !previous
         let timestamps = query["timestamps"] == "true"
-        let tailLines = query["tailLines"].flatMap { Int($0) }
-        let limitBytes = query["limitBytes"].flatMap { Int($0) }
+        let tailLines = query["tailLines"].flatMap { Int($0) }.map { max($0, 0) }
+        let limitBytes = query["limitBytes"].flatMap { Int($0) }.map { max($0, 1) }
         var since: Date?
         if let s = query["sinceSeconds"].flatMap({ Double($0) }) { since = clock().addingTimeInterval(-s) }
         if let t = query["sinceTime"] { since = ISO8601DateFormatter().date(from: t) }

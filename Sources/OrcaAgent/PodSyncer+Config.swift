@@ -10,12 +10,14 @@ extension PodSyncer {
                      pidNamespace: String? = nil) throws -> ContainerConfig {
         var environment: [String: String] = [:]
         var envList: [String] = []
-        for entry in image.config.env ?? [] {
+        // An image's Env entry with no name ("" or "=x") is ignored.
+        let imageEnv = (image.config.env ?? []).filter { !$0.isEmpty && !$0.hasPrefix("=") }
+        for entry in imageEnv {
             let parts = entry.split(separator: "=", maxSplits: 1)
             environment[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         for (k, v) in env { environment[k] = v }
-        var order = (image.config.env ?? []).map { String($0.split(separator: "=", maxSplits: 1)[0]) }
+        var order = imageEnv.map { String($0.split(separator: "=", maxSplits: 1)[0]) }
         for (k, _) in env where !order.contains(k) { order.append(k) }
         if environment["HOSTNAME"] == nil { environment["HOSTNAME"] = Self.hostname(pod); order.append("HOSTNAME") }
         for k in order { envList.append("\(k)=\(environment[k] ?? "")") }

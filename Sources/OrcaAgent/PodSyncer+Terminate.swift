@@ -95,7 +95,7 @@ extension PodSyncer {
             await events.record(pod, type: "Warning", reason: "FailedPreStopHook", message: failure, fieldPath: c.fieldPath)
         }
         let remaining = max(0, deadline.timeIntervalSince(clock()))
-        try? await runtime.stop(id, gracePeriod: .milliseconds(Int64(remaining * 1000)))
+        try? await runtime.stop(id, gracePeriod: .seconds(clamping: remaining))
         if case .exited(let code, let startedAt, let finishedAt, let oom) = (try? await runtime.state(id)) ?? .unknown {
             rec.terminated = terminatedState(pod, c.spec, rec, id: id, code: code, startedAt: startedAt, finishedAt: finishedAt, oom: oom)
         } else {

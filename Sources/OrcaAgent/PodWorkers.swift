@@ -66,7 +66,9 @@ actor PodWorkers {
 
     /// Runs workers until cancelled: `sync` is called serially per UID.
     func run(sync: @escaping @Sendable (String, Work) async -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a worker that went idle is started anew by the next update, and a
+        // plain task group would keep every finished one until the agent stops.
+        await withDiscardingTaskGroup { group in
             for await uid in stream {
                 group.addTask {
                     while let work = await self.take(uid) {

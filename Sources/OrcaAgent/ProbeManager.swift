@@ -41,7 +41,7 @@ actor ProbeManager {
     private let continuation: AsyncStream<Request>.Continuation
 
     init(prober: Prober, events: EventRecorder, clock: @escaping @Sendable () -> Date,
-         sleep: @escaping @Sendable (TimeInterval) async -> Void = { try? await Task.sleep(for: .milliseconds(Int64(max(0, $0) * 1000))) }) {
+         sleep: @escaping @Sendable (TimeInterval) async -> Void = { try? await Task.sleep(for: .seconds(clamping: $0)) }) {
         self.prober = prober
         self.events = events
         self.clock = clock

@@ -1,4 +1,5 @@
 import Foundation
+import OrcaCore
 
 /// The admin bearer token (`<data-dir>/tls/admin.token`, mode 0600): generated once,
 /// accepted by the API server as `Authorization: Bearer <token>` for the admin user.
@@ -12,7 +13,7 @@ enum AdminToken {
         var generator = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
         let token = bytes.map { String(format: "%02x", $0) }.joined()
-        FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        try PrivateFiles.write(Array((token + "\n").utf8), to: path, mode: 0o600)
         return token
     }
 }

@@ -23,6 +23,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Directory of container logs.") var podLogDir = "/var/log/pods"
     @Option(help: "Directory of runtime state such as namespace mounts.") var runDir = "/run/orca"
     @Option(help: "Log level (trace, debug, info, warning, error).") var logLevel = "info"
+    @Option(help: "Read-only API requests served at once; more get 429 (0: no limit).") var maxRequestsInflight = 400
+    @Option(help: "Mutating API requests served at once; more get 429 (0: no limit).") var maxMutatingRequestsInflight = 200
     @OptionGroup var registryOptions: RegistryOptions
 
     mutating func run() async throws {
@@ -35,8 +37,10 @@ struct ServerCommand: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "orca.server")
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: dataDir + "/db", withIntermediateDirectories: true)
+        // Nothing under the data dir is for other local users: the store, keys, tokens, images
+        // (setuid binaries, device nodes) and pod data. The root only lets them traverse.
+        try PrivateFiles.directory(dataDir, mode: 0o711)
+        for dir in ["db", "pods", "runtime"] { try PrivateFiles.directory("\(dataDir)/\(dir)", mode: 0o700) }
         let store = try SQLiteKVStore(path: dataDir + "/db/state.sqlite")
         let hostIP = NodeAddress.primaryIPv4() ?? "127.0.0.1"
         let pki = try ClusterPKI.loadOrCreate(dir: dataDir + "/tls", hosts: ["127.0.0.1", hostIP])
@@ -58,14 +62,18 @@ struct ServerCommand: AsyncParsableCommand {
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
         let adminToken = try AdminToken.loadOrCreate(path: dataDir + "/tls/admin.token")
-        let server = APIServer(registry: registry,
-                               configuration: .init(host: bindAddress, port: httpsPort, pki: pki,
-                                                    tokens: [adminToken: UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])]),
-                               podStreams: agent?.streams)
+        var serverConfiguration = APIServer.Configuration(
+            host: bindAddress, port: httpsPort, pki: pki,
+            tokens: [adminToken: UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])])
+        serverConfiguration.maxRequestsInflight = maxRequestsInflight
+        serverConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
+        let server = APIServer(registry: registry, configuration: serverConfiguration, podStreams: agent?.streams)
         let app = try server.application(logger: logger) { port in
             // Written once the port is known (`--https-port 0` picks a free one).
-            try? pki.adminKubeconfig(server: "https://127.0.0.1:\(port)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
-            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: kubeconfigPath)
+            // Created 0600 before its first byte is written: never readable by others.
+            do { try PrivateFiles.write(Array(pki.adminKubeconfig(server: "https://127.0.0.1:\(port)").utf8), to: kubeconfigPath) } catch {
+                logger.error("writing \(kubeconfigPath): \(error)")
+            }
             logger.info("Kubernetes API listening on https://\(bindAddress):\(port)")
             do { try await namespaces.ensureAPIService(hostIP: hostIP, port: port) } catch {
                 logger.warning("creating the kubernetes service: \(error)")

@@ -26,7 +26,7 @@ public struct EventRecorder: Sendable {
         for b in "\(object.metadataUID ?? name)|\(reason)|\(message)|\(fieldPath ?? "")".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         let eventName = "\(name).\(String(h, radix: 16))"
         if let existing = try? await client.get(events, namespace: ns, name: eventName) {
-            let count = (existing["count"]?.intValue ?? 1) + 1
+            let count = (existing["count"]?.intValue ?? 1).addingSaturating(1)
             _ = try? await client.mergePatch(events, namespace: ns, name: eventName,
                                              patch: ["count": .int(count), "lastTimestamp": .string(now)], subresource: nil)
             return

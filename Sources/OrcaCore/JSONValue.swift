@@ -57,6 +57,32 @@ extension JSONValue {
         return Array((try? encoder.encode(self)) ?? Data("null".utf8))
     }
 
+    /// About how many bytes `encoded()` would produce, counting no further than `limit`
+    /// (so measuring a huge value costs at most `limit` steps).
+    public func encodedSize(upTo limit: Int) -> Int {
+        var total = 0
+        var stack: [JSONValue] = [self]
+        while let v = stack.popLast(), total < limit {
+            switch v {
+            case .null: total += 4
+            case .bool: total += 5
+            case .int, .double: total += 8
+            case .string(let s): total += s.utf8.count + 2
+            case .array(let a):
+                total += 2 + a.count
+                stack.append(contentsOf: a.prefix(max(limit - total, 0)))
+            case .object(let o):
+                total += 2
+                for (k, child) in o {
+                    total += k.utf8.count + 4
+                    if total >= limit { break }
+                    stack.append(child)
+                }
+            }
+        }
+        return total
+    }
+
     /// Compact JSON text with sorted keys.
     public var jsonString: String { String(decoding: encoded(), as: UTF8.self) }
 
@@ -99,7 +125,7 @@ extension JSONValue {
     public var intValue: Int64? {
         switch self {
         case .int(let i): return i
-        case .double(let d) where d == d.rounded(): return Int64(d)
+        case .double(let d): return Int64(exactly: d)  // nil out of Int64's range (never traps)
         default: return nil
         }
     }

@@ -13,6 +13,7 @@ public struct OrcaError: Error, CustomStringConvertible, Sendable {
         public static let conflict = Code("Conflict")
         public static let invalid = Code("Invalid")
         public static let badRequest = Code("BadRequest")
+        public static let requestEntityTooLarge = Code("RequestEntityTooLarge")
         public static let gone = Code("Gone")
         public static let internalError = Code("InternalError")
         public static let unauthorized = Code("Unauthorized")

@@ -41,6 +41,9 @@ extension ImageStore {
             return ContentDigest.isHex64(Substring(name)) && !liveSnapshots.contains(name)
                 && !keepingLayers.contains(snapshotPath(ContentDigest(hex: name)))
         }
+        sweep("layers/verified") { name in
+            ContentDigest.isHex64(Substring(name)) && !Syscall.exists(snapshotPath(ContentDigest(hex: name)))
+        }
         sweep("tmp") { _ in true }
         return removed
     }

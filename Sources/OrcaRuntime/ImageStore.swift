@@ -36,14 +36,25 @@ public final class ImageStore: Sendable {
     /// The tar binary used to unpack layers.
     let tarPath: String
 
+    /// Disk use (percent) at which unpacking and importing stop (the image GC high threshold).
+    public let diskHighThresholdPercent: Int
+
     /// Opens (creating if needed) the store at `root`.
-    public init(root: String, runner: any CommandRunner = SubprocessCommandRunner(), tarPath: String = "/bin/tar") throws {
+    ///
+    /// The root is private to root (0700): layers hold images' setuid binaries and device nodes,
+    /// which other local users must not reach. Overlay mounts read the layers with the
+    /// mounter's credentials, so containers need no access to these paths.
+    public init(root: String, runner: any CommandRunner = SubprocessCommandRunner(), tarPath: String = "/bin/tar",
+                diskHighThresholdPercent: Int = 85) throws {
         self.root = root
         self.runner = runner
         self.tarPath = tarPath
+        self.diskHighThresholdPercent = diskHighThresholdPercent
         let fm = FileManager.default
-        for dir in ["blobs/sha256", "layers/sha256", "tmp"] {
-            try fm.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        _ = chmod(root, 0o700)
+        for dir in ["blobs/sha256", "layers/sha256", "layers/verified", "tmp"] {
+            try fm.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
     }
 
@@ -202,7 +213,7 @@ public final class ImageStore: Sendable {
             name: name, repoTags: tags, manifestDigest: manifestDigest, id: manifest.config.digest,
             config: configuration.config ?? ImageConfig(), architecture: configuration.architecture,
             os: configuration.os, layers: layers,
-            size: manifest.config.size + manifest.layers.reduce(0) { $0 + $1.size })
+            size: ([manifest.config.size] + manifest.layers.map(\.size)).map { max($0, 0) }.saturatingSum())
     }
 
     func decodeManifest(_ data: Data) throws -> OCIImage.Manifest {
@@ -257,6 +268,7 @@ public final class ImageStore: Sendable {
             try? fm.removeItem(atPath: blobPath(blob))
         }
         for diffID in goneDiffIDs where !liveSnapshots.contains(diffID) && !keepingLayers.contains(snapshotPath(diffID)) {
+            try? fm.removeItem(atPath: verifiedMarkerPath(diffID))
             try? fm.removeItem(atPath: snapshotPath(diffID))
         }
     }

@@ -9,6 +9,8 @@ extension OrcaError.Code {
     public static let imagePullFailed = OrcaError.Code("ErrImagePull")
     /// Content did not hash to the digest it was fetched or imported by; it was not stored.
     public static let digestMismatch = OrcaError.Code("DigestMismatch")
+    /// The disk is (nearly) full: unpacking or importing stopped before it filled it.
+    public static let insufficientStorage = OrcaError.Code("InsufficientStorage")
 }
 
 /// The cause of a failed system call: the call and its errno.

@@ -33,7 +33,7 @@ public struct RuncContainerRuntime: ContainerRuntime {
         runcBinary: String = Runc.findBinary(),
         conmonBinary: String = "/usr/bin/conmon",
         runcRoot: String? = nil,
-        runner: any CommandRunner = SubprocessCommandRunner(),
+        runner: any CommandRunner = SubprocessCommandRunner(outputLimit: 1 << 20),
         now: @escaping @Sendable () -> Date = { Date() },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         pollInterval: Duration = .milliseconds(20),
@@ -171,6 +171,13 @@ public struct RuncContainerRuntime: ContainerRuntime {
             let oom = Syscall.exists("\(containerDirectory(id))/oom")
             return .exited(exitCode: exit.code, startedAt: record.startedAt, finishedAt: exit.at, oomKilled: oom)
         }
+        // A started container whose conmon still runs and has written no exit file is running:
+        // no `runc state` process per container per sync (conmon writes the exit file before
+        // it exits, so its being alive is authoritative).
+        if let started = record.startedAt, let conmonPID = record.conmonPID, Syscall.isAlive(conmonPID),
+           let pid = containerPID(id), Syscall.isAlive(pid) {
+            return .running(pid: pid, startedAt: started)
+        }
         let state: Runc.State
         do { state = try await runc.state(id) } catch let e as OrcaError where e.code == .notFound {
             return .unknown
@@ -188,6 +195,12 @@ public struct RuncContainerRuntime: ContainerRuntime {
             }
             return .unknown
         }
+    }
+
+    /// The container's init process as runc recorded it in the bundle's pidfile.
+    private func containerPID(_ id: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: "\(containerDirectory(id))/pidfile", encoding: .utf8) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Polls for the exit file; true once it exists.

@@ -32,6 +32,19 @@ enum Syscall {
         }
     }
 
+    /// `attempt` for calls that return a byte count (`read`, `write`).
+    static func attempt(_ body: () -> Int) -> (result: Int, errno: Int32) {
+        while true {
+            let r = body()
+            if r == -1 {
+                let e = errno
+                if e == EINTR { continue }
+                return (r, e)
+            }
+            return (r, 0)
+        }
+    }
+
     /// An `OrcaError` for a failed call on `detail` (usually a path).
     static func error(_ name: String, _ detail: String, errno e: Int32) -> OrcaError {
         OrcaError(.system, "\(name) \(detail): \(String(cString: strerror(e)))", cause: SystemCallError(call: name, errno: e))

@@ -1,5 +1,6 @@
 import Foundation
 import OrcaClient
+import OrcaCore
 
 /// Filter plugins of the first scheduler: node readiness, unschedulable, node name,
 /// nodeSelector, taints/tolerations and resource requests.
@@ -36,8 +37,9 @@ enum PodFit {
         if podsOnNode.count + 1 > maxPods { return "Too many pods" }
         for resource in ["cpu", "memory"] {
             guard let capText = allocatable[resource]?.stringValue, let cap = (Quantity(capText).isValid ? Quantity(capText).milliValue : nil) else { continue }
-            let used = podsOnNode.reduce(Int64(0)) { $0 + requests($1, resource) }
-            if used + requests(pod, resource) > cap { return "Insufficient \(resource)" }
+            // Saturating: a stored pod with absurd requests (`9E` twice) makes a node full, never a trap.
+            let used = podsOnNode.map { requests($0, resource) }.saturatingSum()
+            if used.addingSaturating(requests(pod, resource)) > cap { return "Insufficient \(resource)" }
         }
         return nil
     }
@@ -58,9 +60,9 @@ enum PodFit {
     static func requests(_ pod: JSONValue, _ resource: String) -> Int64 {
         func req(_ c: JSONValue) -> Int64 {
             guard let text = c[path: ["resources", "requests", resource]]?.stringValue else { return 0 }
-            return Quantity(text).isValid ? Quantity(text).milliValue : 0
+            return Quantity(text).isValid ? max(Quantity(text).milliValue, 0) : 0
         }
-        let sum = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).reduce(Int64(0)) { $0 + req($1) }
+        let sum = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).map(req).saturatingSum()
         let initMax = (pod[path: ["spec", "initContainers"]]?.arrayValue ?? []).map(req).max() ?? 0
         return max(sum, initMax)
     }

@@ -81,7 +81,7 @@ public final class SQLiteKVStore: KVStore, Sendable {
             let limit = limit ?? 0
             var inclusive = true
             var arguments: [String: (any DatabaseValueConvertible)?] = [
-                "lower": prefix, "revision": at, "limit": limit > 0 ? limit + 1 : -1,
+                "lower": prefix, "revision": at, "limit": limit > 0 && limit < Int.max ? limit + 1 : -1,
             ]
             if let startAfter, !startAfter.utf8.lexicographicallyPrecedes(prefix.utf8) {
                 arguments["lower"] = startAfter
@@ -91,7 +91,7 @@ public final class SQLiteKVStore: KVStore, Sendable {
             let statement = try db.cachedStatement(
                 sql: Self.listSQL(inclusiveLower: inclusive, hasUpper: upper != nil))
             var items: [KeyValue] = []
-            if limit > 0 { items.reserveCapacity(limit + 1) }
+            if limit > 0 { items.reserveCapacity(min(limit, 1_000) + 1) }
             let rows = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
             while let row = try rows.next() {
                 items.append(KeyValue(

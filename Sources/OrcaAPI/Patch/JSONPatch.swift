@@ -3,27 +3,47 @@ import OrcaCore
 
 /// JSON patch (RFC 6902): `application/json-patch+json`.
 public enum JSONPatch {
+    /// The most operations one patch may have (kube-apiserver's `maxJSONPatchOperations`).
+    public static let maxOperations = 10_000
+    /// The most bytes all `copy` operations of one patch may add (json-patch's
+    /// `AccumulatedCopySizeLimit`, as kube-apiserver sets it), so a patch of a few kilobytes
+    /// cannot double a document again and again.
+    public static let maxAccumulatedCopyBytes = 3 * 1024 * 1024
+
+    /// Applies `patch` to `original`. Each operation costs time in the length of its paths and
+    /// the size of its value, not of the document (containers are changed in place).
     public static func apply(_ patch: JSONValue, to original: JSONValue) throws -> JSONValue {
         guard let ops = patch.arrayValue else { throw OrcaError(.badRequest, "json patch must be an array of operations") }
+        guard ops.count <= maxOperations else {
+            throw OrcaError(.requestEntityTooLarge, "The allowed maximum operations in a JSON patch is \(maxOperations), got \(ops.count)")
+        }
         var doc = original
+        var copied = 0
         for op in ops {
             guard let kind = op["op"]?.stringValue else { throw OrcaError(.badRequest, "json patch operation has no \"op\"") }
             guard let path = op["path"]?.stringValue else { throw OrcaError(.badRequest, "json patch operation \(kind) has no \"path\"") }
-            let tokens = try pointer(path)
+            let tokens = try pointer(path)[...]
             switch kind {
-            case "add": doc = try add(doc, tokens, try value(op))
-            case "remove": doc = try remove(doc, tokens)
+            case "add": try add(&doc, tokens, try value(op))
+            case "remove": _ = try remove(&doc, tokens)
             case "replace":
                 _ = try get(doc, tokens)
-                doc = try add(try remove(doc, tokens), tokens, try value(op))
+                _ = try remove(&doc, tokens)
+                try add(&doc, tokens, try value(op))
             case "move":
                 guard let from = op["from"]?.stringValue else { throw OrcaError(.badRequest, "move operation has no \"from\"") }
-                let ft = try pointer(from)
-                let v = try get(doc, ft)
-                doc = try add(try remove(doc, ft), tokens, v)
+                let v = try remove(&doc, try pointer(from)[...])
+                try add(&doc, tokens, v)
             case "copy":
                 guard let from = op["from"]?.stringValue else { throw OrcaError(.badRequest, "copy operation has no \"from\"") }
-                doc = try add(doc, tokens, try get(doc, try pointer(from)))
+                let v = try get(doc, try pointer(from)[...])
+                let budget = maxAccumulatedCopyBytes - copied
+                let size = v.encodedSize(upTo: budget + 1)
+                copied += size
+                guard copied <= maxAccumulatedCopyBytes else {
+                    throw OrcaError(.invalid, "Unable to complete the copy, the accumulated size increase of copy is more than \(maxAccumulatedCopyBytes), exceeding the limit \(maxAccumulatedCopyBytes)")
+                }
+                try add(&doc, tokens, v)
             case "test":
                 if try get(doc, tokens) != (try value(op)) {
                     throw OrcaError(.invalid, "testing value \(path) failed")
@@ -47,33 +67,48 @@ public enum JSONPatch {
         }
     }
 
-    static func get(_ doc: JSONValue, _ tokens: [String]) throws -> JSONValue {
+    static func missing(_ tokens: ArraySlice<String>) -> OrcaError {
+        OrcaError(.invalid, "doc is missing path: /\(tokens.joined(separator: "/"))")
+    }
+
+    static func get(_ doc: JSONValue, _ tokens: ArraySlice<String>) throws -> JSONValue {
         var cur = doc
         for t in tokens {
             switch cur {
             case .object(let o):
-                guard let v = o[t] else { throw OrcaError(.invalid, "doc is missing path: /\(tokens.joined(separator: "/"))") }
+                guard let v = o[t] else { throw missing(tokens) }
                 cur = v
             case .array(let a):
-                guard let i = Int(t), i >= 0, i < a.count else { throw OrcaError(.invalid, "doc is missing path: /\(tokens.joined(separator: "/"))") }
+                guard let i = Int(t), i >= 0, i < a.count else { throw missing(tokens) }
                 cur = a[i]
-            default: throw OrcaError(.invalid, "doc is missing path: /\(tokens.joined(separator: "/"))")
+            default: throw missing(tokens)
             }
         }
         return cur
     }
 
-    static func add(_ doc: JSONValue, _ tokens: [String], _ v: JSONValue) throws -> JSONValue {
-        guard let first = tokens.first else { return v }
-        let rest = Array(tokens.dropFirst())
+    /// Adds `v` at `tokens`, changing `doc` in place (each container on the path is taken out
+    /// of its parent while it changes, so it is not copied).
+    static func add(_ doc: inout JSONValue, _ tokens: ArraySlice<String>, _ v: JSONValue) throws {
+        guard let first = tokens.first else {
+            doc = v
+            return
+        }
+        let rest = tokens.dropFirst()
         switch doc {
         case .object(var o):
-            if rest.isEmpty { o[first] = v } else {
-                guard let child = o[first] else { throw OrcaError(.invalid, "doc is missing path: /\(tokens.joined(separator: "/"))") }
-                o[first] = try add(child, rest, v)
+            doc = .null
+            defer { doc = .object(o) }
+            if rest.isEmpty {
+                o[first] = v
+            } else {
+                guard var child = o.removeValue(forKey: first) else { throw missing(tokens) }
+                defer { o[first] = child }
+                try add(&child, rest, v)
             }
-            return .object(o)
         case .array(var a):
+            doc = .null
+            defer { doc = .array(a) }
             if rest.isEmpty {
                 if first == "-" { a.append(v) } else {
                     guard let i = Int(first), i >= 0, i <= a.count else { throw OrcaError(.invalid, "array index \(first) out of bounds") }
@@ -81,26 +116,42 @@ public enum JSONPatch {
                 }
             } else {
                 guard let i = Int(first), i >= 0, i < a.count else { throw OrcaError(.invalid, "array index \(first) out of bounds") }
-                a[i] = try add(a[i], rest, v)
+                var child = a[i]
+                a[i] = .null
+                defer { a[i] = child }
+                try add(&child, rest, v)
             }
-            return .array(a)
-        default: throw OrcaError(.invalid, "doc is missing path: /\(tokens.joined(separator: "/"))")
+        default: throw missing(tokens)
         }
     }
 
-    static func remove(_ doc: JSONValue, _ tokens: [String]) throws -> JSONValue {
-        guard let first = tokens.first else { return .null }
-        let rest = Array(tokens.dropFirst())
+    /// Removes and returns the value at `tokens`, changing `doc` in place.
+    static func remove(_ doc: inout JSONValue, _ tokens: ArraySlice<String>) throws -> JSONValue {
+        guard let first = tokens.first else {
+            defer { doc = .null }
+            return doc
+        }
+        let rest = tokens.dropFirst()
         switch doc {
         case .object(var o):
-            guard let child = o[first] else { throw OrcaError(.invalid, "unable to remove nonexistent key: \(first): missing value") }
-            o[first] = rest.isEmpty ? nil : try remove(child, rest)
-            return .object(o)
+            doc = .null
+            defer { doc = .object(o) }
+            guard var child = o.removeValue(forKey: first) else {
+                throw OrcaError(.invalid, "unable to remove nonexistent key: \(first): missing value")
+            }
+            if rest.isEmpty { return child }
+            defer { o[first] = child }
+            return try remove(&child, rest)
         case .array(var a):
+            doc = .null
+            defer { doc = .array(a) }
             guard let i = Int(first), i >= 0, i < a.count else { throw OrcaError(.invalid, "array index \(first) out of bounds") }
-            if rest.isEmpty { a.remove(at: i) } else { a[i] = try remove(a[i], rest) }
-            return .array(a)
-        default: throw OrcaError(.invalid, "doc is missing path")
+            if rest.isEmpty { return a.remove(at: i) }
+            var child = a[i]
+            a[i] = .null
+            defer { a[i] = child }
+            return try remove(&child, rest)
+        default: throw missing(tokens)
         }
     }
 }

@@ -102,24 +102,25 @@ enum ProtobufDecoder {
             let fieldPath = path.isEmpty ? name : path + "." + name
             switch (shape, field.kind) {
             case (.list(let element), .wrappedList):
-                var items = object[name]?.arrayValue ?? []
+                // Taken out of `object` so the array is not copied on every repeated occurrence.
+                var items = object.removeValue(forKey: name)?.arrayValue ?? []
                 var inner = ProtobufReader(try lengthDelimited(value, fieldPath))
                 while let (n, v) = try inner.next() {
                     if n == 1 { try appendRepeated(v, element, fieldPath, depth: depth, to: &items) }
                 }
                 object[name] = .array(items)
             case (.list(let element), _):
-                var items = object[name]?.arrayValue ?? []
+                var items = object.removeValue(forKey: name)?.arrayValue ?? []
                 try appendRepeated(value, element, fieldPath, depth: depth, to: &items)
                 object[name] = .array(items)
             case (.map(let valueShape), _):
-                var entries = object[name]?.objectValue ?? [:]
+                var entries = object.removeValue(forKey: name)?.objectValue ?? [:]
                 let (key, entry) = try mapEntry(value, valueShape, fieldPath, depth: depth)
                 entries[key] = entry
                 object[name] = .object(entries)
             case (.message(let ref), _) where !isWellKnown(ref):
                 // Repeated occurrences of a message field merge, as protobuf specifies.
-                var nested = object[name]?.objectValue ?? [:]
+                var nested = object.removeValue(forKey: name)?.objectValue ?? [:]
                 try decodeMessage(lengthDelimited(value, fieldPath), table: ref, definition: ref, path: fieldPath,
                                   depth: depth + 1, into: &nested)
                 object[name] = .object(nested)

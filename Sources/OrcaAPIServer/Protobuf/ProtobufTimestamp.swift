@@ -3,13 +3,17 @@ enum ProtobufTimestamp {
     /// `time.Time{}.Unix()`: 0001-01-01T00:00:00Z.
     static let goZeroTimeSeconds: Int64 = -62_135_596_800
 
+    /// 9999-12-31T23:59:59Z, the last time RFC 3339 can write.
+    static let maxSeconds: Int64 = 253_402_300_799
+
     /// `2006-01-02T15:04:05Z` (meta/v1 Time), or `2006-01-02T15:04:05.000000Z` (MicroTime).
+    /// Seconds outside 0001-01-01…9999-12-31 (which Kubernetes refuses too) are clamped to it.
     static func format(seconds: Int64, nanos: Int64, microseconds: Bool) -> String {
-        var seconds = seconds
+        var seconds = min(max(seconds, goZeroTimeSeconds), maxSeconds)
         var nanos = nanos
         if nanos < 0 || nanos >= 1_000_000_000 {
-            seconds += nanos.floorDivided(by: 1_000_000_000)
-            nanos -= nanos.floorDivided(by: 1_000_000_000) * 1_000_000_000
+            seconds = min(max(seconds + nanos.floorDivided(by: 1_000_000_000), goZeroTimeSeconds), maxSeconds)
+            nanos = (nanos % 1_000_000_000 + 1_000_000_000) % 1_000_000_000
         }
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400

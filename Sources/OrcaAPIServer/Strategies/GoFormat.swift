@@ -31,7 +31,9 @@ enum GoFormat {
         case .null: return "<nil>"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
-        case .double(let d): return d == d.rounded() && abs(d) < 1e21 ? String(Int64(d)) : String(d)
+        case .double(let d):
+            if let i = Int64(exactly: d) { return String(i) }
+            return d == d.rounded() && abs(d) < 1e21 ? String(format: "%.0f", d) : String(d)
         case .string(let s): return s
         case .array(let a): return "[" + a.map(describe).joined(separator: " ") + "]"
         case .object(let o): return "map[" + o.keys.sorted().map { "\($0):\(describe(o[$0]!))" }.joined(separator: " ") + "]"

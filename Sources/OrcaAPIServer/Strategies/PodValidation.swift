@@ -48,6 +48,7 @@ enum PodValidation {
         if let dp = spec["dnsPolicy"]?.stringValue, !["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"].contains(dp) {
             causes.append(.notSupported("\(path).dnsPolicy", dp, ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"]))
         }
+        causes += validateRanges(spec, path: path)
         return causes
     }
 

@@ -48,7 +48,7 @@ struct PodStreamUpgrade: Sendable {
         guard let info = RequestInfo(path: path), info.group == "", info.resource == "pods",
               let name = info.name, let sub = info.subresource, let provider = handler.podStreams else { return nil }
         let offered = Self.offeredProtocols(head.headerFields)
-        let pods = handler.registry.catalog.resource(group: "", version: info.version, resource: "pods")!
+        guard let pods = handler.registry.catalog.resource(group: "", version: info.version, resource: "pods") else { return nil }
         let pod = try await handler.registry.get(pods, namespace: info.namespace ?? "default", name: name)
         switch sub {
         case "exec", "attach":
@@ -63,7 +63,8 @@ struct PodStreamUpgrade: Sendable {
             guard let proto = offered.first(where: Self.portForwardProtocols.contains) else { return nil }
             if proto == PortForwardChannels.v4 {
                 let ports = PodExecOptions.parse(rawQuery)["ports"]?.flatMap { $0.split(separator: ",") }.compactMap { Int($0) } ?? []
-                guard !ports.isEmpty, ports.allSatisfy({ (1...65535).contains($0) }) else { return nil }
+                // Two channels per port, numbered by one byte.
+                guard !ports.isEmpty, ports.count <= 127, ports.allSatisfy({ (1...65535).contains($0) }) else { return nil }
                 let session = PortForwardChannels(provider: provider, pod: pod, ports: ports)
                 return (proto, { inbound, outbound, _ in try await session.run(inbound: inbound, outbound: outbound) })
             }

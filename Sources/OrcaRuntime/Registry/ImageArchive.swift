@@ -5,7 +5,7 @@ import OrcaCore
 /// Imports image archives into an `ImageStore`: `docker save` tarballs and OCI image layout
 /// tarballs (e.g. `skopeo copy … oci-archive:`, `docker save` of Docker 25+, `ctr export`).
 ///
-/// The archive (plain or compressed; `tar` detects which) is extracted into a staging directory
+/// The archive (plain, gzip or zstd) is extracted into a staging directory
 /// under the store's `stagingDirectory`; each blob is then moved into the store, its digest
 /// verified, and each image registered under its names. The staging directory is always removed.
 public enum ImageArchive {
@@ -22,9 +22,11 @@ public enum ImageArchive {
         let staging = store.stagingPath("import")
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: staging) }
-        try await store.runner.checked(store.tarPath, [
-            "--extract", "--file", path, "--directory", staging, "--no-same-owner", "--no-same-permissions",
-        ], code: .invalid)
+        // Extraction stops (and the staging directory goes) when the disk would fill past the
+        // image GC high threshold.
+        _ = try await TarExtraction(tarPath: store.tarPath).extract(
+            file: path, into: staging, options: ["--no-same-owner", "--no-same-permissions"],
+            diskGuard: store.diskGuard)
         var reader = Reader(store: store, root: staging)
         if Syscall.exists("\(staging)/manifest.json") {
             return try await reader.importDockerSave()

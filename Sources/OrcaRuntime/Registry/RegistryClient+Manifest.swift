@@ -87,7 +87,7 @@ extension RegistryClient {
                     throw OrcaError(.digestMismatch, "manifest of \(reference) from \(endpoint) has digest \(digest), the registry claims \(claimed)")
                 }
                 let mediaType = response.headers.first(name: "Content-Type")
-                    .map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) }
+                    .map { String($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces) }
                 return (data, digest, mediaType)
             }
         }

@@ -15,9 +15,9 @@ extension RegistryClient {
         }
         var seen = Set<ContentDigest>()
         let blobs = ([resolved.manifest.config] + resolved.manifest.layers).filter { seen.insert($0.digest).inserted }
-        let counter = RegistryProgressCounter(total: blobs.reduce(0) { $0 + $1.size }, handler: progress)
+        let counter = RegistryProgressCounter(total: blobs.map { max($0.size, 0) }.saturatingSum(), handler: progress)
         let missing = blobs.filter { !store.hasBlob($0.digest) }
-        counter.add(blobs.filter { store.hasBlob($0.digest) }.reduce(0) { $0 + $1.size })
+        counter.add(blobs.filter { store.hasBlob($0.digest) }.map { max($0.size, 0) }.saturatingSum())
 
         let downloaded = try await withThrowingTaskGroup(of: Int64.self) { group in
             var pending = missing[...]
