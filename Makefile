@@ -4,7 +4,7 @@ DATA_DIR ?= /var/lib/orca
 PORT ?= 6443
 APT_PACKAGES = runc conmon containernetworking-plugins busybox-static libsqlite3-dev iproute2 iptables util-linux curl python3-pip python3-grpcio docker-registry skopeo zstd apache2-utils openssl
 
-.PHONY: deps build run test unit-test clean-state
+.PHONY: deps build run test unit-test clean-state fuzz
 
 ## Install the system packages Orca needs (Debian; we are root).
 deps:
@@ -25,3 +25,20 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 1
+
+## Fuzz every input parser with libFuzzer for FUZZ_SECONDS each (the toolchain's libFuzzer).
+## A crashing input is saved under Fuzz/artifacts/; copy it to
+## Tests/OrcaFuzzingTests/Regressions/<target>/ so that `make test` replays it for ever.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = json-body yaml-body protobuf-body label-selector field-selector quantity json-patch merge-patch strategic-merge-patch layer-whiteout
+fuzz:
+	cd Fuzz && $(SWIFT) build -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+	@mkdir -p Fuzz/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p Fuzz/corpus/$$t; \
+		ORCA_FUZZ_TARGET=$$t Fuzz/.build/debug/orca-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+			-print_final_stats=1 -artifact_prefix=Fuzz/artifacts/$$t- Fuzz/corpus/$$t Tests/OrcaFuzzingTests/Regressions/$$t \
+			> Fuzz/artifacts/$$t.log 2>&1; rc=$$?; \
+		echo "== $$t (exit $$rc)"; grep -E "^stat::(number_of_executed_units|average_exec_per_sec)" Fuzz/artifacts/$$t.log; \
+		if [ $$rc -ne 0 ]; then tail -40 Fuzz/artifacts/$$t.log; exit 1; fi; \
+	done

@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "orca", targets: ["orca"]),
+        // The input parsers' fuzz targets, for the libFuzzer harness package in Fuzz/.
+        .library(name: "OrcaFuzzing", targets: ["OrcaFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -43,6 +45,7 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "OrcaClient", dependencies: [
@@ -76,6 +79,8 @@ let package = Package(
         ]),
         .executableTarget(name: "orca", dependencies: ["OrcaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "OrcaTesting", dependencies: ["OrcaStore"]),
+        .target(name: "OrcaFuzzing", dependencies: ["OrcaAPIServer", "OrcaRuntime"]),
+        .testTarget(name: "OrcaFuzzingTests", dependencies: ["OrcaFuzzing"], exclude: ["Regressions"]),
         .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaStoreSQLite", "OrcaTesting"]),
         .testTarget(name: "OrcaAPITests", dependencies: ["OrcaAPI"]),
         .testTarget(name: "OrcaAPIServerTests", dependencies: ["OrcaAPIServer", "OrcaTesting"]),

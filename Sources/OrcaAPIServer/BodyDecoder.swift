@@ -3,8 +3,10 @@ import OrcaAPI
 import Yams
 
 /// Decodes request bodies (JSON, or YAML for `application/yaml` and apply patches) into JSON values.
-enum BodyDecoder {
-    static func decode(_ bytes: [UInt8], contentType: String?) throws -> JSONValue {
+public enum BodyDecoder {
+    /// The body as a JSON value, by content type (JSON, YAML, Kubernetes protobuf); a 400
+    /// `APIError` for a malformed one, never a trap (fuzzed by `make fuzz`).
+    public static func decode(_ bytes: [UInt8], contentType: String?) throws -> JSONValue {
         let type = (contentType ?? "application/json").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if bytes.isEmpty { throw APIError.badRequest("the request body is empty") }
         if type.hasSuffix("yaml") {

@@ -58,7 +58,8 @@ struct FieldValidation: Sendable {
     /// What a schema walk found: unknown fields, and numbers a Go decoder would refuse.
     struct Findings {
         var unknown: [String] = []
-        /// Decoding errors of integer fields (`cannot unmarshal number … of type int32`).
+        /// Decoding errors: a value of the wrong JSON type, or a number out of its integer
+        /// field's range (`cannot unmarshal number … of type int32`).
         var numbers: [String] = []
     }
 
@@ -69,12 +70,28 @@ struct FieldValidation: Sendable {
         return findings
     }
 
-    /// Kubernetes decodes into Go structs, so a number in an integer field must be whole and
-    /// fit the field's type (`int32` or `int64`); otherwise the request is a 400. This keeps
-    /// every later reader of the stored object from overflowing.
-    private static func checkNumber(_ value: JSONValue, schema: JSONValue, path: String, findings: inout Findings) {
+    /// Kubernetes decodes into Go structs, so a value must have its field's JSON type (a label
+    /// value cannot be an object), and a number in an integer field must be whole and fit the
+    /// field's type (`int32` or `int64`); otherwise the request is a 400. This keeps every later
+    /// reader of the stored object from meeting a shape or a number it cannot handle.
+    private static func checkType(_ value: JSONValue, schema: JSONValue, path: String, findings: inout Findings) {
         let types = schema["type"]?.stringValue.map { [$0] } ?? schema["type"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard types.contains("integer") else { return }
+        guard let type = types.first(where: { $0 != "null" }), schema["x-kubernetes-int-or-string"]?.boolValue != true else { return }
+        let kind: String? = switch value {
+        case .null: nil
+        case .bool: type == "boolean" ? nil : "bool"
+        case .int, .double: type == "integer" || type == "number" ? nil : "number"
+        case .string: type == "string" ? nil : "string"
+        case .array: type == "array" ? nil : "array"
+        case .object: type == "object" ? nil : "object"
+        }
+        if let kind {
+            let goType = ["string": "string", "integer": schema["format"]?.stringValue ?? "int64", "boolean": "bool",
+                          "number": "float64", "array": "slice", "object": "map"][type] ?? type
+            findings.numbers.append("json: cannot unmarshal \(kind) into Go struct field \(path) of type \(goType)")
+            return
+        }
+        guard type == "integer" else { return }
         let format = schema["format"]?.stringValue == "int32" ? "int32" : "int64"
         let range: ClosedRange<Int64> = format == "int32" ? Int64(Int32.min)...Int64(Int32.max) : Int64.min...Int64.max
         let text: String
@@ -126,7 +143,7 @@ struct FieldValidation: Sendable {
             walk(&value, definition: ref, path: path, style: style, findings: &findings)
             return
         }
-        checkNumber(value, schema: schema, path: path, findings: &findings)
+        checkType(value, schema: schema, path: path, findings: &findings)
         if schema["type"]?.stringValue == "array", let items = schema["items"], case .array(var elements) = value {
             let keys = schema["x-kubernetes-list-map-keys"]?.arrayValue?.compactMap(\.stringValue)
                 ?? schema["x-kubernetes-patch-merge-key"]?.stringValue.map { [$0] } ?? []

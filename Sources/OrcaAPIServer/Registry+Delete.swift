@@ -47,7 +47,7 @@ extension Registry {
                 }
                 var next = old
                 let now = clock()
-                next[path: ["metadata", "deletionTimestamp"]] = .string(KubernetesTime.string(now.addingTimeInterval(TimeInterval(grace))))
+                next[path: ["metadata", "deletionTimestamp"]] = .string(KubernetesTime.string(now.addingTimeInterval(TimeInterval(min(grace, Self.maxGracePeriodSeconds)))))
                 next[path: ["metadata", "deletionGracePeriodSeconds"]] = .int(grace)
                 if options.propagationPolicy == "Foreground", !next.finalizers.contains("foregroundDeletion") {
                     next[path: ["metadata", "finalizers"]] = .array((next.finalizers + ["foregroundDeletion"]).map(JSONValue.string))
@@ -60,7 +60,8 @@ extension Registry {
                 } else {
                     if options.dryRun { return (next, false) }
                     do {
-                        let kv = try await store.update(r.storeKey(namespace: namespace, name: name), value: try encode(next), expectedRevision: rev)
+                        let key = r.storeKey(namespace: namespace, name: name)
+                        let kv = try await store.update(key, value: try encode(next, key: key), expectedRevision: rev)
                         next.resourceVersion = String(kv.modRevision)
                         return (next, false)
                     } catch let e as OrcaError where e.code == .revisionMismatch {
@@ -83,6 +84,11 @@ extension Registry {
         }
         throw APIError.conflict(r, name, "the object kept changing during deletion")
     }
+
+    /// The longest grace period a deletion timestamp is computed with (100 years): any
+    /// `gracePeriodSeconds` up to `Int64.max` is accepted, as Kubernetes does, but the time
+    /// written stays a time RFC 3339 can hold.
+    static let maxGracePeriodSeconds: Int64 = 100 * 365 * 86_400
 
     /// The grace period of a deletion: pods bound to a node get theirs; everything else is immediate.
     func gracePeriod(_ r: ResourceType, _ obj: JSONValue, _ options: DeletionOptions) -> Int64 {

@@ -53,9 +53,14 @@ extension Registry {
         }
         if !causes.isEmpty { throw APIError.invalid(r, name, causes) }
         next.resourceVersion = String(revision)
-        if next == old { return old }
-        if dryRun { return next }
         let key = r.storeKey(namespace: next.metadataNamespace, name: name)
+        if next == old {
+            // A no-op write is skipped, unless the stored value is under an old encryption
+            // key or provider: then it is stored again (Kubernetes re-encrypts on replace).
+            let stale = try await storedNeedsReencryption(key: key, revision: revision)
+            if !stale { return old }
+        }
+        if dryRun { return next }
         if next.deletionTimestamp != nil, next.finalizers.isEmpty,
            r.resource != "namespaces" || (next[path: ["spec", "finalizers"]]?.arrayValue ?? []).isEmpty,
            (next[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0) == 0 || r.resource != "pods" {
@@ -68,7 +73,7 @@ extension Registry {
             }
         }
         do {
-            let kv = try await store.update(key, value: try encode(next), expectedRevision: revision)
+            let kv = try await store.update(key, value: try encode(next, key: key), expectedRevision: revision)
             next.resourceVersion = String(kv.modRevision)
             return next
         } catch let e as OrcaError {

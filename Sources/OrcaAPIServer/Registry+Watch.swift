@@ -15,6 +15,10 @@ extension Registry {
     /// `resourceVersion` (exclusive), or — for unset/"0" — starting with synthetic ADDED
     /// events for the current objects. Objects that stop matching the selectors arrive
     /// as DELETED, ones that start matching as ADDED.
+    ///
+    /// A consumer that falls `WatchHub.bufferLimit` events behind is cut off, as
+    /// kube-apiserver's cacher does: the stream just ends, and the client watches again
+    /// from the last resourceVersion it saw (or re-lists).
     public func watch(_ r: ResourceType, namespace: String?, options: ListOptions) async throws -> AsyncThrowingStream<APIWatchEvent, any Error> {
         let prefix = r.storePrefix(namespace: namespace)
         var initial: [APIWatchEvent] = []
@@ -49,25 +53,10 @@ extension Registry {
         } catch let e as OrcaError where e.code == .compacted {
             throw APIError.gone("too old resource version: \(after)")
         }
-        let registry = self
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                for e in initial { continuation.yield(e) }
-                do {
-                    for try await event in source {
-                        if let out = try registry.translate(event, options: options) {
-                            continuation.yield(out)
-                        }
-                    }
-                    continuation.finish()
-                } catch let e as OrcaError where e.code == .compacted {
-                    continuation.finish(throwing: APIError.gone("too old resource version: \(after)"))
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        // Pulled on demand, not forwarded by a task: the store's per-watcher buffer
+        // (bounded, see `WatchHub`) stays the only place events wait for a slow consumer.
+        let translator = APIWatchTranslator(registry: self, initial: initial, source: source, options: options, after: after)
+        return AsyncThrowingStream(unfolding: { try await translator.next() })
     }
 
     func translate(_ event: OrcaStore.WatchEvent, options: ListOptions) throws -> APIWatchEvent? {
@@ -93,5 +82,60 @@ extension Registry {
     /// The object of a BOOKMARK event.
     public func bookmarkObject(_ r: ResourceType, revision: Int64) -> JSONValue {
         ["apiVersion": .string(r.apiVersion), "kind": .string(r.kind), "metadata": ["resourceVersion": .string(String(revision))]]
+    }
+}
+
+/// One API watch's consumer side: the initial events, then store events translated on
+/// demand (one per `next()`), so no task drains the store's bounded buffer into an
+/// unbounded one.
+///
+/// `@unchecked Sendable`: its mutable state is touched only by the task iterating the
+/// stream, one `next()` at a time (AsyncThrowingStream's iterator contract).
+private final class APIWatchTranslator: @unchecked Sendable {
+    private let registry: Registry
+    private let options: ListOptions
+    private let after: Int64
+    private var initial: [APIWatchEvent]
+    private var initialIndex = 0
+    private var source: AsyncThrowingStream<OrcaStore.WatchEvent, any Error>.AsyncIterator
+    private var done = false
+
+    init(registry: Registry, initial: [APIWatchEvent], source: AsyncThrowingStream<OrcaStore.WatchEvent, any Error>,
+         options: ListOptions, after: Int64) {
+        self.registry = registry
+        self.initial = initial
+        self.source = source.makeAsyncIterator()
+        self.options = options
+        self.after = after
+    }
+
+    func next() async throws -> APIWatchEvent? {
+        if done { return nil }
+        if initialIndex < initial.count {
+            let event = initial[initialIndex]
+            initialIndex += 1
+            if initialIndex == initial.count {
+                initial = []
+                initialIndex = 0
+            }
+            return event
+        }
+        do {
+            while let event = try await source.next() {
+                if let out = try registry.translate(event, options: options) { return out }
+            }
+        } catch let e as OrcaError where e.code == .compacted {
+            done = true
+            throw APIError.gone("too old resource version: \(after)")
+        } catch let e as OrcaError where e.code == .watcherTooSlow {
+            // As the cacher closes a slow watcher: end the watch; the client re-watches.
+            done = true
+            return nil
+        } catch {
+            done = true
+            throw error
+        }
+        done = true
+        return nil
     }
 }

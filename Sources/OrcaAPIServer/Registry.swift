@@ -12,16 +12,37 @@ public final class Registry: Sendable {
     let strategies: [String: any ResourceStrategy]
     let clock: @Sendable () -> Date
     let newUID: @Sendable () -> String
+    /// Encryption at rest, by group resource (`secrets`): what `encryption` covers.
+    /// Resources not in it are stored unencrypted.
+    public let transformers: [String: StorageTransformer]
+    /// The same, by store prefix (`/registry/secrets/`), to find a stored value's transformer
+    /// from its key (watch events carry only keys).
+    let transformerPrefixes: [(prefix: String, transformer: StorageTransformer)]
 
+    /// `encryption` is kube-apiserver's `--encryption-provider-config` (nil: nothing is
+    /// encrypted).
     public init(store: any KVStore, catalog: ResourceCatalog = .standard,
                 strategies: [String: any ResourceStrategy] = [:],
                 clock: @escaping @Sendable () -> Date = { Date() },
-                newUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
+                newUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
+                encryption: EncryptionConfiguration? = nil) {
         self.store = store
         self.catalog = catalog
         self.strategies = strategies
         self.clock = clock
         self.newUID = newUID
+        var transformers: [String: StorageTransformer] = [:]
+        var prefixes: [(prefix: String, transformer: StorageTransformer)] = []
+        if let encryption {
+            for r in catalog.resources where transformers[r.groupResource] == nil {
+                if let t = encryption.transformer(for: r.groupResource) {
+                    transformers[r.groupResource] = t
+                    prefixes.append((r.storePrefix, t))
+                }
+            }
+        }
+        self.transformers = transformers
+        self.transformerPrefixes = prefixes
     }
 
     func strategy(_ r: ResourceType) -> any ResourceStrategy {
@@ -32,18 +53,59 @@ public final class Registry: Sendable {
 
     // MARK: encoding
 
-    /// Decodes a stored value and stamps its resourceVersion.
+    /// The encryption of the values stored under `key` (`/registry/secrets/default/db`), or
+    /// nil when that resource is stored unencrypted. Store prefixes end with `/` and no
+    /// resource's prefix starts another's, so at most one matches.
+    func transformer(forKey key: String) -> StorageTransformer? {
+        transformerPrefixes.first { key.hasPrefix($0.prefix) }?.transformer
+    }
+
+    /// Decodes a stored value (decrypting it when its resource is encrypted at rest, with its
+    /// storage key as the context) and stamps its resourceVersion. A value that does not
+    /// decrypt is a 500 naming its key, as in Kubernetes; other objects are not affected.
     func decode(_ kv: KeyValue) throws -> JSONValue {
-        var obj = try JSONValue.parse(kv.value)
+        var obj: JSONValue
+        if let transformer = self.transformer(forKey: kv.key) {
+            let bytes: [UInt8]
+            do {
+                bytes = try transformer.decrypt(kv.value, context: kv.key)
+            } catch {
+                throw APIError.internalError("unable to transform key \"\(kv.key)\": \(Registry.describe(error))")
+            }
+            do {
+                obj = try JSONValue.parse(bytes)
+            } catch {
+                // Never echo the decrypted bytes (the parser's message may quote them).
+                throw APIError.internalError("unable to decode the object stored at key \"\(kv.key)\": not valid JSON")
+            }
+        } else {
+            obj = try JSONValue.parse(kv.value)
+        }
         obj.resourceVersion = String(kv.modRevision)
         return obj
+    }
+
+    /// An error of a transformer, without the code prefix of an `OrcaError`.
+    static func describe(_ error: any Error) -> String {
+        (error as? OrcaError)?.message ?? "\(error)"
+    }
+
+    /// Whether the value stored at `key` (at `revision`) was written by an encryption
+    /// provider or key other than the first one, so even a write that changes nothing
+    /// stores it again (how `kubectl replace` re-encrypts after a key rotation).
+    func storedNeedsReencryption(key: String, revision: Int64) async throws -> Bool {
+        guard let transformer = self.transformer(forKey: key) else { return false }
+        guard let kv = try await store.get(key, revision: nil), kv.modRevision == revision else { return false }
+        return transformer.needsReencryption(stored: kv.value)
     }
 
     /// The largest object stored (etcd's default request limit, 1.5 MiB).
     public static let maxStoredObjectBytes = 1_572_864
 
-    /// The stored form of `object`; 413 when it is over `maxStoredObjectBytes`.
-    func encode(_ object: JSONValue) throws -> [UInt8] {
+    /// The stored form of `object` at store key `key` (encrypted when its resource is
+    /// encrypted at rest, with `key` as the context); 413 when its JSON is over
+    /// `maxStoredObjectBytes` (checked before encryption, so the limit is the same either way).
+    func encode(_ object: JSONValue, key: String) throws -> [UInt8] {
         var o = object
         o[path: ["metadata", "resourceVersion"]] = nil
         let bytes = o.encoded()
@@ -51,7 +113,12 @@ public final class Registry: Sendable {
             throw APIError(code: 413, reason: "RequestEntityTooLarge",
                            message: "Request entity too large: the object is \(bytes.count) bytes, the limit for a stored object is \(Self.maxStoredObjectBytes)")
         }
-        return bytes
+        guard let transformer = self.transformer(forKey: key) else { return bytes }
+        do {
+            return try transformer.encrypt(bytes, context: key)
+        } catch {
+            throw APIError.internalError("unable to transform key \"\(key)\": \(Registry.describe(error))")
+        }
     }
 
     // MARK: get
@@ -107,7 +174,8 @@ public final class Registry: Sendable {
         var attempts = 0
         while true {
             do {
-                let kv = try await store.create(r.storeKey(namespace: obj.metadataNamespace, name: obj.metadataName!), value: try encode(obj))
+                let key = r.storeKey(namespace: obj.metadataNamespace, name: obj.metadataName!)
+                let kv = try await store.create(key, value: try encode(obj, key: key))
                 obj.resourceVersion = String(kv.modRevision)
                 return obj
             } catch let e as OrcaError where e.code == .keyExists {

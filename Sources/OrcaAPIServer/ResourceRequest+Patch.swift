@@ -73,7 +73,8 @@ extension ResourceRequest {
                 let cur = view?.toView(stored) ?? stored
                 try ManagedFields.checkConflicts(cur, applied: applied, manager: manager, force: force, resource: r, name: name)
                 var next = try StrategicMergePatch.apply(ManagedFields.stripMeta(applied), to: cur, definition: definition)
-                next[path: ["metadata", "managedFields"]] = ManagedFields.record(cur, entry: entry, manager: manager)
+                let owners = force ? ManagedFields.transferringConflicts(cur, applied: applied, manager: manager) : cur
+                next[path: ["metadata", "managedFields"]] = ManagedFields.record(owners, entry: entry, manager: manager)
                 next[path: ["metadata", "resourceVersion"]] = cur[path: ["metadata", "resourceVersion"]]
                 return view?.toStorage(next) ?? next
             }

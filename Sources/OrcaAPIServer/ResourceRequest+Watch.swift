@@ -31,9 +31,17 @@ extension ResourceRequest {
         enum Item: Sendable { case event(APIWatchEvent), tick, end, failed(APIError) }
         let body = ResponseBody { writer in
             let (stream, continuation) = AsyncStream<Item>.makeStream()
+            // The producer takes the next event only once the writer has written the last
+            // one, so at most one event waits here; a client too slow to keep up lets the
+            // store's bounded per-watcher buffer fill, which ends the watch (as in Kubernetes).
+            let (written, writtenContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
             let producer = Task {
+                var acknowledgements = written.makeAsyncIterator()
                 do {
-                    for try await e in events { continuation.yield(.event(e)) }
+                    for try await e in events {
+                        continuation.yield(.event(e))
+                        guard await acknowledgements.next() != nil else { break }
+                    }
                     continuation.yield(.end)
                 } catch {
                     continuation.yield(.failed(APIError.from(error, resource: r, name: nil)))
@@ -55,11 +63,13 @@ extension ResourceRequest {
             defer {
                 producer.cancel()
                 ticker.cancel()
+                writtenContinuation.finish()
             }
             var lastRevision = firstRevision
             loop: for await item in stream {
                 switch item {
                 case .event(var e):
+                    defer { writtenContinuation.yield() }
                     if let rv = e.object.resourceVersion.flatMap({ Int64($0) }) { lastRevision = max(lastRevision, rv) }
                     if let convert { e.object = convert(e.object) }
                     if e.type == "BOOKMARK", !bookmarks, options.sendInitialEvents != true { continue }

@@ -62,27 +62,40 @@ struct ContainerSpecBuilder: Sendable {
         return r
     }
 
-    /// Mounts of the pod's volumes into the container (`subPath`, `readOnly`).
-    static func volumeMounts(container: JSONValue, volumePaths: [String: String]) throws -> [ContainerConfig.Mount] {
-        try (container["volumeMounts"]?.arrayValue ?? []).map { m in
+    /// Volume kinds the kubelet always mounts read-only (since CVE-2017-1002102): their content
+    /// is the agent's projection, which a container must not change or extend.
+    static let readOnlyVolumeKinds = ["configMap", "secret", "downwardAPI", "projected"]
+
+    /// Mounts of the pod's volumes into the container (`subPath`, `subPathExpr`, `readOnly`).
+    ///
+    /// configMap, secret, downwardAPI and projected volumes are read-only whatever the
+    /// volumeMount says. A `subPath` (or `subPathExpr`, expanded with the container's
+    /// environment `env`) is never joined to the volume's path: `subPaths` opens it safely and
+    /// bind-mounts it on a private mount point, which becomes the source.
+    static func volumeMounts(pod: JSONValue, container: JSONValue, volumePaths: [String: String],
+                             env: [String: String], subPaths: SubPathResolver) throws -> [ContainerConfig.Mount] {
+        let volumes = pod[path: ["spec", "volumes"]]?.arrayValue ?? []
+        let containerName = container["name"]?.stringValue ?? ""
+        var mounts: [ContainerConfig.Mount] = []
+        for (index, m) in (container["volumeMounts"]?.arrayValue ?? []).enumerated() {
             let name = m["name"]?.stringValue ?? ""
             guard var source = volumePaths[name] else {
                 throw EnvironmentResolver.ConfigError(description: "volume \"\(name)\" is not defined")
             }
-            if let sub = m["subPath"]?.stringValue, !sub.isEmpty {
-                guard !sub.hasPrefix("/"), !sub.split(separator: "/").contains("..") else {
-                    throw EnvironmentResolver.ConfigError(description: "subPath \(sub) must be a relative path without '..'")
-                }
-                source += "/" + sub
-                var isDir: ObjCBool = false
-                if !FileManager.default.fileExists(atPath: source, isDirectory: &isDir) {
-                    try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-                }
+            let volume = volumes.first { $0["name"]?.stringValue == name }
+            let alwaysReadOnly = readOnlyVolumeKinds.contains { kind in
+                guard let entry = volume?[kind] else { return false }
+                return !entry.isNull
+            }
+            if let subPath = try SubPathResolver.subPath(of: m, env: env) {
+                source = try subPaths.prepare(volumePath: source, subPath: subPath, volumeName: name,
+                                              containerName: containerName, index: index)
             }
             var options = ["rbind", "rprivate"]
-            if m["readOnly"]?.boolValue == true { options.append("ro") }
-            return ContainerConfig.Mount(destination: m["mountPath"]?.stringValue ?? "/", source: source, options: options)
+            if m["readOnly"]?.boolValue == true || alwaysReadOnly { options.append("ro") }
+            mounts.append(ContainerConfig.Mount(destination: m["mountPath"]?.stringValue ?? "/", source: source, options: options))
         }
+        return mounts
     }
 
     /// The security context's capability changes, privilege and read-only root.

@@ -107,6 +107,22 @@ public struct EmbeddedAgent: Sendable {
                 }
             }
             group.addTask {
+                // As the child subreaper, reap orphaned descendants nobody else waits for.
+                let reaper = OrphanReaper()
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(10))
+                    reaper.scan()
+                }
+            }
+            group.addTask {
+                // Container log rotation (the kubelet's container log manager): every 10 s,
+                // logs of running containers over 10 MiB are rotated, 5 files kept.
+                let runtime = syncer.runtime
+                let rotator = ContainerLogRotator(reopen: { try await runtime.reopenLog($0) }, now: syncer.clock)
+                await rotator.run(logs: { await Self.runningContainerLogs(workers, paths: syncer.paths) },
+                                  sleep: { try await Task.sleep(for: $0) })
+            }
+            group.addTask {
                 await workers.run { uid, work in
                     switch work {
                     case .sync(let pod):
@@ -125,17 +141,30 @@ public struct EmbeddedAgent: Sendable {
                 }
             }
             group.addTask {
-                // Resync: notice container exits and back-off expiry; stop the pods this node
-                // still runs (adopted after a restart) that are gone from the API.
+                // Every second the PLEG relists containers (no runc processes) and the pods whose
+                // containers changed are synced, as are pods with something pending (back-off,
+                // pull, config errors). Steady pods are resynced every `steadyResync` seconds;
+                // then pods this node still runs (adopted after a restart) but the API no longer
+                // has are stopped.
                 await pods.waitForSync()
+                let pleg = PodLifecycleEventGenerator(runtime: syncer.runtime)
+                let steadyResync = 10
+                var tick = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
+                    tick += 1
+                    let changed = await pleg.relist()
+                    let full = tick % steadyResync == 0
                     var listed = Set<String>()
                     for p in await pods.list() {
                         guard let uid = p.metadataUID else { continue }
                         listed.insert(uid)
-                        await workers.update(uid, .sync(p))
+                        let steady = await workers.state(uid).isSteady
+                        if full || changed.contains(uid) || !steady {
+                            await workers.update(uid, .sync(p))
+                        }
                     }
+                    guard full else { continue }
                     let known = await workers.knownUIDs().filter { !listed.contains($0) }
                     if !known.isEmpty {
                         // Listed again after reading the known pods: one added meanwhile is not an orphan.
@@ -153,6 +182,20 @@ public struct EmbeddedAgent: Sendable {
             group.cancelAll()
         }
         try? await syncer.imageManager.puller.shutdown()
+    }
+
+    /// The log files of the containers that run now, for rotation.
+    static func runningContainerLogs(_ workers: PodWorkers, paths: AgentPaths) async -> [ContainerLogRotator.ContainerLog] {
+        var logs: [ContainerLogRotator.ContainerLog] = []
+        for uid in await workers.knownUIDs() {
+            guard let pod = await workers.lastPods[uid] else { continue }
+            let state = await workers.state(uid)
+            for (name, container) in state.containers {
+                guard let id = container.id, container.terminated == nil, container.startedAt != nil else { continue }
+                logs.append(.init(containerID: id, path: paths.containerLogPath(pod, container: name, attempt: container.attempt)))
+            }
+        }
+        return logs
     }
 
     /// After an agent restart: picks up the pods this node ran — running containers are adopted,

@@ -68,30 +68,59 @@ struct EnvironmentResolver: Sendable {
         return env
     }
 
+    /// A ConfigMap's `data`, as environment variables see it (the kubelet reads only `data`
+    /// for `envFrom` and `configMapKeyRef`; `binaryData` goes to volumes alone). Nil when the
+    /// ConfigMap is missing and `optional`.
     func configMap(_ ns: String, _ name: String, optional: Bool) async throws -> [String: String]? {
+        guard let cm = try await object("configmaps", kind: "configmap", ns, name, optional: optional) else { return nil }
+        return (cm["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+    }
+
+    /// A ConfigMap's content byte-exact, as volumes project it: `data` (its UTF-8 bytes) merged
+    /// with `binaryData` (base64-decoded). Nil when the ConfigMap is missing and `optional`.
+    func configMapBytes(_ ns: String, _ name: String, optional: Bool) async throws -> [String: [UInt8]]? {
+        guard let cm = try await object("configmaps", kind: "configmap", ns, name, optional: optional) else { return nil }
+        var bytes: [String: [UInt8]] = [:]
+        for (k, v) in cm["binaryData"]?.objectValue ?? [:] {
+            if let d = v.stringValue.flatMap(Self.base64Bytes) { bytes[k] = d }
+        }
+        // Validation keeps the two key sets apart; `data` wins if a stored object has both, as
+        // the kubelet's key lookup does.
+        for (k, v) in cm["data"]?.objectValue ?? [:] {
+            if let s = v.stringValue { bytes[k] = Array(s.utf8) }
+        }
+        return bytes
+    }
+
+    /// A Secret's `data` as strings for environment variables: the exact bytes where they are
+    /// UTF-8 (NUL included), invalid sequences replaced (an environment entry is text). Nil when
+    /// the Secret is missing and `optional`.
+    func secret(_ ns: String, _ name: String, optional: Bool) async throws -> [String: String]? {
+        try await secretBytes(ns, name, optional: optional)?.mapValues { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A Secret's `data`, base64-decoded to its exact bytes (`stringData` is write-only: the API
+    /// server has merged it into `data`). Nil when the Secret is missing and `optional`.
+    func secretBytes(_ ns: String, _ name: String, optional: Bool) async throws -> [String: [UInt8]]? {
+        guard let s = try await object("secrets", kind: "secret", ns, name, optional: optional) else { return nil }
+        return (s["data"]?.objectValue ?? [:]).compactMapValues { $0.stringValue.flatMap(Self.base64Bytes) }
+    }
+
+    /// Reads one ConfigMap or Secret; nil when it is missing and `optional`.
+    private func object(_ resource: String, kind: String, _ ns: String, _ name: String, optional: Bool) async throws -> JSONValue? {
         do {
-            let cm = try await client.get(client.resource("configmaps"), namespace: ns, name: name)
-            var data = (cm["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-            for (k, v) in cm["binaryData"]?.objectValue ?? [:] {
-                if let d = Data(base64Encoded: v.stringValue ?? "") { data[k] = String(decoding: d, as: UTF8.self) }
-            }
-            return data
+            return try await client.get(client.resource(resource), namespace: ns, name: name)
         } catch let e as APIError where e.code == 404 {
             if optional { return nil }
-            throw ConfigError(description: "configmap \"\(name)\" not found")
+            throw ConfigError(description: "\(kind) \"\(name)\" not found")
         }
     }
 
-    func secret(_ ns: String, _ name: String, optional: Bool) async throws -> [String: String]? {
-        do {
-            let s = try await client.get(client.resource("secrets"), namespace: ns, name: name)
-            return (s["data"]?.objectValue ?? [:]).compactMapValues { v in
-                Data(base64Encoded: v.stringValue ?? "").map { String(decoding: $0, as: UTF8.self) }
-            }
-        } catch let e as APIError where e.code == 404 {
-            if optional { return nil }
-            throw ConfigError(description: "secret \"\(name)\" not found")
-        }
+    /// Standard base64 as Go's decoder takes it (line breaks ignored); nil when malformed (the
+    /// API server never stores such a value; a key that does not decode is left out).
+    static func base64Bytes(_ text: String) -> [UInt8]? {
+        let compact = Data(text.utf8.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") })
+        return Data(base64Encoded: compact).map { Array($0) }
     }
 
     /// The value of a downward-API field path.
@@ -145,6 +174,12 @@ struct EnvironmentResolver: Sendable {
 
     /// `$(VAR)` expansion with `$$` escaping, as Kubernetes' expansion package does.
     static func expand(_ s: String, _ env: [String: String]) -> String {
+        expand(s) { env[$0] }
+    }
+
+    /// `$(VAR)` expansion with `$$` escaping; `lookup` returns nil for an unknown name, which
+    /// stays as written (`$(VAR)`).
+    static func expand(_ s: String, lookup: (String) -> String?) -> String {
         guard s.contains("$") else { return s }
         var out = ""
         var i = s.startIndex
@@ -155,7 +190,7 @@ struct EnvironmentResolver: Sendable {
                 if s[next] == "$" { out.append("$"); i = s.index(after: next); continue }
                 if s[next] == "(", let close = s[next...].firstIndex(of: ")") {
                     let name = String(s[s.index(after: next)..<close])
-                    if let v = env[name] { out += v } else { out += "$(\(name))" }
+                    if let v = lookup(name) { out += v } else { out += "$(\(name))" }
                     i = s.index(after: close)
                     continue
                 }

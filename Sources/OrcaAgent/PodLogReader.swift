@@ -3,10 +3,13 @@ import OrcaClient
 
 /// Reads container logs in the CRI format (`<RFC3339Nano> <stream> <P|F> <text>`) for
 /// `kubectl logs`: `container`, `follow`, `tailLines`, `sinceSeconds`/`sinceTime`,
-/// `timestamps`, `previous`, `limitBytes`.
+/// `timestamps`, `previous`, `limitBytes` — streamed in chunks, across rotated files
+/// (see `ContainerLogReader`), never loaded whole.
 struct PodLogReader: PodStreamProvider {
     let paths: AgentPaths
     let clock: @Sendable () -> Date
+    /// How often a followed log is checked for new lines.
+    var pollInterval: Duration = .milliseconds(200)
 
     struct Entry {
         var timestamp: String
@@ -20,12 +23,48 @@ struct PodLogReader: PodStreamProvider {
         return Entry(timestamp: String(parts[0]), text: parts.count > 3 ? String(parts[3]) : "", partial: parts[2] == "P")
     }
 
-    /// The last `lines` lines of a CRI log as plain text (for FallbackToLogsOnError).
+    /// One CRI log line as bytes: `<timestamp> <stream> <P|F> <text>`.
+    struct RawEntry {
+        var timestamp: ArraySlice<UInt8>
+        var text: ArraySlice<UInt8>
+        var partial: Bool
+    }
+
+    /// Parses a CRI log line (without its "\n") as ``parse(_:)`` does, without decoding it.
+    static func parse(bytes line: ArraySlice<UInt8>) -> RawEntry? {
+        let space = UInt8(ascii: " ")
+        guard let afterTimestamp = line.firstIndex(of: space),
+              let afterStream = line[(afterTimestamp + 1)...].firstIndex(of: space) else { return nil }
+        let tagAndText = line[(afterStream + 1)...]
+        let afterTag = tagAndText.firstIndex(of: space)
+        let tag = tagAndText[..<(afterTag ?? tagAndText.endIndex)]
+        let text = afterTag.map { line[($0 + 1)...] } ?? line[line.endIndex...]
+        return RawEntry(timestamp: line[..<afterTimestamp], text: text, partial: tag.elementsEqual(CollectionOfOne(UInt8(ascii: "P"))))
+    }
+
+    /// Parses an RFC 3339 time with any number of fraction digits (conmon writes nanoseconds;
+    /// `ISO8601DateFormatter` takes at most milliseconds, so the fraction is added separately).
+    static func date(_ timestamp: String, formatter: ISO8601DateFormatter = ISO8601DateFormatter()) -> Date? {
+        guard let dot = timestamp.firstIndex(of: ".") else { return formatter.date(from: timestamp) }
+        let digits = timestamp[timestamp.index(after: dot)...]
+        let digitsEnd = digits.firstIndex { !($0.isASCII && $0.isWholeNumber) } ?? timestamp.endIndex
+        let fraction = Double("0" + timestamp[dot..<digitsEnd]) ?? 0
+        return formatter.date(from: String(timestamp[..<dot]) + String(timestamp[digitsEnd...]))?.addingTimeInterval(fraction)
+    }
+
+    /// The last `lines` lines of a container instance's CRI log (rotated files included) as
+    /// plain text, cut to the last `maxBytes` bytes — what the kubelet reports for
+    /// `FallbackToLogsOnError` (80 lines, 2048 bytes). Reads only the end of the log.
     static func tail(path: String, lines: Int, maxBytes: Int) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
-        let entries = text.split(separator: "\n").compactMap(parse)
-        let out = entries.suffix(lines).map { $0.text + ($0.partial ? "" : "\n") }.joined()
-        return String(out.suffix(maxBytes))
+        var options = ContainerLogReader.Options()
+        options.tailLines = lines
+        let reader = ContainerLogReader(path: path, options: options)
+        var out: [UInt8] = []
+        while case .output(let bytes) = (try? reader.step()) ?? .end {
+            out.append(contentsOf: bytes)
+            if out.count > 2 * maxBytes { out.removeFirst(out.count - maxBytes) }
+        }
+        return String(decoding: out.suffix(maxBytes), as: UTF8.self)
     }
 
     func logs(pod: JSONValue, query: [String: String]) async throws -> AsyncThrowingStream<[UInt8], any Error> {
@@ -48,75 +87,37 @@ struct PodLogReader: PodStreamProvider {
             throw APIError.badRequest("previous terminated container \"\(name)\" in pod \"\(pod.metadataName ?? "")\" not found")
         }
         let dir = (paths.containerLogPath(pod, container: name, attempt: 0) as NSString).deletingLastPathComponent
-        let attempts = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { Int($0.replacingOccurrences(of: ".log", with: "")) }.sorted()
+        let attempts = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .compactMap { $0.hasSuffix(".log") ? Int($0.dropLast(4)) : nil }.sorted()
         guard let latest = attempts.last else {
             throw APIError.badRequest("container \"\(name)\" in pod \"\(pod.metadataName ?? "")\" is waiting to start: ContainerCreating")
         }
         let attempt = previous ? (attempts.dropLast().last ?? latest) : latest
-        let path = "\(dir)/\(attempt).log"
-        let follow = query["follow"] == "true" && !previous
-        let timestamps = query["timestamps"] == "true"
-        let tailLines = query["tailLines"].flatMap { Int($0) }.map { max($0, 0) }
-        let limitBytes = query["limitBytes"].flatMap { Int($0) }.map { max($0, 1) }
-        var since: Date?
-        if let s = query["sinceSeconds"].flatMap({ Double($0) }) { since = clock().addingTimeInterval(-s) }
-        if let t = query["sinceTime"] { since = ISO8601DateFormatter().date(from: t) }
-        let podUID = pod.metadataUID ?? ""
-        let podsRoot = paths.podsRoot
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                guard let handle = FileHandle(forReadingAtPath: path) else { continuation.finish(); return }
-                defer { try? handle.close() }
-                var buffer = Data()
-                var sent = 0
-                func render(_ entries: [Entry]) -> [UInt8] {
-                    var out: [UInt8] = []
-                    let f = ISO8601DateFormatter()
-                    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-                    for e in entries {
-                        if let since, let d = f.date(from: e.timestamp) ?? ISO8601DateFormatter().date(from: e.timestamp), d < since { continue }
-                        if timestamps { out += Array((e.timestamp + " ").utf8) }
-                        out += Array(e.text.utf8)
-                        if !e.partial { out.append(10) }
-                    }
-                    return out
+        var options = ContainerLogReader.Options()
+        options.follow = query["follow"] == "true" && !previous
+        options.timestamps = query["timestamps"] == "true"
+        options.tailLines = query["tailLines"].flatMap { Int($0) }.map { max($0, 0) }
+        options.limitBytes = query["limitBytes"].flatMap { Int($0) }.map { max($0, 1) }
+        if let s = query["sinceSeconds"].flatMap({ Double($0) }) { options.since = clock().addingTimeInterval(-s) }
+        if let t = query["sinceTime"] { options.since = Self.date(t) }
+        let reader = ContainerLogReader(path: "\(dir)/\(attempt).log", options: options)
+        let podDirectory = paths.podDirectory(pod.metadataUID ?? "")
+        let pollInterval = self.pollInterval
+        // Pulled: the next chunk is read when the client has taken the last one, so a slow
+        // client never makes the log pile up in memory.
+        return AsyncThrowingStream(unfolding: {
+            while true {
+                switch try reader.step() {
+                case .output(let bytes):
+                    return bytes
+                case .end:
+                    return nil
+                case .waiting:
+                    // Following: the log ends with its pod.
+                    if !FileManager.default.fileExists(atPath: podDirectory) { return nil }
+                    do { try await Task.sleep(for: pollInterval) } catch { return nil }
                 }
-                func emit(_ bytes: [UInt8]) -> Bool {
-                    var b = bytes
-                    if let limitBytes {
-                        if sent >= limitBytes { return false }
-                        b = Array(b.prefix(limitBytes - sent))
-                    }
-                    sent += b.count
-                    if !b.isEmpty { continuation.yield(b) }
-                    return limitBytes.map { sent < $0 } ?? true
-                }
-                buffer = handle.readDataToEndOfFile()
-                var text = String(decoding: buffer, as: UTF8.self)
-                var entries: [Entry] = []
-                if let nl = text.lastIndex(of: "\n") {
-                    entries = text[..<nl].split(separator: "\n").compactMap(PodLogReader.parse)
-                    text = String(text[text.index(after: nl)...])
-                }
-                if let tailLines { entries = Array(entries.suffix(tailLines)) }
-                guard emit(render(entries)) else { continuation.finish(); return }
-                while follow, !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(200))
-                    let more = handle.readDataToEndOfFile()
-                    if more.isEmpty {
-                        if !FileManager.default.fileExists(atPath: "\(podsRoot)/\(podUID)") { break }
-                        continue
-                    }
-                    text += String(decoding: more, as: UTF8.self)
-                    if let nl = text.lastIndex(of: "\n") {
-                        let lines = text[..<nl].split(separator: "\n").compactMap(PodLogReader.parse)
-                        text = String(text[text.index(after: nl)...])
-                        guard emit(render(lines)) else { break }
-                    }
-                }
-                continuation.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        })
     }
 }

@@ -29,7 +29,9 @@ extension PodSyncer {
         let termPath = paths.terminationMessagePath(uid, container: name, attempt: attempt)
         try FileManager.default.createDirectory(atPath: (termPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: termPath, contents: nil, attributes: [.posixPermissions: 0o666])
-        var mounts = try ContainerSpecBuilder.volumeMounts(container: container, volumePaths: volumes)
+        var mounts = try ContainerSpecBuilder.volumeMounts(pod: pod, container: container, volumePaths: volumes,
+                                                           env: Dictionary(env, uniquingKeysWith: { _, last in last }),
+                                                           subPaths: SubPathResolver(podDirectory: paths.podDirectory(uid)))
         let hasMount = { (dest: String) in mounts.contains { $0.destination == dest } }
         if !hasMount("/etc/hosts") { mounts.append(.init(destination: "/etc/hosts", source: files.hosts)) }
         if !hasMount("/etc/hostname") { mounts.append(.init(destination: "/etc/hostname", source: files.hostname)) }

@@ -126,10 +126,26 @@ extension PodSyncer {
                 return
             }
         }
+        let config: ContainerConfig
         do {
-            let config = try buildConfig(pod, container, image: image, env: variables, id: id, sandbox: env.sandbox, files: env.files,
-                                         volumes: env.volumes, attempt: rec.attempt, restartCount: rec.restartCount,
-                                         pidNamespace: pidNamespace)
+            config = try buildConfig(pod, container, image: image, env: variables, id: id, sandbox: env.sandbox, files: env.files,
+                                     volumes: env.volumes, attempt: rec.attempt, restartCount: rec.restartCount,
+                                     pidNamespace: pidNamespace)
+        } catch let error as EnvironmentResolver.ConfigError {
+            // A bad subPath, a missing command and the like: the kubelet's CreateContainerConfigError.
+            let message = "Error: \(error)"
+            if rec.waiting?.message != message {
+                await events.record(pod, type: "Warning", reason: "Failed", message: message, fieldPath: fieldPath)
+            }
+            rec.waiting = .init("CreateContainerConfigError", message)
+            return
+        } catch {
+            rec.id = rec.id ?? id
+            rec.terminated = startError(error, id: id)
+            await events.record(pod, type: "Warning", reason: "Failed", message: "Error: \(error)", fieldPath: fieldPath)
+            return
+        }
+        do {
             try FileManager.default.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             if !pulled {
                 await events.record(pod, type: "Normal", reason: "Pulled", message: "Container image \"\(imageRef)\" already present on machine", fieldPath: fieldPath)
@@ -173,11 +189,11 @@ extension PodSyncer {
             "containerID": .string("runc://\(id)"),
         ]
         if code > 128, code < 160 { t["signal"] = .int(Int64(code - 128)) }
-        var message = (try? String(contentsOfFile: paths.terminationMessagePath(pod.metadataUID ?? "", container: container["name"]?.stringValue ?? "", attempt: rec.attempt), encoding: .utf8)) ?? ""
-        if message.isEmpty, code != 0, container["terminationMessagePolicy"]?.stringValue == "FallbackToLogsOnError" {
-            message = PodLogReader.tail(path: paths.containerLogPath(pod, container: container["name"]?.stringValue ?? "", attempt: rec.attempt), lines: 80, maxBytes: 2048)
-        }
-        if !message.isEmpty { t["message"] = .string(String(message.suffix(4096))) }
+        let name = container["name"]?.stringValue ?? ""
+        let message = TerminationMessage.read(path: paths.terminationMessagePath(pod.metadataUID ?? "", container: name, attempt: rec.attempt),
+                                              logPath: paths.containerLogPath(pod, container: name, attempt: rec.attempt),
+                                              policy: container["terminationMessagePolicy"]?.stringValue, exitCode: code)
+        if !message.isEmpty { t["message"] = .string(message) }
         return .object(t)
     }
 }

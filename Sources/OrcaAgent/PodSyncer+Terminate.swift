@@ -34,8 +34,12 @@ extension PodSyncer {
         do { try await network.tearDown(podID: uid) } catch { logger.warning("network teardown of \(uid): \(error)") }
         logger.info("pod \(uid) terminated (\(ids.count) container(s), grace \(grace) s)")
         let podDir = paths.podDirectory(uid)
-        volumes.tearDown(podDir: podDir)
-        try? FileManager.default.removeItem(atPath: podDir)
+        // Never delete recursively through a mount that stayed (it could reach volume or host data).
+        if volumes.tearDown(podDir: podDir) {
+            try? FileManager.default.removeItem(atPath: podDir)
+        } else {
+            logger.warning("pod \(uid): mounts remain under \(podDir); left in place")
+        }
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: paths.logRoot)) ?? [] where entry.hasSuffix("_\(uid)") {
             try? FileManager.default.removeItem(atPath: "\(paths.logRoot)/\(entry)")
         }

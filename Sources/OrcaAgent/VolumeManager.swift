@@ -6,143 +6,168 @@ import Glibc
 
 /// Materialises a pod's volumes under `<pod-dir>/volumes/<name>`: emptyDir (disk or
 /// tmpfs), hostPath, configMap, secret, downwardAPI and projected. Idempotent: content
-/// volumes are rewritten on each sync, emptyDirs keep their data for the pod's life.
+/// volumes go through `AtomicWriter` (byte-exact, swapped in atomically and only when their
+/// content changed), emptyDirs keep their data for the pod's life.
 struct VolumeManager: Sendable {
     let client: any APIClient
     let env: EnvironmentResolver
 
     struct VolumeError: Error, CustomStringConvertible { let description: String }
 
-    /// Sets up every volume; returns volume name → host path.
+    /// Relative path → file, as `AtomicWriter` projects it.
+    typealias Payload = [String: AtomicWriter.FileProjection]
+
+    /// The kinds whose content the agent projects (and mounts read-only).
+    static let contentKinds = ["configMap", "secret", "downwardAPI", "projected"]
+
+    /// Sets up every volume; returns volume name → host path. One volume that cannot be set
+    /// up does not keep the others from it; the errors, each naming its volume, are thrown
+    /// together at the end.
     func setUp(pod: JSONValue, podDir: String) async throws -> [String: String] {
         var paths: [String: String] = [:]
-        let fm = FileManager.default
+        var failures: [String] = []
         for v in pod[path: ["spec", "volumes"]]?.arrayValue ?? [] {
             let name = v["name"]?.stringValue ?? ""
-            let dir = "\(podDir)/volumes/\(name)"
-            if let hp = v["hostPath"] {
-                let path = hp["path"]?.stringValue ?? ""
-                let type = hp["type"]?.stringValue ?? ""
-                var isDir: ObjCBool = false
-                let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
-                switch type {
-                case "DirectoryOrCreate": if !exists { try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]) }
-                case "FileOrCreate": if !exists { fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]) }
-                case "Directory": if !exists || !isDir.boolValue { throw VolumeError(description: "hostPath type check failed: \(path) is not a directory") }
-                case "File": if !exists || isDir.boolValue { throw VolumeError(description: "hostPath type check failed: \(path) is not a file") }
-                default: break
-                }
-                paths[name] = path
-                continue
-            }
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            paths[name] = dir
-            if let ed = v["emptyDir"] {
-                if ed["medium"]?.stringValue == "Memory", !MountTable.isMountPoint(dir) {
-                    var options = "mode=0777"
-                    if let size = ed["sizeLimit"]?.stringValue, Quantity(size).isValid { options += ",size=\(Quantity(size).value)" }
-                    guard mount("tmpfs", dir, "tmpfs", 0, options) == 0 else {
-                        throw VolumeError(description: "mounting tmpfs for emptyDir \(name): \(String(cString: strerror(errno)))")
-                    }
-                } else {
-                    chmod(dir, 0o777)
-                }
-                continue
-            }
-            var files: [(String, Data, Int)] = []
-            let defaultMode = Int(v[path: ["configMap", "defaultMode"]]?.intValue ?? v[path: ["secret", "defaultMode"]]?.intValue
-                ?? v[path: ["downwardAPI", "defaultMode"]]?.intValue ?? v[path: ["projected", "defaultMode"]]?.intValue ?? 0o644)
-            if let cm = v["configMap"] { files += try await configMapFiles(pod, cm, defaultMode) }
-            if let s = v["secret"] { files += try await secretFiles(pod, s, defaultMode) }
-            if let d = v["downwardAPI"] { files += try downwardFiles(pod, d["items"]?.arrayValue ?? [], defaultMode) }
-            if let p = v["projected"] {
-                for source in p["sources"]?.arrayValue ?? [] {
-                    if let cm = source["configMap"] { files += try await configMapFiles(pod, cm, defaultMode) }
-                    if let s = source["secret"] { files += try await secretFiles(pod, s, defaultMode) }
-                    if let d = source["downwardAPI"] { files += try downwardFiles(pod, d["items"]?.arrayValue ?? [], defaultMode) }
-                }
-            }
-            if v["configMap"] != nil || v["secret"] != nil || v["downwardAPI"] != nil || v["projected"] != nil {
-                try write(files, into: dir)
+            do {
+                paths[name] = try await setUp(volume: v, name: name, pod: pod, podDir: podDir)
+            } catch {
+                failures.append("volume \"\(name)\": \(error)")
             }
         }
+        guard failures.isEmpty else { throw VolumeError(description: failures.joined(separator: "; ")) }
         return paths
     }
 
-    func configMapFiles(_ pod: JSONValue, _ src: JSONValue, _ defaultMode: Int) async throws -> [(String, Data, Int)] {
-        let name = src["name"]?.stringValue ?? ""
-        guard let data = try await env.configMap(pod.metadataNamespace ?? "default", name, optional: src["optional"]?.boolValue == true) else { return [] }
-        return try select(data.mapValues { Data($0.utf8) }, src["items"]?.arrayValue, defaultMode, what: "configmap \(name)")
-    }
-
-    func secretFiles(_ pod: JSONValue, _ src: JSONValue, _ defaultMode: Int) async throws -> [(String, Data, Int)] {
-        let name = src["secretName"]?.stringValue ?? src["name"]?.stringValue ?? ""
-        guard let data = try await env.secret(pod.metadataNamespace ?? "default", name, optional: src["optional"]?.boolValue == true) else { return [] }
-        return try select(data.mapValues { Data($0.utf8) }, src["items"]?.arrayValue, defaultMode, what: "secret \(name)")
-    }
-
-    func select(_ data: [String: Data], _ items: [JSONValue]?, _ defaultMode: Int, what: String) throws -> [(String, Data, Int)] {
-        guard let items, !items.isEmpty else { return data.sorted { $0.key < $1.key }.map { ($0.key, $0.value, defaultMode) } }
-        return try items.map { item in
-            let key = item["key"]?.stringValue ?? ""
-            guard let d = data[key] else { throw VolumeError(description: "configmap references non-existent config key: \(key) in \(what)") }
-            return (item["path"]?.stringValue ?? key, d, Int(item["mode"]?.intValue ?? Int64(defaultMode)))
-        }
-    }
-
-    func downwardFiles(_ pod: JSONValue, _ items: [JSONValue], _ defaultMode: Int) throws -> [(String, Data, Int)] {
-        try items.map { item in
-            let path = item["path"]?.stringValue ?? ""
-            let mode = Int(item["mode"]?.intValue ?? Int64(defaultMode))
-            if let f = item["fieldRef"] {
-                return (path, Data(try EnvironmentResolver.fieldValue(pod, f["fieldPath"]?.stringValue ?? "").utf8), mode)
-            }
-            if let r = item["resourceFieldRef"] {
-                let c = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).first { $0["name"] == r["containerName"] } ?? .null
-                return (path, Data(EnvironmentResolver.resourceValue(c, r["resource"]?.stringValue ?? "", divisor: r["divisor"]?.stringValue).utf8), mode)
-            }
-            return (path, Data(), mode)
-        }
-    }
-
-    /// Writes files atomically: a new timestamped directory, then the `..data` symlink swap
-    /// (as the kubelet's atomic writer), so readers never see a half-written set.
-    func write(_ files: [(String, Data, Int)], into dir: String) throws {
+    /// Sets up one volume; returns its host path.
+    func setUp(volume v: JSONValue, name: String, pod: JSONValue, podDir: String) async throws -> String {
+        // Validation makes it a DNS label; here it only must not leave the volumes directory.
+        guard SubPathResolver.isPlainName(name) else { throw VolumeError(description: "invalid volume name") }
         let fm = FileManager.default
-        let stamp = "..\(UInt64(Date().timeIntervalSince1970 * 1e6))"
-        let staging = "\(dir)/\(stamp)"
-        try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        for (path, data, mode) in files {
-            guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { continue }
-            let full = "\(staging)/\(path)"
-            try fm.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            fm.createFile(atPath: full, contents: data, attributes: [.posixPermissions: mode])
+        let dir = "\(podDir)/volumes/\(name)"
+        if let hp = v["hostPath"] {
+            let path = hp["path"]?.stringValue ?? ""
+            let type = hp["type"]?.stringValue ?? ""
+            var isDir: ObjCBool = false
+            let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
+            switch type {
+            case "DirectoryOrCreate": if !exists { try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]) }
+            case "FileOrCreate": if !exists { fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]) }
+            case "Directory": if !exists || !isDir.boolValue { throw VolumeError(description: "hostPath type check failed: \(path) is not a directory") }
+            case "File": if !exists || isDir.boolValue { throw VolumeError(description: "hostPath type check failed: \(path) is not a file") }
+            default: break
+            }
+            return path
         }
-        let link = "\(dir)/..data"
-        let tmpLink = "\(dir)/..data_tmp"
-        try? fm.removeItem(atPath: tmpLink)
-        try fm.createSymbolicLink(atPath: tmpLink, withDestinationPath: stamp)
-        guard rename(tmpLink, link) == 0 else { throw VolumeError(description: "swapping \(link): \(String(cString: strerror(errno)))") }
-        for (path, _, _) in files {
-            let top = String(path.split(separator: "/").first ?? "")
-            let entry = "\(dir)/\(top)"
-            if (try? fm.destinationOfSymbolicLink(atPath: entry)) == nil, !fm.fileExists(atPath: entry) {
-                try fm.createSymbolicLink(atPath: entry, withDestinationPath: "..data/\(top)")
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if let ed = v["emptyDir"] {
+            if ed["medium"]?.stringValue == "Memory", !MountTable.isMountPoint(dir) {
+                var options = "mode=0777"
+                if let size = ed["sizeLimit"]?.stringValue, Quantity(size).isValid { options += ",size=\(Quantity(size).value)" }
+                guard mount("tmpfs", dir, "tmpfs", 0, options) == 0 else {
+                    throw VolumeError(description: "mounting tmpfs for emptyDir \(name): \(String(cString: strerror(errno)))")
+                }
+            } else {
+                chmod(dir, 0o777)
+            }
+            return dir
+        }
+        guard let kind = Self.contentKinds.first(where: { v[$0] != nil }) else { return dir }
+        let defaultMode = Self.mode(v[path: [kind, "defaultMode"]], default: 0o644)
+        var payload: Payload = [:]
+        func add(_ more: Payload) { payload.merge(more) { _, later in later } }
+        if let cm = v["configMap"] { add(try await configMapPayload(pod, cm, defaultMode: defaultMode)) }
+        if let s = v["secret"] { add(try await secretPayload(pod, s, defaultMode: defaultMode)) }
+        if let d = v["downwardAPI"] { add(try downwardPayload(pod, d["items"]?.arrayValue ?? [], defaultMode: defaultMode)) }
+        if let p = v["projected"] {
+            for source in p["sources"]?.arrayValue ?? [] {
+                if let cm = source["configMap"] { add(try await configMapPayload(pod, cm, defaultMode: defaultMode)) }
+                if let s = source["secret"] { add(try await secretPayload(pod, s, defaultMode: defaultMode)) }
+                if let d = source["downwardAPI"] { add(try downwardPayload(pod, d["items"]?.arrayValue ?? [], defaultMode: defaultMode)) }
             }
         }
-        for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix("..") && entry != stamp && entry != "..data" {
-            try? fm.removeItem(atPath: "\(dir)/\(entry)")
+        try AtomicWriter(targetDirectory: dir).write(payload)
+        return dir
+    }
+
+    /// A configMap source: `data` and `binaryData`, byte-exact.
+    func configMapPayload(_ pod: JSONValue, _ src: JSONValue, defaultMode: Int) async throws -> Payload {
+        let name = src["name"]?.stringValue ?? ""
+        let optional = src["optional"]?.boolValue == true
+        guard let data = try await env.configMapBytes(pod.metadataNamespace ?? "default", name, optional: optional) else { return [:] }
+        return try Self.project(data, items: src["items"]?.arrayValue, defaultMode: defaultMode, optional: optional) {
+            "configmap references non-existent config key: \($0)"
         }
     }
 
-    /// Unmounts tmpfs volumes and removes the pod's volume directories.
-    func tearDown(podDir: String) {
+    /// A secret source: `data`, base64-decoded to its exact bytes.
+    func secretPayload(_ pod: JSONValue, _ src: JSONValue, defaultMode: Int) async throws -> Payload {
+        let name = src["secretName"]?.stringValue ?? src["name"]?.stringValue ?? ""
+        let optional = src["optional"]?.boolValue == true
+        guard let data = try await env.secretBytes(pod.metadataNamespace ?? "default", name, optional: optional) else { return [:] }
+        return try Self.project(data, items: src["items"]?.arrayValue, defaultMode: defaultMode, optional: optional) {
+            "references non-existent secret key: \($0)"
+        }
+    }
+
+    /// Kubernetes' key-to-path projection: every key at its own name with `defaultMode`, or
+    /// only the listed `items`, each at its `path` with its `mode`. A listed key that is
+    /// missing is an error unless the source is optional.
+    static func project(_ data: [String: [UInt8]], items: [JSONValue]?, defaultMode: Int, optional: Bool,
+                        missing: (String) -> String) throws -> Payload {
+        guard let items, !items.isEmpty else {
+            return data.mapValues { AtomicWriter.FileProjection(data: $0, mode: defaultMode) }
+        }
+        var payload: Payload = [:]
+        for item in items {
+            let key = item["key"]?.stringValue ?? ""
+            guard let bytes = data[key] else {
+                if optional { continue }
+                throw VolumeError(description: missing(key))
+            }
+            payload[item["path"]?.stringValue ?? key] = AtomicWriter.FileProjection(data: bytes, mode: mode(item["mode"], default: defaultMode))
+        }
+        return payload
+    }
+
+    /// A downwardAPI source: field and resource values as text.
+    func downwardPayload(_ pod: JSONValue, _ items: [JSONValue], defaultMode: Int) throws -> Payload {
+        var payload: Payload = [:]
+        for item in items {
+            let text: String
+            if let f = item["fieldRef"] {
+                text = try EnvironmentResolver.fieldValue(pod, f["fieldPath"]?.stringValue ?? "")
+            } else if let r = item["resourceFieldRef"] {
+                let c = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).first { $0["name"] == r["containerName"] } ?? .null
+                text = EnvironmentResolver.resourceValue(c, r["resource"]?.stringValue ?? "", divisor: r["divisor"]?.stringValue)
+            } else {
+                text = ""
+            }
+            payload[item["path"]?.stringValue ?? ""] = AtomicWriter.FileProjection(data: Array(text.utf8), mode: Self.mode(item["mode"], default: defaultMode))
+        }
+        return payload
+    }
+
+    /// A `mode`/`defaultMode` field; `AtomicWriter` refuses one outside 0…0o777.
+    static func mode(_ value: JSONValue?, default defaultMode: Int) -> Int {
+        value?.intValue.map { Int(clamping: $0) } ?? defaultMode
+    }
+
+    /// Unmounts the pod's subPath mounts and tmpfs volumes, then removes the volume
+    /// directories. Returns false, and removes nothing below a mount that stayed, when an
+    /// unmount failed: the caller must then not delete the pod directory either.
+    @discardableResult
+    func tearDown(podDir: String) -> Bool {
+        var clean = SubPathResolver.cleanUp(podDirectory: podDir)
         let fm = FileManager.default
         let root = "\(podDir)/volumes"
         for name in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
-            let dir = "\(root)/\(name)"
-            while MountTable.isMountPoint(dir) { if umount2(dir, Int32(MNT_DETACH)) != 0 { break } }
+            SubPathResolver.unmount("\(root)/\(name)")
         }
-        try? fm.removeItem(atPath: root)
+        if MountTable.mountPoints(under: SubPathResolver.realPath(root) ?? root).isEmpty {
+            try? fm.removeItem(atPath: root)
+        } else {
+            clean = false
+        }
+        return clean
     }
 }

@@ -25,6 +25,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, warning, error).") var logLevel = "info"
     @Option(help: "Read-only API requests served at once; more get 429 (0: no limit).") var maxRequestsInflight = 400
     @Option(help: "Mutating API requests served at once; more get 429 (0: no limit).") var maxMutatingRequestsInflight = 200
+    @Option(help: "kube-apiserver's EncryptionConfiguration file (encryption at rest); default: <data-dir>/tls/encryption-config.yaml, made at first start with a new AES-GCM key for Secrets.")
+    var encryptionProviderConfig: String?
     @OptionGroup var registryOptions: RegistryOptions
 
     mutating func run() async throws {
@@ -44,7 +46,14 @@ struct ServerCommand: AsyncParsableCommand {
         let store = try SQLiteKVStore(path: dataDir + "/db/state.sqlite")
         let hostIP = NodeAddress.primaryIPv4() ?? "127.0.0.1"
         let pki = try ClusterPKI.loadOrCreate(dir: dataDir + "/tls", hosts: ["127.0.0.1", hostIP])
-        let registry = Registry(store: store, strategies: Strategies.standard)
+        // Secrets are encrypted at rest, as with kube-apiserver's --encryption-provider-config.
+        let encryption: EncryptionConfiguration
+        if let path = encryptionProviderConfig {
+            encryption = try EncryptionConfiguration.load(path: path)
+        } else {
+            encryption = try EncryptionConfiguration.loadOrCreate(path: dataDir + "/tls/encryption-config.yaml")
+        }
+        let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption)
         let kubeconfigPath = dataDir + "/kubeconfig.yaml"
 
         let client = LocalAPIClient(registry: registry)

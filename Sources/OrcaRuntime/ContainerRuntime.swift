@@ -55,4 +55,13 @@ public protocol ContainerRuntime: Sendable {
     func remove(_ id: String) async throws
     /// Every container the runtime knows.
     func list() async throws -> [ContainerInfo]
+    /// Makes the running container's monitor close its log file and open `logPath` anew
+    /// (CRI's `ReopenContainerLog`), after the log was renamed for rotation. Throws if the
+    /// monitor cannot be asked (e.g. the container is not running).
+    func reopenLog(_ id: String) async throws
+}
+
+extension ContainerRuntime {
+    /// A runtime that keeps no log file open (a fake one) has nothing to reopen.
+    public func reopenLog(_ id: String) async throws {}
 }

@@ -21,7 +21,7 @@ extension ImageStore {
         let target = snapshotPath(diffID)
         if isVerifiedSnapshot(diffID) { return }
         if mediaType == OCIImage.MediaType.layer, blob != diffID {
-            throw OrcaError(.invalid, "uncompressed layer \(blob) does not match its diff ID \(diffID)")
+            throw OrcaError(.invalid, "wrong diff id: the uncompressed layer \(blob) is not the diff ID \(diffID) the image configuration names")
         }
         let staging = "\(root)/layers/sha256/.tmp-\(diffID.hex.prefix(12))-\(UUID().uuidString.lowercased())"
         try Syscall.call("mkdir", staging) { mkdir(staging, 0o700) }
@@ -117,7 +117,7 @@ extension ImageStore {
 
     /// Whether the name a whiteout hides is an entry of the whiteout's own directory: not empty,
     /// `.` or `..`, and with no `/` or `..` in it (`.wh..`, `.wh...` and the like are refused).
-    static func isSafeWhiteoutTarget(_ name: String) -> Bool {
+    public static func isSafeWhiteoutTarget(_ name: String) -> Bool {
         !name.isEmpty && name != "." && !name.contains("/") && !name.contains("..") && !name.contains("\0")
     }
 }

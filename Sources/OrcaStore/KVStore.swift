@@ -98,7 +98,9 @@ public protocol KVStore: Sendable {
     /// Events for keys with `prefix` with revision > `afterRevision`, in revision order:
     /// first the stored history, then live events. Throws `.compacted` (as the stream's
     /// error, or directly) if `afterRevision` is older than the compacted revision.
-    /// The stream ends when the consumer stops iterating (cancellation) or the store closes.
+    /// The stream ends when the consumer stops iterating (cancellation) or the store closes,
+    /// and throws `.watcherTooSlow` when the consumer falls `WatchHub.bufferLimit` events
+    /// behind (the watch is then closed; nothing buffers without bound).
     func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<WatchEvent, any Error>
 
     /// Forgets history at or below `revision` (latest values of live keys are kept).

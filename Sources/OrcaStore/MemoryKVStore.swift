@@ -26,6 +26,11 @@ public actor MemoryKVStore: KVStore {
     /// Creates an empty store at revision 0.
     public init() {}
 
+    /// The number of open watches (each is closed if it falls ``WatchHub/bufferLimit`` events behind).
+    public nonisolated var watcherCount: Int {
+        hub.watcherCount
+    }
+
     /// Ends every open watch; the store stays usable.
     public func close() {
         hub.close()

@@ -1,3 +1,4 @@
+import OrcaCore
 import Synchronization
 
 /// Fans out committed store events to watchers, for any `KVStore` backend.
@@ -15,7 +16,16 @@ import Synchronization
 /// (from its serialized write path, after the commit). Events at or below a watcher's
 /// last delivered revision are dropped, so an event both read as history and published
 /// live is seen once. A watcher whose consumer stops iterating is removed.
+///
+/// Nothing buffers without bound: as kube-apiserver's cacher does, a watcher with
+/// ``bufferLimit`` live events waiting for its consumer is closed — its stream throws
+/// ``OrcaError/Code/watcherTooSlow`` and the consumer watches again or re-lists. Publishing
+/// never waits for a consumer, and a slow watcher never affects the others.
 public final class WatchHub: Sendable {
+    /// Live events one watcher may have waiting before it is closed (the cacher uses a
+    /// 100-event channel plus a short blocking budget; this is its bounded equivalent).
+    public static let defaultBufferLimit = 1000
+
     /// A registered watcher: its id (for ``replay(_:to:)``/``cancel(_:throwing:)``) and its stream.
     public struct Subscription: Sendable {
         /// Identifies the watcher inside the hub.
@@ -26,7 +36,7 @@ public final class WatchHub: Sendable {
 
     private struct Watcher {
         var prefix: String
-        var continuation: AsyncThrowingStream<WatchEvent, any Error>.Continuation
+        let queue: WatchQueue
         /// The revision of the last event delivered (or skipped as covered).
         var lastRevision: Int64
         /// Live events received while the history is being read; nil once live.
@@ -41,8 +51,15 @@ public final class WatchHub: Sendable {
 
     private let state = Mutex(State())
 
-    /// Creates an empty hub.
-    public init() {}
+    /// The most live events a watcher may have waiting (held during replay, or queued
+    /// for its consumer) before it is closed.
+    public let bufferLimit: Int
+
+    /// Creates an empty hub whose watchers may fall `bufferLimit` events behind.
+    public init(bufferLimit: Int = WatchHub.defaultBufferLimit) {
+        precondition(bufferLimit > 0, "a watch buffer holds at least one event")
+        self.bufferLimit = bufferLimit
+    }
 
     /// The number of registered watchers (replaying or live).
     public var watcherCount: Int {
@@ -54,66 +71,75 @@ public final class WatchHub: Sendable {
     /// Until ``replay(_:to:)`` is called, published events are held for it. If the hub
     /// is closed, the returned stream is already finished.
     public func subscribe(prefix: String, afterRevision: Int64) -> Subscription {
-        let (stream, continuation) = AsyncThrowingStream<WatchEvent, any Error>.makeStream()
-        let id: Int? = state.withLock { state in
+        let limit = bufferLimit
+        let registered: (id: Int, queue: WatchQueue)? = state.withLock { state in
             if state.closed { return nil }
             let id = state.nextID
             state.nextID += 1
-            state.watchers[id] = Watcher(
-                prefix: prefix, continuation: continuation, lastRevision: afterRevision, held: [])
-            return id
+            let queue = WatchQueue(limit: limit) { [weak self] in self?.remove(id) }
+            state.watchers[id] = Watcher(prefix: prefix, queue: queue, lastRevision: afterRevision, held: [])
+            return (id, queue)
         }
-        guard let id else {
-            continuation.finish()
-            return Subscription(id: -1, stream: stream)
+        guard let registered else {
+            return Subscription(id: -1, stream: AsyncThrowingStream { $0.finish() })
         }
-        continuation.onTermination = { [weak self] _ in
-            self?.remove(id)
-        }
-        return Subscription(id: id, stream: stream)
+        return Subscription(id: registered.id, stream: registered.queue.stream())
     }
 
     /// Delivers `history` (in revision order) to watcher `id`, then the live events held
     /// for it that the history did not cover, and makes it live.
     ///
     /// Events outside the watcher's prefix or at/below its last revision are skipped.
+    /// The history is handed over at the consumer's pace; it does not count against
+    /// ``bufferLimit`` (the backend has already read it into memory).
     public func replay(_ history: [WatchEvent], to id: Int) {
         state.withLock { state in
             guard var watcher = state.watchers.removeValue(forKey: id) else { return }
-            for event in history { Self.deliver(event, to: &watcher) }
+            var events: [WatchEvent] = []
             let held = watcher.held ?? []
             watcher.held = nil
-            for event in held { Self.deliver(event, to: &watcher) }
+            for event in [history, held].joined() {
+                if Self.advance(&watcher, past: event) { events.append(event) }
+            }
+            watcher.queue.start(events)
             state.watchers[id] = watcher
         }
     }
 
     /// Publishes one committed event to every watcher whose prefix matches it.
     ///
-    /// Call in revision order, after the write is durable.
+    /// Call in revision order, after the write is durable. Never waits: a watcher with
+    /// ``bufferLimit`` events already waiting is closed and removed instead.
     public func publish(_ event: WatchEvent) {
         let key = event.key
+        let limit = bufferLimit
         state.withLock { state in
+            var closed: [Int] = []
             // Mutate in place (through `values`) so held arrays are not copied.
             var index = state.watchers.values.startIndex
             while index != state.watchers.values.endIndex {
                 if Self.matches(key, state.watchers.values[index].prefix) {
                     if state.watchers.values[index].held != nil {
-                        state.watchers.values[index].held!.append(event)
-                    } else {
-                        Self.deliver(event, to: &state.watchers.values[index])
+                        if state.watchers.values[index].held!.count < limit {
+                            state.watchers.values[index].held!.append(event)
+                        } else {
+                            state.watchers.values[index].queue.overflow()
+                            closed.append(state.watchers.keys[index])
+                        }
+                    } else if !Self.deliver(event, to: &state.watchers.values[index]) {
+                        closed.append(state.watchers.keys[index])
                     }
                 }
                 state.watchers.values.formIndex(after: &index)
             }
+            for id in closed { state.watchers.removeValue(forKey: id) }
         }
     }
 
-    /// Removes watcher `id` and ends its stream, with `error` if given.
+    /// Removes watcher `id` and ends its stream (after what is queued), with `error` if given.
     public func cancel(_ id: Int, throwing error: (any Error)? = nil) {
         let watcher = state.withLock { $0.watchers.removeValue(forKey: id) }
-        // Finish outside the lock: finishing runs onTermination, which takes the lock.
-        watcher?.continuation.finish(throwing: error)
+        watcher?.queue.finish(throwing: error)
     }
 
     /// Ends every stream (with `error` if given) and refuses new watchers.
@@ -123,17 +149,25 @@ public final class WatchHub: Sendable {
             defer { state.watchers.removeAll() }
             return Array(state.watchers.values)
         }
-        for watcher in watchers { watcher.continuation.finish(throwing: error) }
+        for watcher in watchers { watcher.queue.finish(throwing: error) }
     }
 
     private func remove(_ id: Int) {
         _ = state.withLock { $0.watchers.removeValue(forKey: id) }
     }
 
-    private static func deliver(_ event: WatchEvent, to watcher: inout Watcher) {
-        guard event.revision > watcher.lastRevision, matches(event.key, watcher.prefix) else { return }
+    /// Whether `event` is news for `watcher` (in its prefix, after its last revision);
+    /// if so, records it as the last revision.
+    private static func advance(_ watcher: inout Watcher, past event: WatchEvent) -> Bool {
+        guard event.revision > watcher.lastRevision, matches(event.key, watcher.prefix) else { return false }
         watcher.lastRevision = event.revision
-        watcher.continuation.yield(event)
+        return true
+    }
+
+    /// Queues a live event for `watcher`; false if the watcher is closed (now or before).
+    private static func deliver(_ event: WatchEvent, to watcher: inout Watcher) -> Bool {
+        guard advance(&watcher, past: event) else { return true }
+        return watcher.queue.push(event)
     }
 
     /// Byte-wise prefix test (keys are compared as UTF-8, as the backends store them).

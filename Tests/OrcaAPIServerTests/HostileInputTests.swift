@@ -227,3 +227,34 @@ import Testing
 enum TestClusterSync {
     static let registryCatalog = ResourceCatalog.standard
 }
+
+/// Server-side apply with `force: true` takes ownership of the conflicting fields.
+@Suite struct ForcedApplyTests {
+    @Test func forceMovesConflictingFieldsToTheNewManager() throws {
+        let current = try JSONValue.parse(#"""
+        {"metadata": {"name": "cm", "managedFields": [
+          {"manager": "old", "operation": "Apply", "fieldsType": "FieldsV1",
+           "fieldsV1": {"f:data": {"f:a": {}, "f:b": {}}}},
+          {"manager": "other", "operation": "Apply", "fieldsType": "FieldsV1",
+           "fieldsV1": {"f:data": {"f:c": {}}}}]},
+         "data": {"a": "1", "b": "2", "c": "3"}}
+        """#)
+        let applied = try JSONValue.parse(#"{"metadata": {"name": "cm"}, "data": {"a": "changed", "c": "changed"}}"#)
+        #expect(ManagedFields.conflictingPaths(current, applied: applied, manager: "new").count == 2)
+        let moved = ManagedFields.transferringConflicts(current, applied: applied, manager: "new")
+        let entries = moved[path: ["metadata", "managedFields"]]?.arrayValue ?? []
+        // "old" keeps only b; "other" owned only c and is gone.
+        #expect(entries.count == 1)
+        #expect(entries.first?["manager"] == "old")
+        #expect(entries.first?["fieldsV1"] == (try JSONValue.parse(#"{"f:data": {"f:b": {}}}"#)))
+    }
+
+    @Test func sameValuesAreNoConflict() throws {
+        let current = try JSONValue.parse(#"""
+        {"metadata": {"managedFields": [{"manager": "old", "fieldsV1": {"f:data": {"f:a": {}}}}]}, "data": {"a": "1"}}
+        """#)
+        let applied = try JSONValue.parse(#"{"data": {"a": "1"}}"#)
+        #expect(ManagedFields.conflictingPaths(current, applied: applied, manager: "new").isEmpty)
+        #expect(ManagedFields.transferringConflicts(current, applied: applied, manager: "new") == current)
+    }
+}

@@ -5,7 +5,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo).",
-        subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self, BenchImagePullCommand.self]
+        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo), idle pods over time.",
+        subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self, BenchImagePullCommand.self, BenchSteadyStateCommand.self]
     )
 }
