@@ -175,6 +175,7 @@ struct AtomicWriter: Sendable {
     static func holds(_ directory: String, exactly files: [String: FileProjection]) -> Bool {
         var found: [String: stat] = [:]
         var directories: Set<String> = []
+        let expectedDirectories = parentDirectories(of: files.keys)
         var pending = [""]
         while let relative = pending.popLast() {
             let absolute = relative.isEmpty ? directory : "\(directory)/\(relative)"
@@ -192,10 +193,10 @@ struct AtomicWriter: Sendable {
                     return false
                 }
                 // More entries than the payload can explain: different, whatever the rest is.
-                if found.count > files.count || directories.count > files.count * 8 { return false }
+                if found.count > files.count || directories.count > expectedDirectories.count { return false }
             }
         }
-        guard Set(found.keys) == Set(files.keys), directories == parentDirectories(of: files.keys) else { return false }
+        guard Set(found.keys) == Set(files.keys), directories == expectedDirectories else { return false }
         for (path, file) in files {
             guard let st = found[path], Int(st.st_mode & 0o7777) == file.mode, Int(st.st_size) == file.data.count else { return false }
         }

@@ -59,7 +59,8 @@ struct ContainerLogRotator: Sendable {
         // removing the oldest first so that a running `kubectl logs` keeps its place.
         let rotated = ContainerLogFiles.rotated(of: logPath)
         for old in rotated.dropLast(max(maxFiles - 2, 0)) {
-            try fm.removeItem(atPath: old)
+            // A file that cannot be removed (gone already, or not ours) must not stop rotation.
+            try? fm.removeItem(atPath: old)
         }
         let target = Self.rotatedPath(logPath, at: now(), existing: Set(rotated))
         try fm.moveItem(atPath: logPath, toPath: target)

@@ -66,7 +66,12 @@ public struct EmbeddedAgent: Sendable {
                                                           images: { NodeStatusReporter.imageList(images) }, clock: clock),
                              syncer: syncer, workers: PodWorkers(), images: images,
                              imageGC: ImageGarbageCollector(store: images, runtime: runtime, clock: clock),
-                             logs: PodLogReader(paths: paths, clock: clock))
+                             logs: PodLogReader(paths: paths, clock: clock, hasExited: { id in
+                                 switch try? await runtime.state(id) {
+                                 case .running?, .created?: return false
+                                 default: return true
+                                 }
+                             }))
     }
 
     public func run() async {

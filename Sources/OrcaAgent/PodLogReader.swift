@@ -1,5 +1,6 @@
 import Foundation
 import OrcaClient
+import Synchronization
 
 /// Reads container logs in the CRI format (`<RFC3339Nano> <stream> <P|F> <text>`) for
 /// `kubectl logs`: `container`, `follow`, `tailLines`, `sinceSeconds`/`sinceTime`,
@@ -8,6 +9,9 @@ import OrcaClient
 struct PodLogReader: PodStreamProvider {
     let paths: AgentPaths
     let clock: @Sendable () -> Date
+    /// Whether the container instance with this runtime ID has exited (or is gone): a followed
+    /// log ends then, as the kubelet's does.
+    var hasExited: @Sendable (String) async -> Bool = { _ in false }
     /// How often a followed log is checked for new lines.
     var pollInterval: Duration = .milliseconds(200)
 
@@ -87,8 +91,14 @@ struct PodLogReader: PodStreamProvider {
             throw APIError.badRequest("previous terminated container \"\(name)\" in pod \"\(pod.metadataName ?? "")\" not found")
         }
         let dir = (paths.containerLogPath(pod, container: name, attempt: 0) as NSString).deletingLastPathComponent
-        let attempts = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .compactMap { $0.hasSuffix(".log") ? Int($0.dropLast(4)) : nil }.sorted()
+        // Attempts by their live `<n>.log` or a rotated `<n>.log.<time>` (between a rotation and
+        // conmon reopening the log, or after the container exited then, only those exist).
+        let attempts = Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { entry -> Int? in
+            guard let dot = entry.range(of: ".log") else { return nil }
+            let attempt = entry[..<dot.lowerBound]
+            guard let n = Int(attempt), entry == "\(attempt).log" || ContainerLogFiles.isRotated(entry, of: "\(attempt).log") else { return nil }
+            return n
+        }).sorted()
         guard let latest = attempts.last else {
             throw APIError.badRequest("container \"\(name)\" in pod \"\(pod.metadataName ?? "")\" is waiting to start: ContainerCreating")
         }
@@ -103,6 +113,10 @@ struct PodLogReader: PodStreamProvider {
         let reader = ContainerLogReader(path: "\(dir)/\(attempt).log", options: options)
         let podDirectory = paths.podDirectory(pod.metadataUID ?? "")
         let pollInterval = self.pollInterval
+        let containerID = "\((pod.metadataUID ?? "").prefix(13))-\(name)-\(attempt)"
+        let hasExited = self.hasExited
+        let nextAttempt = "\(dir)/\(attempt + 1).log"
+        let drained = Mutex(false)
         // Pulled: the next chunk is read when the client has taken the last one, so a slow
         // client never makes the log pile up in memory.
         return AsyncThrowingStream(unfolding: {
@@ -113,8 +127,16 @@ struct PodLogReader: PodStreamProvider {
                 case .end:
                     return nil
                 case .waiting:
-                    // Following: the log ends with its pod.
+                    // Following: the log ends with its pod, or once its container instance
+                    // exited (a newer instance or the exit file) and what it wrote was read.
                     if !FileManager.default.fileExists(atPath: podDirectory) { return nil }
+                    if drained.withLock({ $0 }) { return nil }
+                    var exited = FileManager.default.fileExists(atPath: nextAttempt)
+                    if !exited { exited = await hasExited(containerID) }
+                    if exited {
+                        drained.withLock { $0 = true }
+                        continue
+                    }
                     do { try await Task.sleep(for: pollInterval) } catch { return nil }
                 }
             }

@@ -35,7 +35,7 @@ extension PodSyncer {
         logger.info("pod \(uid) terminated (\(ids.count) container(s), grace \(grace) s)")
         let podDir = paths.podDirectory(uid)
         // Never delete recursively through a mount that stayed (it could reach volume or host data).
-        if volumes.tearDown(podDir: podDir) {
+        if volumes.tearDown(podDir: podDir), MountTable.mountPoints(under: podDir).isEmpty {
             try? FileManager.default.removeItem(atPath: podDir)
         } else {
             logger.warning("pod \(uid): mounts remain under \(podDir); left in place")

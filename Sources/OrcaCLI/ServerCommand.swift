@@ -51,7 +51,16 @@ struct ServerCommand: AsyncParsableCommand {
         if let path = encryptionProviderConfig {
             encryption = try EncryptionConfiguration.load(path: path)
         } else {
-            encryption = try EncryptionConfiguration.loadOrCreate(path: dataDir + "/tls/encryption-config.yaml")
+            let path = dataDir + "/tls/encryption-config.yaml"
+            if !FileManager.default.fileExists(atPath: path) {
+                // A new key for a store that already holds encrypted Secrets would make them all
+                // unreadable: refuse, as kube-apiserver never invents a key.
+                let secrets = try await store.list(prefix: "/registry/secrets/", revision: nil, startAfter: nil, limit: nil)
+                if secrets.items.contains(where: { $0.value.starts(with: StorageTransformer.encryptedPrefix) }) {
+                    throw OrcaError(.invalid, "\(path) is missing but the store holds encrypted Secrets: restore the file (or pass --encryption-provider-config with the keys they were written with)")
+                }
+            }
+            encryption = try EncryptionConfiguration.loadOrCreate(path: path)
         }
         let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption)
         let kubeconfigPath = dataDir + "/kubeconfig.yaml"

@@ -9,8 +9,11 @@ import Synchronization
 ///
 /// Children this process spawned itself are waited for by their spawner (swift-subprocess,
 /// Foundation's `Process`, `StreamedProcess`); reaping one of those first would make its waiter
-/// fail. So a zombie child is reaped only once it has stayed a zombie across two scans, which no
-/// waiting spawner lets happen.
+/// fail, and a spawner may leave its child a zombie for long (swift-subprocess waits with
+/// `WNOWAIT` until the output pipes close). Those children share our session, while orphans come
+/// from daemons and containers that made sessions of their own (conmon, runc's processes). So a
+/// zombie child is reaped only when its session is not ours and it stayed a zombie across two
+/// scans.
 public final class OrphanReaper: Sendable {
     private let seen = Mutex<Set<Int32>>([])
 
@@ -20,7 +23,8 @@ public final class OrphanReaper: Sendable {
     /// remembers the new ones; returns the PIDs reaped.
     @discardableResult
     public func scan() -> [Int32] {
-        let zombies = Set(Self.zombieChildren(of: getpid()))
+        let ourSession = getsid(0)
+        let zombies = Set(Self.zombieChildren(of: getpid()).filter { $0.session != ourSession }.map(\.pid))
         let ripe = seen.withLock { previous -> Set<Int32> in
             let ripe = previous.intersection(zombies)
             previous = zombies.subtracting(ripe)
@@ -34,14 +38,16 @@ public final class OrphanReaper: Sendable {
         return reaped
     }
 
-    /// The PIDs of zombie processes whose parent is `parent`, from /proc.
-    static func zombieChildren(of parent: Int32) -> [Int32] {
+    /// The zombie processes whose parent is `parent`, with their session IDs, from /proc.
+    static func zombieChildren(of parent: Int32) -> [(pid: Int32, session: Int32)] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
+        return entries.compactMap(Int32.init).compactMap { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // After the command: state, ppid, pgrp, session.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 2 && fields[0] == "Z" && Int32(fields[1]) == parent
+            guard fields.count > 3, fields[0] == "Z", Int32(fields[1]) == parent, let session = Int32(fields[3]) else { return nil }
+            return (pid, session)
         }
     }
 }
