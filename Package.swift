@@ -77,7 +77,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .executableTarget(name: "orca", dependencies: ["OrcaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(name: "orca", dependencies: ["OrcaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "OrcaTesting", dependencies: ["OrcaStore"]),
         .target(name: "OrcaFuzzing", dependencies: ["OrcaAPIServer", "OrcaRuntime"]),
         .testTarget(name: "OrcaFuzzingTests", dependencies: ["OrcaFuzzing"], exclude: ["Regressions"]),
@@ -88,5 +88,5 @@ let package = Package(
         .testTarget(name: "OrcaAgentTests", dependencies: ["OrcaAgent"]),
         .testTarget(name: "OrcaE2ETests", dependencies: ["OrcaCore"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

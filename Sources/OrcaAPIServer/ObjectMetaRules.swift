@@ -7,14 +7,23 @@ enum ObjectMetaRules {
 
     /// RFC 3339 with microseconds (`metav1.MicroTime`).
 
-    static let dns1123Subdomain = #/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/#
-    static let dns1123Label = #/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/#
-
+    /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`, at most 253 characters.
     static func isDNS1123Subdomain(_ s: String) -> Bool {
-        s.count <= 253 && s.wholeMatch(of: dns1123Subdomain) != nil
+        let bytes = Array(s.utf8)
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        return bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isLabelBytes)
     }
+
+    /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
     static func isDNS1123Label(_ s: String) -> Bool {
-        s.count <= 63 && s.wholeMatch(of: dns1123Label) != nil
+        let bytes = Array(s.utf8)
+        return bytes.count <= 63 && isLabelBytes(bytes[...])
+    }
+
+    private static func isLabelBytes(_ part: ArraySlice<UInt8>) -> Bool {
+        func alphanumeric(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) }
+        guard let first = part.first, let last = part.last, alphanumeric(first), alphanumeric(last) else { return false }
+        return part.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
     }
 
     /// Resources whose names must be DNS labels rather than subdomains.

@@ -11,7 +11,8 @@ import Foundation
 /// file is read after what was left in the old one.
 ///
 /// Sans-IO about time: ``step()`` never waits; the caller sleeps on ``Step/waiting``.
-/// Not thread-safe: one consumer reads it (`@unchecked Sendable` for that consumer's task).
+/// Not thread-safe: one consumer reads it. `@unchecked Sendable` so that the consumer's task can
+/// own it: the log stream calls `step()` from one task, one call after another.
 final class ContainerLogReader: @unchecked Sendable {
     struct Options: Sendable {
         var follow = false

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OrcaCore
 import OrcaRuntime
 
@@ -53,21 +54,16 @@ struct ExecAction: Sendable {
     }
 
     /// Collects output from the exec's callbacks.
-    final class OutputBuffer: @unchecked Sendable {
-        private let lock = NSLock()
-        private var bytes: [UInt8] = []
+    final class OutputBuffer: Sendable {
+        private let bytes = Mutex<[UInt8]>([])
 
         func append(_ chunk: [UInt8]) {
-            lock.lock()
-            defer { lock.unlock() }
-            let room = ExecAction.outputLimit - bytes.count
-            if room > 0 { bytes += chunk.prefix(room) }
+            bytes.withLock { bytes in
+                let room = ExecAction.outputLimit - bytes.count
+                if room > 0 { bytes += chunk.prefix(room) }
+            }
         }
 
-        var text: String {
-            lock.lock()
-            defer { lock.unlock() }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
     }
 }

@@ -9,7 +9,7 @@ extension PodSyncer {
         guard !uid.isEmpty, FileManager.default.fileExists(atPath: dir),
               let data = try? PodStateFile(state).encoded(), data != state.persisted else { return }
         do {
-            try data.write(to: URL(fileURLWithPath: "\(dir)/\(PodStateFile.fileName)"), options: .atomic)
+            try PrivateFiles.write(data, to: "\(dir)/\(PodStateFile.fileName)")
             state.persisted = data
         } catch {
             logger.warning("writing the state of pod \(uid): \(error)")

@@ -179,7 +179,7 @@ public struct PodNetwork: PodNetworking {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
-            try encoder.encode(result).write(to: URL(fileURLWithPath: resultPath(podID: podID)), options: .atomic)
+            try PrivateFiles.write(encoder.encode(result), to: resultPath(podID: podID))
         } catch {
             throw OrcaError(.system, "cannot write \(resultPath(podID: podID))", cause: error)
         }

@@ -25,6 +25,6 @@ struct ContainerRecord: Codable, Hashable, Sendable {
     func save(to dir: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: "\(dir)/\(Self.fileName)"), options: .atomic)
+        try PrivateFiles.write(encoder.encode(self), to: "\(dir)/\(Self.fileName)")
     }
 }

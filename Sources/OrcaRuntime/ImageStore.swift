@@ -244,7 +244,7 @@ public final class ImageStore: Sendable {
         try Syscall.call("flock", lockPath) { flock(fd, LOCK_EX) }
         var refs = try readRefs()
         try change(&refs)
-        try OCIImage.encode(refs).write(to: URL(fileURLWithPath: refsPath), options: .atomic)
+        try PrivateFiles.write(OCIImage.encode(refs), to: refsPath)
     }
 
     /// Deletes the manifest `removed`, its config, and those of its layer blobs and snapshots that

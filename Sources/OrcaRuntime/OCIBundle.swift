@@ -22,7 +22,7 @@ public struct OCIBundle: Hashable, Sendable {
     public func write(_ spec: OCISpec) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try encoder.encode(spec).write(to: URL(fileURLWithPath: configPath), options: .atomic)
+        try PrivateFiles.write(encoder.encode(spec), to: configPath)
     }
 
     /// Builds the spec for `config` (root `rootfs`, bundle-relative) and writes it; returns it.

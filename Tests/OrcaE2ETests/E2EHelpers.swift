@@ -60,6 +60,9 @@ extension [String: Any] {
 }
 
 /// A background process (e.g. `kubectl get -w`) whose output goes to a file that is polled.
+///
+/// `@unchecked Sendable`: only constants, Foundation's `Process` and `Pipe` (thread-safe for
+/// the calls made, not marked Sendable).
 final class BackgroundProcess: @unchecked Sendable {
     let process = Process()
     let outputPath: String

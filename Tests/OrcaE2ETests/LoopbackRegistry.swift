@@ -3,6 +3,9 @@ import OrcaCore
 
 /// A real `docker-registry` on 127.0.0.1 and a free port (optionally behind htpasswd auth) for
 /// end-to-end tests, fed with `skopeo copy`. `stop()` kills it and removes its directory.
+///
+/// `@unchecked Sendable`: only constants and Foundation's `Process` (thread-safe for the calls
+/// made, not marked Sendable).
 final class LoopbackRegistry: @unchecked Sendable {
     let directory: String
     let port: Int

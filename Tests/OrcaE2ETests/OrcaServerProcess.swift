@@ -1,8 +1,12 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// A real `orca server` on a temporary data dir and a free port, driven with the real
 /// kubectl as a user would. Stopped (SIGTERM, then SIGKILL) and its data dir removed by `stop()`.
+///
+/// `@unchecked Sendable`: only constants and Foundation's `Process` (thread-safe for the calls
+/// made, not marked Sendable).
 final class OrcaServerProcess: @unchecked Sendable {
     let dataDir: String
     let process = Process()
@@ -75,18 +79,27 @@ final class OrcaServerProcess: @unchecked Sendable {
         try p.run()
         if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? inPipe.fileHandleForWriting.close()
-        var outData = Data(), errData = Data()
+        let outData = Mutex(Data()), errData = Mutex(Data())
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            let data = outPipe.fileHandleForReading.readDataToEndOfFile()
+            outData.withLock { $0 = data }
+            group.leave()
+        }
         group.enter()
-        DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            let data = errPipe.fileHandleForReading.readDataToEndOfFile()
+            errData.withLock { $0 = data }
+            group.leave()
+        }
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if p.isRunning { p.terminate(); Thread.sleep(forTimeInterval: 0.2); if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         group.wait()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (p.terminationStatus, String(decoding: outData.withLock { $0 }, as: UTF8.self),
+                String(decoding: errData.withLock { $0 }, as: UTF8.self))
     }
 
     /// Stops the server gracefully (SIGTERM; SIGKILL after 10 s).

@@ -4,6 +4,8 @@ import OrcaNetwork
 import Testing
 
 /// Answers plugin runs with a canned output and records what it was given.
+///
+/// `@unchecked Sendable`: `calls`, its only mutable state, is changed only under `lock`.
 final class NetworkFakeCNIExecutor: CNIPluginExecutor, @unchecked Sendable {
     let output: CNIPluginOutput
     private let lock = NSLock()

@@ -9,6 +9,9 @@ import Glibc
 /// A `docker-registry` (distribution v2) child process on 127.0.0.1 and a free port, storing in
 /// `<directory>/storage`, for benchmarks that pull from a real registry. `stop()` ends it
 /// (SIGTERM, then SIGKILL); the caller removes `directory`.
+///
+/// `@unchecked Sendable`: its stored properties are constants; `Process` is not marked Sendable
+/// but is thread-safe for the calls made here (isRunning, terminate, waitUntilExit).
 final class BenchRegistry: @unchecked Sendable {
     static let registryPath = "/usr/bin/docker-registry"
     static let skopeoPath = "/usr/bin/skopeo"

@@ -56,7 +56,7 @@ struct BenchReport: Sendable {
     /// Prints the report.
     func print(summary: String) {
         Swift.print(render(summary: summary), terminator: "")
-        fflush(stdout)
+        fflush(nil)  // all streams: `stdout` is a C global Swift 6 will not touch
     }
 
     /// Milliseconds with precision that suits their size: `0.412`, `12.3`, `1234`.

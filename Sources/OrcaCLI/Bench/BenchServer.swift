@@ -7,6 +7,10 @@ import Glibc
 /// An `orca server` child process (this same executable) on a temporary data dir and a free
 /// loopback port, for benchmarks that start their own. `stop()` ends it (SIGTERM, then SIGKILL)
 /// and `removeDataDirectory()` deletes everything it wrote.
+///
+/// `@unchecked Sendable`: its only state is immutable but for Foundation's `Process`, which is
+/// not marked Sendable yet is thread-safe for the calls made here (isRunning, terminate,
+/// processIdentifier, waitUntilExit).
 final class BenchServer: @unchecked Sendable {
     /// The temporary data dir (`/tmp/orca-bench-<hex>`), also holding `server.log`.
     let dataDir: String

@@ -95,7 +95,7 @@ struct BenchSteadyStateCommand: AsyncParsableCommand {
             notes.append("podman comparison skipped: podman is not installed (apt-get install podman)")
         }
         print(report(orca: orca, podman: podman, notes: notes))
-        fflush(stdout)
+        fflush(nil)  // all streams: `stdout` is a C global Swift 6 will not touch
     }
 
     /// Samples `measure` at the start and then every interval for `minutes`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Glibc
 import OrcaRuntime
 
@@ -22,7 +23,8 @@ struct ImagePullCommand: AsyncParsableCommand {
         let puller = ImagePuller(store: try options.store(), configuration: registryOptions.configuration)
         let bar = isatty(STDOUT_FILENO) == 1 ? ProgressBar(label: reference.description) : nil
         do {
-            let outcome = try await puller.pullWithOutcome(name, keyring: keyring, progress: bar.map { b in { b.update($0) } })
+            let progress: (@Sendable (RegistryProgress) -> Void)? = bar.map { b in { @Sendable p in b.update(p) } }
+            let outcome = try await puller.pullWithOutcome(name, keyring: keyring, progress: progress)
             bar?.finish()
             let seconds = Double(outcome.result.duration.components.seconds) + Double(outcome.result.duration.components.attoseconds) / 1e18
             print("Pulled \(reference) (\(outcome.image.manifestDigest)): \(ByteCount.human(outcome.result.size)), "
@@ -38,19 +40,20 @@ struct ImagePullCommand: AsyncParsableCommand {
 }
 
 /// A one-line progress bar redrawn with `\r` (terminal only).
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: Sendable {
     let label: String
-    let lock = NSLock()
-    var lastDrawn = -1
+    /// The percentage last drawn (-1: none yet).
+    private let lastDrawn = Mutex(-1)
 
     init(label: String) { self.label = label }
 
     func update(_ p: RegistryProgress) {
-        lock.lock()
-        defer { lock.unlock() }
-        let percent = Int(p.fraction * 100)
-        guard percent != lastDrawn else { return }
-        lastDrawn = percent
+        let percent = Int(p.fraction.isFinite ? min(max(p.fraction, 0), 1) * 100 : 0)
+        let changed = lastDrawn.withLock { last in
+            defer { last = percent }
+            return last != percent
+        }
+        guard changed else { return }
         let width = 30
         let filled = width * percent / 100
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
@@ -59,8 +62,6 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if lastDrawn >= 0 { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        if lastDrawn.withLock({ $0 }) >= 0 { FileHandle.standardOutput.write(Data("\n".utf8)) }
     }
 }

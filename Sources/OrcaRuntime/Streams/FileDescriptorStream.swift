@@ -65,6 +65,9 @@ public final class FileDescriptorReader: Sendable {
 
 /// Writes to a blocking file descriptor from async code, one write at a time on a serial
 /// queue (never on the cooperative pool). Owns the descriptor.
+///
+/// `@unchecked Sendable`: `fd`, its only mutable state, is read and written only in blocks on
+/// the serial `queue`, which orders every access.
 public final class FileDescriptorWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "orca.fd-writer")
     private var fd: Int32
@@ -162,6 +165,10 @@ extension FileDescriptorReader {
 }
 
 /// The iterator behind `unfolded()`; only ever used by one consumer at a time.
+///
+/// `@unchecked Sendable`: the unfolding closure that owns it is called by one consumer, one
+/// call after another (AsyncSequence iteration is never concurrent), so its state is never
+/// touched by two tasks at once.
 private final class ChunkCursor: @unchecked Sendable {
     var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
     var delivered = false

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Glibc
 import OrcaCore
 
@@ -216,11 +217,10 @@ extension RuncContainerRuntime: ContainerStreaming {
 }
 
 /// A process ID set once by one task and read by another.
-final class ProcessIDBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pid: pid_t?
+final class ProcessIDBox: Sendable {
+    private let pid = Mutex<pid_t?>(nil)
     var value: pid_t? {
-        get { lock.withLock { pid } }
-        set { lock.withLock { pid = newValue } }
+        get { pid.withLock { $0 } }
+        set { pid.withLock { $0 = newValue } }
     }
 }
