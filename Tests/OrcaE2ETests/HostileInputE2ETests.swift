@@ -23,6 +23,7 @@ import Testing
         let bystanderID = try s.k("get", "pod", "bystander", "-o", "jsonpath={.status.containerStatuses[0].containerID}")
         #expect(!bystanderID.isEmpty)
 
+        try expectPrivateFiles(s)
         try sendHostileRequests(s, firstRun: true)
         try hostileImages(s)
         try hostilePods(s)
@@ -194,6 +195,28 @@ import Testing
         }
         let out = try s.k("logs", "secretwriter")
         #expect(out == "00ff800a6869\nREADONLY\nNOCREATE\n", "\(out)")
+    }
+
+    /// Nothing of the server's is open to other local users.
+    func expectPrivateFiles(_ s: OrcaServerProcess) throws {
+        func mode(_ path: String) throws -> Int {
+            try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        let d = s.dataDir
+        #expect(try mode(d) == 0o711)
+        for dir in ["tls", "db", "images", "pods", "runtime", "logs", "run"] {
+            #expect(try mode("\(d)/\(dir)") == 0o700, "\(dir)")
+        }
+        for file in ["kubeconfig.yaml", "tls/ca.key", "tls/server.key", "tls/admin.key", "tls/admin.token", "tls/encryption-config.yaml"] {
+            #expect(try mode("\(d)/\(file)") & 0o077 == 0, "\(file) is open to others")
+        }
+        // A Secret's value is not stored in the clear.
+        _ = try s.k("create", "secret", "generic", "atrest", "--from-literal=token=plaintext-needle-4711")
+        let db = try Data(contentsOf: URL(fileURLWithPath: "\(d)/db/state.sqlite"))
+            + ((try? Data(contentsOf: URL(fileURLWithPath: "\(d)/db/state.sqlite-wal"))) ?? Data())
+        #expect(db.range(of: Data("plaintext-needle-4711".utf8)) == nil)
+        #expect(db.range(of: Data("cGxhaW50ZXh0LW5lZWRsZS00NzEx".utf8)) == nil, "the base64 value is stored in the clear")
+        #expect(try s.k("get", "secret", "atrest", "-o", "jsonpath={.data.token}") == "cGxhaW50ZXh0LW5lZWRsZS00NzEx")
     }
 
     func expectBystanderUntouched(_ s: OrcaServerProcess, containerID: String) throws {

@@ -22,7 +22,9 @@ struct RemoteCommandSession: Sendable {
     let logger = Logger(label: "orca.apiserver.streams")
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let (stdin, stdinInput) = AsyncStream<[UInt8]>.makeStream()
+        // Back-pressure: reading the connection pauses while 1 MiB of stdin waits for the process.
+        let stdinInput = ByteChannel(limit: 1 << 20)
+        let stdin = stdinInput.stream
         let (resize, resizeInput) = AsyncStream<TerminalSize>.makeStream()
         let send: @Sendable (Channel, [UInt8]) async throws -> Void = { channel, bytes in
             var buffer = ByteBuffer()
@@ -45,7 +47,7 @@ struct RemoteCommandSession: Sendable {
                               let channel = Channel(rawValue: raw) else { continue }
                         let payload = data.readBytes(length: data.readableBytes) ?? []
                         switch channel {
-                        case .stdin: if !payload.isEmpty { stdinInput.yield(payload) }
+                        case .stdin: await stdinInput.send(payload)
                         case .resize: if let size = Self.terminalSize(payload) { resizeInput.yield(size) }
                         case .close: if payload.first == Channel.stdin.rawValue { stdinInput.finish() }
                         case .stdout, .stderr, .error: break
@@ -75,7 +77,7 @@ struct RemoteCommandSession: Sendable {
                 group.cancelAll()
                 if result != nil { break }
             }
-            stdinInput.finish()
+            stdinInput.close()
             resizeInput.finish()
             return result ?? Self.failure(APIError.internalError("the client went away"))
         }
