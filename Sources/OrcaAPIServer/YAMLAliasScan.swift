@@ -21,11 +21,11 @@ enum YAMLAliasScan {
                 while i < n, bytes[i] != 10 { i += 1 }
                 previous = 10
                 continue
-            case UInt8(ascii: "\""), UInt8(ascii: "'") where isBoundary(previous):
+            case UInt8(ascii: "\"") where isBoundary(previous), UInt8(ascii: "'") where isBoundary(previous):
                 i = skipQuoted(bytes, from: i)
                 previous = UInt8(ascii: "\"")
                 continue
-            case UInt8(ascii: "&"), UInt8(ascii: "*") where isBoundary(previous):
+            case UInt8(ascii: "&") where isBoundary(previous), UInt8(ascii: "*") where isBoundary(previous):
                 var j = i + 1
                 while j < n, isNameCharacter(bytes[j]) { j += 1 }
                 if j > i + 1 {

@@ -19,21 +19,9 @@ enum Syscall {
         }
     }
 
-    /// Runs `body` until it stops failing with `EINTR`; returns its result and the errno of a failure.
-    static func attempt(_ body: () -> Int32) -> (result: Int32, errno: Int32) {
-        while true {
-            let r = body()
-            if r == -1 {
-                let e = errno
-                if e == EINTR { continue }
-                return (r, e)
-            }
-            return (r, 0)
-        }
-    }
-
-    /// `attempt` for calls that return a byte count (`read`, `write`).
-    static func attempt(_ body: () -> Int) -> (result: Int, errno: Int32) {
+    /// Runs `body` until it stops failing with `EINTR`; returns its result and the errno of a
+    /// failure (for calls returning an `Int32` status or an `Int` byte count alike).
+    static func attempt<Result: BinaryInteger>(_ body: () -> Result) -> (result: Result, errno: Int32) {
         while true {
             let r = body()
             if r == -1 {

@@ -258,3 +258,14 @@ enum TestClusterSync {
         #expect(ManagedFields.transferringConflicts(current, applied: applied, manager: "new") == current)
     }
 }
+
+/// A quote inside a plain scalar does not start a quoted scalar that could hide an alias.
+@Suite struct YAMLAliasScanTests {
+    @Test(arguments: [
+        "k: a\"b\nx: &x [1]\ny: [*x, *x]\nz: \"\n",
+        "k: it's\nx: &x [1]\ny: [*x]\nw: 'q'\n",
+    ])
+    func aliasesAfterAQuoteInsideAPlainScalarAreFound(_ text: String) {
+        #expect(YAMLAliasScan.firstResolvedAlias(in: Array(text.utf8)) == "x")
+    }
+}

@@ -36,6 +36,11 @@ import Testing
             try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"
         }
         try sendHostileRequests(s, firstRun: false)
+        // The agent syncs the stored hostile pods again: the escape is still refused.
+        try s.eventually("subPath escape still refused after the restart") {
+            try s.k("get", "pod", "planter", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}") == "CreateContainerConfigError"
+        }
+        #expect(try s.k("get", "pod", "secretwriter", "-o", "jsonpath={.status.phase}") == "Succeeded")
         try expectBystanderUntouched(s, containerID: bystanderID)
     }
 
