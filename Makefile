@@ -36,7 +36,7 @@ fuzz:
 	@mkdir -p Fuzz/artifacts
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p Fuzz/corpus/$$t; \
-		ORCA_FUZZ_TARGET=$$t Fuzz/.build/debug/orca-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+		SWIFT_BACKTRACE=enable=no ORCA_FUZZ_TARGET=$$t Fuzz/.build/debug/orca-fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 			-print_final_stats=1 -artifact_prefix=Fuzz/artifacts/$$t- Fuzz/corpus/$$t Tests/OrcaFuzzingTests/Regressions/$$t \
 			> Fuzz/artifacts/$$t.log 2>&1; rc=$$?; \
 		echo "== $$t (exit $$rc)"; grep -E "^stat::(number_of_executed_units|average_exec_per_sec)" Fuzz/artifacts/$$t.log; \

@@ -36,32 +36,67 @@ public enum BodyDecoder {
         return "\(error)"
     }
 
+    /// YAML as JSON, the way sigs.k8s.io/yaml converts it: composed into nodes by libyaml and
+    /// walked here (not by Yams' constructor, which traps on a mapping key that is not a scalar),
+    /// resolving scalars by the YAML core schema. A non-scalar key, an alias, or a number JSON
+    /// cannot hold (`.inf`, `.nan`) is a 400.
     static func yaml(_ text: String) throws -> JSONValue {
-        let node: Any?
-        do { node = try Yams.load(yaml: text) } catch {
+        let node: Yams.Node?
+        do { node = try Yams.compose(yaml: text) } catch {
             throw APIError.badRequest("error converting YAML to JSON: \(error)")
         }
-        return convert(node)
+        guard let node else { return .null }
+        return try convert(node, depth: 0)
     }
 
-    static func convert(_ v: Any?) -> JSONValue {
-        switch v {
-        case nil: return .null
-        case let b as Bool: return .bool(b)
-        case let i as Int: return .int(Int64(i))
-        case let d as Double: return d == d.rounded() && abs(d) < 1e15 ? .int(Int64(d)) : .double(d)
-        case let s as String: return .string(s)
-        case let a as [Any?]: return .array(a.map(convert))
-        case let a as [Any]: return .array(a.map { convert($0) })
-        case let m as [AnyHashable: Any?]: return .object(Dictionary(m.map { ("\($0.key)", convert($0.value)) }, uniquingKeysWith: { a, _ in a }))
-        case let m as [AnyHashable: Any]: return .object(Dictionary(m.map { ("\($0.key)", convert($0.value)) }, uniquingKeysWith: { a, _ in a }))
-        case let d as Date:
-            let f = ISO8601DateFormatter()
-            return .string(f.string(from: d))
-        case let data as Data: return .string(data.base64EncodedString())
-        default:
-            if v is NSNull { return .null }
-            return .string("\(v!)")
+    static func convert(_ node: Yams.Node, depth: Int) throws -> JSONValue {
+        guard depth < 1000 else { throw APIError.badRequest("error converting YAML to JSON: yaml: exceeded max depth of 1000") }
+        switch node {
+        case .scalar(let scalar):
+            return try scalarValue(node, scalar.string)
+        case .sequence(let sequence):
+            return .array(try sequence.map { try convert($0, depth: depth + 1) })
+        case .mapping(let mapping):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in mapping {
+                guard case .scalar(let k) = key else {
+                    throw APIError.badRequest("error converting YAML to JSON: yaml: a mapping key must be a string, not a \(key.isMapping ? "mapping" : "sequence")")
+                }
+                object[k.string] = try convert(value, depth: depth + 1)
+            }
+            return .object(object)
+        case .alias:
+            throw APIError.badRequest("error converting YAML to JSON: yaml: aliases are not accepted")
         }
+    }
+
+    /// A scalar by its resolved tag: null, bool, int, float or string.
+    static func scalarValue(_ node: Yams.Node, _ text: String) throws -> JSONValue {
+        switch node.tag.description {
+        case Yams.Tag.Name.null.rawValue:
+            return .null
+        case Yams.Tag.Name.bool.rawValue:
+            return node.bool.map(JSONValue.bool) ?? .string(text)
+        case Yams.Tag.Name.int.rawValue:
+            if let i = node.int { return .int(Int64(i)) }
+            if let d = Double(text.replacingOccurrences(of: "_", with: "")), d.isFinite { return .double(d) }
+            return .string(text)
+        case Yams.Tag.Name.float.rawValue:
+            guard let d = node.float else { return .string(text) }
+            guard d.isFinite else {
+                throw APIError.badRequest("error converting YAML to JSON: json: unsupported value: \(d)")
+            }
+            if let i = Int64(exactly: d), abs(d) < 1e15 { return .int(i) }
+            return .double(d)
+        default:
+            return .string(text)
+        }
+    }
+}
+
+extension Yams.Node {
+    fileprivate var isMapping: Bool {
+        if case .mapping = self { return true }
+        return false
     }
 }

@@ -269,3 +269,20 @@ enum TestClusterSync {
         #expect(YAMLAliasScan.firstResolvedAlias(in: Array(text.utf8)) == "x")
     }
 }
+
+/// YAML bodies become the JSON sigs.k8s.io/yaml would make; shapes JSON cannot hold are 400s.
+@Suite struct YAMLBodyTests {
+    @Test func scalarsResolveByTheCoreSchema() throws {
+        let v = try BodyDecoder.decode(Array("a: 1\nb: \"1\"\nc: true\nd: null\ne: 1.5\nf: x\ng: ~\nh: 2.0\n".utf8), contentType: "application/yaml")
+        #expect(v == ["a": 1, "b": "1", "c": true, "d": .null, "e": .double(1.5), "f": "x", "g": .null, "h": 2])
+    }
+
+    @Test(arguments: ["{[1]: 2}\n", "? - a\n: b\n", "? {a: 1}\n: b\n", "a: .inf\n", "a: .nan\n"])
+    func unrepresentableYAMLIsABadRequest(_ text: String) {
+        #expect {
+            _ = try BodyDecoder.decode(Array(text.utf8), contentType: "application/yaml")
+        } throws: { error in
+            (error as? APIError)?.code == 400
+        }
+    }
+}
