@@ -48,6 +48,7 @@ struct BenchPodStartupCommand: AsyncParsableCommand {
             try await APIBenchmark(client: client).createNamespace(bench.namespace)
             do { orca = try await bench.run(count: count, burst: burst) } catch { failure = error }
             do { try await bench.deleteAllPods() } catch { failure = failure ?? error }
+            await server.waitForContainersRemoved()
         } catch {
             failure = error
         }

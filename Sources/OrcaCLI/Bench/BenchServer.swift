@@ -111,6 +111,19 @@ final class BenchServer: @unchecked Sendable {
         }
     }
 
+    /// Waits (up to `timeout`) until the agent removed every container: a pod is gone from the
+    /// API before its agent finishes cleaning up, and stopping the server then leaves mounts.
+    func waitForContainersRemoved(timeout: Duration = .seconds(60)) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        let dir = dataDir + "/runtime/containers"
+        while clock.now < deadline {
+            if ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty { return }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        BenchLog.info("warning: containers still present after \(timeout)")
+    }
+
     /// The last lines of the server log, for error messages.
     func logTail(lines: Int = 30) -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""

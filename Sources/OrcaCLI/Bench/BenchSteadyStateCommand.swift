@@ -61,7 +61,8 @@ struct BenchSteadyStateCommand: AsyncParsableCommand {
             orca = try await sample(label: "orca") {
                 (ProcessUsage.of(pid: serverPID) ?? .zero, ProcessUsage.of(pids: ProcessUsage.pids(commandLineContaining: dir)))
             }
-            do { try await bench.deleteAllPods() } catch { failure = error }
+            do { try await bench.deleteAllPods() } catch { failure = failure ?? error }
+            await server.waitForContainersRemoved()
         } catch {
             failure = error
         }
