@@ -39,8 +39,13 @@ extension ImageStore {
             // The directory a container's overlay uses is traversable; its parents are not.
             _ = chmod(staging, 0o755)
             if Syscall.exists(target) && !isVerifiedSnapshot(diffID) {
-                // Unpacked by an earlier version that did not verify diff IDs: replace it.
-                try FileManager.default.removeItem(atPath: target)
+                // Unpacked by an earlier version that did not verify diff IDs: replaced. It is
+                // moved aside, not deleted, since running containers may still use it as a
+                // lower layer (a rename keeps their mounts intact); `layers/unverified` is left
+                // for the administrator to remove.
+                let aside = "\(root)/layers/unverified"
+                try FileManager.default.createDirectory(atPath: aside, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try Syscall.call("rename", target) { rename(target, "\(aside)/\(diffID.hex).\(UUID().uuidString.lowercased())") }
             }
             let (r, e) = Syscall.attempt { rename(staging, target) }
             if r != 0 {

@@ -75,6 +75,10 @@ import Testing
             #expect(FileManager.default.createFile(atPath: "\(planted)/bin/tool", contents: Data("planted".utf8)))
             let image = try await register(store, "test/honest:1", layers: [honest])
             #expect(try String(contentsOfFile: "\(image.layers[0])/bin/tool", encoding: .utf8) == "honest")
+            // The unverified one is moved aside (a running container may still use it), not deleted.
+            let aside = try FileManager.default.contentsOfDirectory(atPath: "\(store.root)/layers/unverified")
+            #expect(aside.count == 1 && aside[0].hasPrefix(honest.diffID.hex))
+            #expect(try String(contentsOfFile: "\(store.root)/layers/unverified/\(aside[0])/bin/tool", encoding: .utf8) == "planted")
         }
     }
 
