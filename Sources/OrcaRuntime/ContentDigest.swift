@@ -21,9 +21,14 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
     /// `sha256:<hex>`.
     public var description: String { "sha256:\(hex)" }
 
+    /// The digest a finished SHA-256 hash names.
+    init(_ digest: SHA256.Digest) {
+        self.init(hex: digest.map { String(format: "%02x", $0) }.joined())
+    }
+
     /// The SHA-256 digest of `bytes`.
     public static func sha256(of bytes: some DataProtocol) -> ContentDigest {
-        ContentDigest(hex: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+        ContentDigest(SHA256.hash(data: bytes))
     }
 
     /// The SHA-256 digest of the file at `path`, read in 1 MiB chunks; also returns its size.
@@ -40,8 +45,7 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
             hasher.update(data: chunk)
             size += Int64(chunk.count)
         }
-        let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return (ContentDigest(hex: hex), size)
+        return (ContentDigest(hasher.finalize()), size)
     }
 
     /// Whether `s` is exactly 64 lowercase hex digits.

@@ -170,8 +170,7 @@ struct TarExtraction {
             throw OrcaError(.invalid, "\(stage) failed (exit \(decompressorStatus != 0 ? decompressorStatus : tarStatus)): "
                 + text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(2048))
         }
-        let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return Result(digest: ContentDigest(hex: hex), size: size)
+        return Result(digest: ContentDigest(hasher.finalize()), size: size)
     }
 
     /// Waits for child `pid`: its exit code, or 128 + the signal that ended it.

@@ -52,11 +52,7 @@ struct BenchPodStartupCommand: AsyncParsableCommand {
         } catch {
             failure = error
         }
-        if failure != nil { BenchLog.info("server log tail:\n\(server.logTail())") }
-        await client.shutdown()
-        await server.stop()
-        await Self.removeLeftovers(runcRoot: dir + "/runtime/runc", bridge: bridge)
-        server.removeDataDirectory()
+        await server.finish(client: client, bridge: bridge, failed: failure != nil)
         if let failure { throw failure }
         guard var orca else { return }
         for keyPath in [\PodStartupBenchmark.Results.cold, \.sequential, \.burst] {

@@ -124,6 +124,16 @@ final class BenchServer: @unchecked Sendable {
         BenchLog.info("warning: containers still present after \(timeout)")
     }
 
+    /// Ends a benchmark's server with its agent: shows the log tail after a failure, closes
+    /// `client`, stops the server, removes leftover containers, veths and `bridge`, then the dir.
+    func finish(client: BenchAPIClient, bridge: String, failed: Bool) async {
+        if failed { BenchLog.info("server log tail:\n\(logTail())") }
+        await client.shutdown()
+        await stop()
+        await BenchPodStartupCommand.removeLeftovers(runcRoot: dataDir + "/runtime/runc", bridge: bridge)
+        removeDataDirectory()
+    }
+
     /// The last lines of the server log, for error messages.
     func logTail(lines: Int = 30) -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
@@ -131,10 +141,5 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// The resident set size of process `pid` in bytes (`VmRSS` of /proc/<pid>/status).
-    static func residentBytes(pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
-        let kib = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
-        return kib.map { $0 * 1024 }
-    }
+    static func residentBytes(pid: Int32) -> Int? { ProcessUsage.of(pid: pid)?.residentBytes }
 }

@@ -66,11 +66,7 @@ struct BenchSteadyStateCommand: AsyncParsableCommand {
         } catch {
             failure = error
         }
-        if failure != nil { BenchLog.info("server log tail:\n\(server.logTail())") }
-        await client.shutdown()
-        await server.stop()
-        await BenchPodStartupCommand.removeLeftovers(runcRoot: dir + "/runtime/runc", bridge: bridge)
-        server.removeDataDirectory()
+        await server.finish(client: client, bridge: bridge, failed: failure != nil)
         if let failure { throw failure }
 
         var podman: [Sample] = []

@@ -39,7 +39,7 @@ extension RegistryClient {
                 }
             }
             try handle.close()
-            let digest = ContentDigest(hex: download.hasher.finalize().map { String(format: "%02x", $0) }.joined())
+            let digest = ContentDigest(download.hasher.finalize())
             guard digest == descriptor.digest else {
                 throw OrcaError(.digestMismatch, "blob \(descriptor.digest) of \(reference) has digest \(digest): the registry sent other content; it was not stored")
             }
