@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "OrcaClient", dependencies: [
-            "OrcaAPI", "OrcaAPIServer",
+            "OrcaAPI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "OrcaScheduler", dependencies: ["OrcaClient"]),

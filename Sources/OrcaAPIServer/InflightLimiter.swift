@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import OrcaAPI
 import Synchronization
 
 /// kube-apiserver's max-in-flight filter: at most `maxReadOnly` read-only and `maxMutating`

@@ -2,14 +2,6 @@ import Foundation
 import OrcaAPI
 import OrcaStore
 
-/// One event of an API watch (`{"type": "ADDED", "object": {…}}`).
-public struct APIWatchEvent: Sendable {
-    public var type: String
-    public var object: JSONValue
-
-    public var json: JSONValue { .object(["type": .string(type), "object": object]) }
-}
-
 extension Registry {
     /// Watches objects of `r` (in `namespace`, or all) as Kubernetes does: from
     /// `resourceVersion` (exclusive), or — for unset/"0" — starting with synthetic ADDED

@@ -1,9 +1,8 @@
 import Foundation
 @_exported import OrcaAPI
-@_exported import OrcaAPIServer
 
-/// The client every component uses to talk to the API server. The in-process
-/// implementation (`LocalAPIClient`) calls the registry directly with the same semantics.
+/// The client every component uses to talk to the API server: HTTPS to a remote server,
+/// or, inside `orca server`, an in-process transport to the registry with the same semantics.
 public protocol APIClient: Sendable {
     var catalog: ResourceCatalog { get }
     func get(_ r: ResourceType, namespace: String?, name: String) async throws -> JSONValue
@@ -29,47 +28,5 @@ extension APIClient {
     /// Decodes the object as a typed value.
     public func get<T: Decodable>(_ type: T.Type, _ r: ResourceType, namespace: String?, name: String) async throws -> T {
         try await get(r, namespace: namespace, name: name).decode(T.self)
-    }
-}
-
-/// The in-process transport: calls the `Registry` directly.
-public struct LocalAPIClient: APIClient {
-    public let registry: Registry
-    public init(registry: Registry) { self.registry = registry }
-
-    public var catalog: ResourceCatalog { registry.catalog }
-
-    public func get(_ r: ResourceType, namespace: String?, name: String) async throws -> JSONValue {
-        try await wrap(r, name) { try await registry.get(r, namespace: namespace, name: name) }
-    }
-    public func list(_ r: ResourceType, namespace: String?, options: ListOptions) async throws -> JSONValue {
-        try await wrap(r, nil) { try await registry.list(r, namespace: namespace, options: options) }
-    }
-    public func watch(_ r: ResourceType, namespace: String?, options: ListOptions) async throws -> AsyncThrowingStream<APIWatchEvent, any Error> {
-        try await registry.watch(r, namespace: namespace, options: options)
-    }
-    public func create(_ r: ResourceType, namespace: String?, object: JSONValue) async throws -> JSONValue {
-        try await wrap(r, object.metadataName) { try await registry.create(r, namespace: namespace, object: object) }
-    }
-    public func update(_ r: ResourceType, namespace: String?, name: String, object: JSONValue, subresource: String?) async throws -> JSONValue {
-        try await wrap(r, name) { try await registry.update(r, namespace: namespace, name: name, object: object, subresource: subresource) }
-    }
-    public func mergePatch(_ r: ResourceType, namespace: String?, name: String, patch: JSONValue, subresource: String?) async throws -> JSONValue {
-        try await wrap(r, name) {
-            try await registry.guaranteedUpdate(r, namespace: namespace, name: name, subresource: subresource) { cur in
-                MergePatch.apply(patch, to: cur)
-            }
-        }
-    }
-    public func delete(_ r: ResourceType, namespace: String?, name: String, options: DeletionOptions) async throws {
-        _ = try await wrap(r, name) { try await registry.delete(r, namespace: namespace, name: name, options: options).object }
-    }
-    public func bind(namespace: String, name: String, node: String) async throws {
-        let pods = catalog.resource(group: "", version: "v1", resource: "pods")!
-        _ = try await wrap(pods, name) { try await registry.bind(pods, namespace: namespace, name: name, node: node) }
-    }
-
-    func wrap(_ r: ResourceType, _ name: String?, _ body: () async throws -> JSONValue) async throws -> JSONValue {
-        do { return try await body() } catch { throw APIError.from(error, resource: r, name: name) }
     }
 }

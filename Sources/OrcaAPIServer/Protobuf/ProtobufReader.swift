@@ -1,3 +1,4 @@
+import OrcaAPI
 /// Reads protobuf wire format: one field (number and raw value) at a time, bounds-checked.
 struct ProtobufReader {
     /// A field's value as it lies on the wire; its meaning comes from the schema.

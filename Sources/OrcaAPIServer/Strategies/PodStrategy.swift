@@ -30,7 +30,7 @@ struct PodStrategy: ResourceStrategy {
         return causes
     }
 
-    func warnings(_ object: JSONValue) -> [String] { PodValidation.unsupportedFields(object["spec"] ?? .null) }
+    func warnings(_ object: JSONValue) -> [String] { PodSpecSupport.unsupportedFields(object["spec"] ?? .null) }
 }
 
 /// Kubernetes' `SetDefaults_Pod` and friends, on JSON.

@@ -1,5 +1,18 @@
 import Foundation
-import OrcaAPI
+import OrcaCore
+
+/// Streams the agent serves through the API server (`pods/log`, `exec`, `attach`, `portforward`;
+/// the types are in `Streams/`, and the stream methods default to "not supported").
+public protocol PodStreamProvider: Sendable {
+    /// The log of a container; `follow` keeps the stream open.
+    func logs(pod: JSONValue, query: [String: String]) async throws -> AsyncThrowingStream<[UInt8], any Error>
+    /// Runs a command in a container of the pod; returns its exit code.
+    func exec(pod: JSONValue, options: PodExecOptions, streams: ProcessStreams) async throws -> Int32
+    /// Streams a running container's output (and stdin when it has one) until it exits.
+    func attach(pod: JSONValue, options: PodExecOptions, streams: ProcessStreams) async throws
+    /// Opens a TCP connection to `port` in the pod's network namespace.
+    func portForward(pod: JSONValue, port: Int) async throws -> PodPortConnection
+}
 
 /// What `pods/exec` and `pods/attach` ask for: the query kubectl sends
 /// (`command` repeated, `container`, `stdin`, `stdout`, `stderr`, `tty`).
@@ -38,7 +51,7 @@ public struct PodExecOptions: Sendable, Equatable {
     }
 
     /// Every value of every key of a query string.
-    static func parse(_ raw: String?) -> [String: [String]] {
+    public static func parse(_ raw: String?) -> [String: [String]] {
         var q: [String: [String]] = [:]
         for pair in (raw ?? "").split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

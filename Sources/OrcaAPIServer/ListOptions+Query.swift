@@ -1,24 +1,10 @@
 import Foundation
 import OrcaAPI
 
-/// Query parameters of list and watch requests.
-public struct ListOptions: Sendable {
-    public var labelSelector = LabelMatcher.everything
-    public var fieldSelector = FieldMatcher.everything
-    public var limit: Int?
-    public var continueToken: String?
-    public var resourceVersion: String?
-    /// `Exact` or `NotOlderThan` (or nil).
-    public var resourceVersionMatch: String?
-    public var watch = false
-    public var allowWatchBookmarks = false
-    public var timeoutSeconds: Int?
-    public var sendInitialEvents: Bool?
-
-    public init() {}
-
+extension ListOptions {
     /// Parses the query of a request; throws 400 for malformed values.
     public init(query: [String: String]) throws {
+        self.init()
         if let l = query["labelSelector"], !l.isEmpty {
             do { labelSelector = try LabelMatcher(parsing: l) } catch { throw APIError.badRequest("unable to parse requirement: \(error)") }
         }
@@ -82,40 +68,5 @@ public struct ListOptions: Sendable {
             causes.append(.forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"))
         }
         return causes
-    }
-
-    static func flag(_ v: String?) -> Bool {
-        guard let v else { return false }
-        return v == "true" || v == "1" || v == "True"
-    }
-
-    /// True if `object` passes both selectors.
-    public func matches(_ object: JSONValue) -> Bool {
-        (labelSelector.isEmpty || labelSelector.matches(object.labels)) &&
-            (fieldSelector.isEmpty || fieldSelector.matches(object))
-    }
-}
-
-/// The opaque `continue` token of a paged list: the revision of the first page and the last key.
-struct ContinueToken: Codable {
-    var rv: Int64
-    var start: String
-
-    var encoded: String {
-        let data = try! JSONEncoder().encode(self)
-        return data.base64EncodedString()
-    }
-
-    init(rv: Int64, start: String) {
-        self.rv = rv
-        self.start = start
-    }
-
-    init(decoding token: String) throws {
-        guard let data = Data(base64Encoded: token),
-              let t = try? JSONDecoder().decode(ContinueToken.self, from: data) else {
-            throw APIError.badRequest("continue key is not valid: illegal base64 data")
-        }
-        self = t
     }
 }

@@ -1,37 +1,5 @@
 import OrcaCore
 
-/// One bad field of an `Invalid` error (`details.causes[]`).
-public struct StatusCause: Sendable, Hashable {
-    /// `FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`, `FieldValueDuplicate`, `FieldValueForbidden`, …
-    public var reason: String
-    public var message: String
-    /// The field path, e.g. `spec.containers[0].name`.
-    public var field: String
-
-    public init(_ reason: String, field: String, _ message: String) {
-        self.reason = reason
-        self.message = message
-        self.field = field
-    }
-
-    public static func required(_ field: String, _ detail: String = "Required value") -> StatusCause {
-        StatusCause("FieldValueRequired", field: field, "\(field): \(detail)")
-    }
-    public static func invalid(_ field: String, _ value: String, _ detail: String) -> StatusCause {
-        StatusCause("FieldValueInvalid", field: field, "\(field): Invalid value: \"\(value)\": \(detail)")
-    }
-    public static func notSupported(_ field: String, _ value: String, _ supported: [String]) -> StatusCause {
-        let list = supported.map { "\"\($0)\"" }.joined(separator: ", ")
-        return StatusCause("FieldValueNotSupported", field: field, "\(field): Unsupported value: \"\(value)\": supported values: \(list)")
-    }
-    public static func duplicate(_ field: String, _ value: String) -> StatusCause {
-        StatusCause("FieldValueDuplicate", field: field, "\(field): Duplicate value: \"\(value)\"")
-    }
-    public static func forbidden(_ field: String, _ detail: String) -> StatusCause {
-        StatusCause("FieldValueForbidden", field: field, "\(field): Forbidden: \(detail)")
-    }
-}
-
 /// A failed API request, rendered as a Kubernetes `Status` object.
 public struct APIError: Error, Sendable, CustomStringConvertible {
     public var code: Int
@@ -60,7 +28,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         return .object(o)
     }
 
-    static func details(_ r: ResourceType?, _ name: String?) -> JSONValue {
+    /// `details` of a Status about `name` of resource `r`.
+    public static func details(_ r: ResourceType?, _ name: String?) -> JSONValue {
         var d: [String: JSONValue] = [:]
         if let name { d["name"] = .string(name) }
         if let r {
@@ -79,14 +48,6 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public static func conflict(_ r: ResourceType, _ name: String, _ why: String) -> APIError {
         APIError(code: 409, reason: "Conflict",
                  message: "Operation cannot be fulfilled on \(r.groupResource) \"\(name)\": \(why)", details: details(r, name))
-    }
-    public static func invalid(_ r: ResourceType, _ name: String, _ causes: [StatusCause]) -> APIError {
-        var d = details(r, name)
-        d["kind"] = .string(r.kind)
-        d["causes"] = .array(causes.map { ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)] })
-        let list = causes.map(\.message).joined(separator: ", ")
-        let msg = causes.count == 1 ? list : "[\(list)]"
-        return APIError(code: 422, reason: "Invalid", message: "\(r.kind) \"\(name)\" is invalid: \(msg)", details: d)
     }
     public static func badRequest(_ message: String) -> APIError {
         APIError(code: 400, reason: "BadRequest", message: message)
@@ -122,35 +83,5 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
     public static func unsupportedMediaType(_ type: String) -> APIError {
         APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \(type))")
-    }
-
-    /// Maps a lower-layer error onto the API error for `resource`/`name`.
-    public static func from(_ error: any Error, resource: ResourceType?, name: String?) -> APIError {
-        if let e = error as? APIError { return e }
-        if let e = error as? OrcaError {
-            switch e.code {
-            case .keyExists, .alreadyExists:
-                if let resource, let name { return .alreadyExists(resource, name) }
-                return APIError(code: 409, reason: "AlreadyExists", message: e.message)
-            case .keyNotFound, .notFound:
-                if let resource, let name { return .notFound(resource, name) }
-                return APIError(code: 404, reason: "NotFound", message: e.message)
-            case .revisionMismatch, .conflict:
-                if let resource, let name {
-                    return .conflict(resource, name, "the object has been modified; please apply your changes to the latest version and try again")
-                }
-                return APIError(code: 409, reason: "Conflict", message: e.message)
-            case .compacted, .gone:
-                return .gone("The resourceVersion for the provided list is too old.")
-            case .badRequest: return .badRequest(e.message)
-            case .requestEntityTooLarge: return APIError(code: 413, reason: "RequestEntityTooLarge", message: e.message)
-            case .invalid: return APIError(code: 422, reason: "Invalid", message: e.message)
-            case .futureRevision:
-                return APIError(code: 504, reason: "Timeout", message: "Too large resource version: \(e.message)")
-            default:
-                return .internalError(e.description)
-            }
-        }
-        return .internalError(String(describing: error))
     }
 }
