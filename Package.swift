@@ -52,8 +52,10 @@ let package = Package(
             "OrcaAPI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .target(name: "OrcaScheduler", dependencies: ["OrcaClient"]),
-        .target(name: "OrcaControllers", dependencies: ["OrcaClient"]),
+        .target(name: "OrcaControllers", dependencies: [
+            "OrcaClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "OrcaScheduler", dependencies: ["OrcaControllers"]),
         .target(name: "OrcaRuntime", dependencies: [
             "OrcaCore",
             .product(name: "Subprocess", package: "swift-subprocess"),
@@ -86,6 +88,7 @@ let package = Package(
         .testTarget(name: "OrcaAPIServerTests", dependencies: ["OrcaAPIServer", "OrcaTesting"]),
         .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaNetwork"]),
         .testTarget(name: "OrcaAgentTests", dependencies: ["OrcaAgent"]),
+        .testTarget(name: "OrcaControllersTests", dependencies: ["OrcaControllers", "OrcaScheduler", "OrcaCLI", "OrcaStore"]),
         .testTarget(name: "OrcaE2ETests", dependencies: ["OrcaCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,9 +3,9 @@ import OrcaAPIServer
 import OrcaClient
 
 /// The in-process transport: calls the `Registry` directly.
-struct LocalAPIClient: APIClient {
-    let registry: Registry
-    init(registry: Registry) { self.registry = registry }
+public struct LocalAPIClient: APIClient {
+    public let registry: Registry
+    public init(registry: Registry) { self.registry = registry }
 
     public var catalog: ResourceCatalog { registry.catalog }
 

@@ -101,15 +101,33 @@ struct ServerCommand: AsyncParsableCommand {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
-            .init(service: TaskService(name: "namespace-controller") { await namespaces.run() }),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
-            .init(service: TaskService(name: "scheduler") { await Scheduler(client: client).run() }),
+            .init(service: try await controllerManager(client: client, namespaces: namespaces)),
         ]
         if let agent {
             services.append(.init(service: TaskService(name: "agent") { await agent.run() }))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+extension ServerCommand {
+    /// The scheduler and the controllers on one set of shared informers, leading through the
+    /// `kube-system/kube-controller-manager` Lease. The identity is stable per host and data
+    /// dir, so a restarted server takes its own lease back at once instead of waiting for it
+    /// to expire.
+    func controllerManager(client: any APIClient, namespaces: NamespaceController) async throws -> ControllerManager {
+        let informers = SharedInformerFactory(client: client)
+        let host = NodeAddress.hostname()
+        let dirHash = dataDir.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        let identity = "\(host)_\(String(dirHash, radix: 16))"
+        let elector = LeaderElector(client: client, configuration: .init(name: "kube-controller-manager", identity: identity))
+        let runnables: [any Runnable] = [
+            await namespaces.controller(informers: informers),
+            await Scheduler.controller(client: client, informers: informers),
+        ]
+        return ControllerManager(name: "controller-manager", informers: informers, runnables: runnables, elector: elector)
     }
 }
 

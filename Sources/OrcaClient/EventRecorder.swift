@@ -48,3 +48,16 @@ public struct EventRecorder: Sendable {
     }
 
 }
+
+extension EventRecorder {
+    /// Records an event about a typed object.
+    public func record<Object: KubernetesObject>(_ object: Object, type: String, reason: String, message: String,
+                                                 fieldPath: String? = nil) async {
+        var meta: JSONValue = ["name": .string(object.metadata?.name ?? "")]
+        if let ns = object.metadata?.namespace { meta["namespace"] = .string(ns) }
+        if let uid = object.metadata?.uid { meta["uid"] = .string(uid) }
+        if let rv = object.metadata?.resourceVersion { meta["resourceVersion"] = .string(rv) }
+        let reference: JSONValue = ["apiVersion": .string(Object.apiVersion), "kind": .string(Object.kind), "metadata": meta]
+        await record(reference, type: type, reason: reason, message: message, fieldPath: fieldPath)
+    }
+}

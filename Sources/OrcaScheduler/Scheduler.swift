@@ -1,103 +1,131 @@
 import Foundation
 import Logging
 import OrcaClient
+import OrcaControllers
+import Synchronization
 
-/// The first scheduler: binds each unscheduled pod to a Ready node that fits its
-/// requests, `nodeSelector` and taints (spreading by fewest pods); a pod that fits
-/// nowhere gets PodScheduled=False/Unschedulable and a FailedScheduling event, and is
-/// retried when nodes or pods change.
-public struct Scheduler: Sendable {
-    let client: any APIClient
-    let clock: @Sendable () -> Date
-    let logger = Logger(label: "orca.scheduler")
+/// The scheduler, a reconciler of unscheduled pods on the controller runtime: binds each to
+/// a Ready node that fits its requests, `nodeSelector`, required node affinity and taints
+/// (spreading by fewest pods). A pod that fits nowhere gets PodScheduled=False/Unschedulable
+/// and a FailedScheduling event, and is tried again when nodes or pods change.
+public struct Scheduler: Reconciler {
     public static let name = "default-scheduler"
 
-    public init(client: any APIClient, clock: @escaping @Sendable () -> Date = { Date() }) {
-        self.client = client
-        self.clock = clock
-    }
+    let client: any APIClient
+    let pods: SharedInformer<Pod>
+    let nodes: SharedInformer<Node>
+    let clock: any WallClock
+    let recorder: EventRecorder
+    /// Pods bound but not yet seen bound in the cache (the scheduler cache's "assumed" pods).
+    let assumed = AssumedPods()
 
-    public func run() async {
-        let pods = Informer(client: client, resource: client.resource("pods"))
-        let nodes = Informer(client: client, resource: client.resource("nodes"))
-        let queue = WorkQueue()
-        await pods.onChange { change in
-            switch change {
-            case .added(let p), .updated(_, let p):
-                if (p[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty { await queue.add(Informer.key(p)) }
-            case .deleted: break
-            }
-        }
-        await nodes.onChange { _ in
-            // A node change can make waiting pods fit: requeue every unscheduled pod.
-            for p in await pods.list() where (p[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty {
-                await queue.add(Informer.key(p))
-            }
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await pods.run() }
-            group.addTask { await nodes.run() }
-            group.addTask {
-                await pods.waitForSync()
-                await nodes.waitForSync()
-                while let key = await queue.next() {
-                    do {
-                        try await schedule(key, pods: pods, nodes: nodes)
-                        await queue.forget(key)
-                    } catch {
-                        logger.debug("scheduling \(key): \(error)")
-                        await queue.retry(key)
-                    }
-                    await queue.done(key)
+    /// Builds the scheduler's controller on `informers`.
+    public static func controller(client: any APIClient, informers: SharedInformerFactory,
+                                  clock: any WallClock = SystemClock()) async -> Controller<Scheduler> {
+        let pods = await informers.informer(Pod.self)
+        let nodes = await informers.informer(Node.self)
+        let recorder = EventRecorder(client: client, component: name, clock: { clock.now })
+        let scheduler = Scheduler(client: client, pods: pods, nodes: nodes, clock: clock, recorder: recorder)
+        let queue = RateLimitingQueue(clock: clock)
+        let assumed = scheduler.assumed
+        await pods.addEventHandler(InformerEventHandler(
+            onAdd: { pod in
+                if Scheduler.isUnscheduled(pod) { await queue.add(SharedInformer<Pod>.key(pod)) } else { assumed.forget(pod) }
+            },
+            onUpdate: { _, pod in
+                if Scheduler.isUnscheduled(pod) { await queue.add(SharedInformer<Pod>.key(pod)) } else { assumed.forget(pod) }
+            },
+            onDelete: { pod in
+                assumed.forget(pod)
+                // Freed room: every waiting pod may fit now.
+                for waiting in await pods.list() where Scheduler.isUnscheduled(waiting) {
+                    await queue.add(SharedInformer<Pod>.key(waiting))
                 }
-            }
-            await withTaskCancellationHandler { await group.next() } onCancel: { Task { await queue.shutdown() } }
-            group.cancelAll()
-        }
+            }))
+        await nodes.addEventHandler(InformerEventHandler(
+            onAdd: { _ in await requeueWaiting(pods, queue) },
+            onUpdate: { _, _ in await requeueWaiting(pods, queue) },
+            onDelete: { _ in }))
+        return Controller(name: "scheduler", queue: queue, reconciler: scheduler, workers: 1,
+                          waitForSync: [{ await pods.waitForSync() }, { await nodes.waitForSync() }])
     }
 
-    func schedule(_ key: String, pods: Informer, nodes: Informer) async throws {
-        guard let pod = await pods.get(key), (pod[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty,
-              pod.deletionTimestamp == nil else { return }
-        let schedulerName = pod[path: ["spec", "schedulerName"]]?.stringValue ?? Scheduler.name
-        guard schedulerName == Scheduler.name else { return }
-        let allPods = await pods.list()
-        let candidates = await nodes.list().sorted { ($0.metadataName ?? "") < ($1.metadataName ?? "") }
+    static func requeueWaiting(_ pods: SharedInformer<Pod>, _ queue: RateLimitingQueue) async {
+        for p in await pods.list() where isUnscheduled(p) { await queue.add(SharedInformer<Pod>.key(p)) }
+    }
+
+    static func isUnscheduled(_ pod: Pod) -> Bool {
+        (pod.spec?.nodeName ?? "").isEmpty && pod.metadata?.deletionTimestamp == nil
+            && (pod.spec?.schedulerName ?? Scheduler.name) == Scheduler.name
+    }
+
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
+        guard let pod = await pods.get(key), Scheduler.isUnscheduled(pod), !assumed.contains(pod) else { return .done }
+        let candidates = await nodes.list().sorted { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }
         var reasons: [String: Int] = [:]
-        var feasible: [(JSONValue, Int)] = []
+        var feasible: [(name: String, load: Int)] = []
         for node in candidates {
-            let nodeName = node.metadataName ?? ""
-            let onNode = allPods.filter { $0[path: ["spec", "nodeName"]]?.stringValue == nodeName && !PodFit.isTerminal($0) }
+            let nodeName = node.metadata?.name ?? ""
+            var onNode = await pods.byIndex(Indexers.nodeName, nodeName).filter { !PodFit.isTerminal($0) }
+            onNode += assumed.pods(on: nodeName)
             if let reason = PodFit.unfitReason(pod: pod, node: node, podsOnNode: onNode) {
                 reasons[reason, default: 0] += 1
             } else {
-                feasible.append((node, onNode.count))
+                feasible.append((nodeName, onNode.count))
             }
         }
-        let ns = pod.metadataNamespace ?? "default"
-        let name = pod.metadataName ?? ""
-        guard let best = feasible.min(by: { $0.1 < $1.1 })?.0 else {
+        let ns = pod.metadata?.namespace ?? "default"
+        let name = pod.metadata?.name ?? ""
+        guard let best = feasible.min(by: { $0.load < $1.load }) else {
             let detail = reasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             let message = "0/\(candidates.count) nodes are available\(detail.isEmpty ? "" : ": " + detail)."
             try await markUnschedulable(pod, message: message)
-            return
+            return .done
         }
-        let nodeName = best.metadataName ?? ""
-        try await client.bind(namespace: ns, name: name, node: nodeName)
-        await EventRecorder(client: client, component: Scheduler.name, clock: clock)
-            .record(pod, type: "Normal", reason: "Scheduled", message: "Successfully assigned \(ns)/\(name) to \(nodeName)")
+        assumed.assume(pod, node: best.name)
+        do {
+            try await client.bind(namespace: ns, name: name, node: best.name)
+        } catch {
+            assumed.forget(pod)
+            if let e = error as? APIError, e.isNotFound || e.code == 409 { return .done }
+            throw error
+        }
+        await recorder.record(pod, type: "Normal", reason: "Scheduled", message: "Successfully assigned \(ns)/\(name) to \(best.name)")
+        return .done
     }
 
-    func markUnschedulable(_ pod: JSONValue, message: String) async throws {
-        let existing = (pod[path: ["status", "conditions"]]?.arrayValue ?? []).first { $0["type"]?.stringValue == "PodScheduled" }
-        if existing?["reason"]?.stringValue == "Unschedulable", existing?["message"]?.stringValue == message { return }
-        var conds = (pod[path: ["status", "conditions"]]?.arrayValue ?? []).filter { $0["type"]?.stringValue != "PodScheduled" }
-        conds.append(["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
-                      "lastProbeTime": .null, "lastTransitionTime": .string(KubernetesTime.string(clock()))])
-        _ = try await client.mergePatch(client.resource("pods"), namespace: pod.metadataNamespace, name: pod.metadataName ?? "",
-                                        patch: ["status": ["conditions": .array(conds)]], subresource: "status")
-        await EventRecorder(client: client, component: Scheduler.name, clock: clock)
-            .record(pod, type: "Warning", reason: "FailedScheduling", message: message)
+    func markUnschedulable(_ pod: Pod, message: String) async throws {
+        let existing = (pod.status?.conditions ?? []).first { $0.type == "PodScheduled" }
+        if existing?.reason == "Unschedulable", existing?.message == message { return }
+        var conditions = (pod.status?.conditions ?? []).filter { $0.type != "PodScheduled" }
+        conditions.append(PodCondition(lastTransitionTime: KubernetesTime.string(clock.now), message: message,
+                                       reason: "Unschedulable", status: "False", type: "PodScheduled"))
+        try await client.mergePatch(Pod.self, namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? "",
+                                    patch: ["status": ["conditions": JSONValue(encoding: conditions)]], subresource: "status")
+        await recorder.record(pod, type: "Warning", reason: "FailedScheduling", message: message)
+    }
+}
+
+/// Pods the scheduler bound whose binding the cache has not shown yet; counted on their node
+/// so a burst of pods spreads instead of piling onto the node the stale cache calls emptiest.
+final class AssumedPods: Sendable {
+    private let state = Mutex<[String: (node: String, pod: Pod)]>([:])
+
+    func assume(_ pod: Pod, node: String) {
+        var bound = pod
+        bound.spec?.nodeName = node
+        state.withLock { $0[SharedInformer<Pod>.key(pod)] = (node, bound) }
     }
 
+    func forget(_ pod: Pod) {
+        state.withLock { _ = $0.removeValue(forKey: SharedInformer<Pod>.key(pod)) }
+    }
+
+    func contains(_ pod: Pod) -> Bool {
+        state.withLock { $0[SharedInformer<Pod>.key(pod)] != nil }
+    }
+
+    func pods(on node: String) -> [Pod] {
+        state.withLock { $0.values.filter { $0.node == node }.map(\.pod) }
+    }
 }

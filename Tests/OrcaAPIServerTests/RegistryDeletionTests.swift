@@ -75,7 +75,7 @@ import Testing
         #expect(still[path: ["metadata", "deletionGracePeriodSeconds"]] == 5)
 
         // The node agent confirms with grace period 0.
-        c.clock.advance(5)
+        c.clock.advance(by: .seconds(5))
         var now = DeletionOptions()
         now.gracePeriodSeconds = 0
         let (_, gone) = try await c.registry.delete(pods, namespace: "default", name: "p", options: now)

@@ -15,7 +15,7 @@ struct TestCluster {
 
     init(namespaces: [String] = ["default"], encryption: EncryptionConfiguration? = nil) async throws {
         let store = MemoryKVStore()
-        let clock = ManualClock(TestCluster.start)
+        let clock = ManualClock(now: TestCluster.start)
         let uids = Mutex(0)
         self.store = store
         self.clock = clock
@@ -41,17 +41,6 @@ struct TestCluster {
 
     /// A minimal valid pod spec.
     static let podSpec: JSONValue = ["containers": [["name": "c", "image": "busybox:1.35"]]]
-}
-
-/// A clock tests move by hand.
-final class ManualClock: Sendable {
-    private let current: Mutex<Date>
-
-    init(_ start: Date) { current = Mutex(start) }
-
-    var now: Date { current.withLock { $0 } }
-
-    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
 /// The API error a call throws, or nil if it succeeds.

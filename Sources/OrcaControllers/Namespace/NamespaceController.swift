@@ -1,14 +1,13 @@
 import Foundation
-import Logging
 import OrcaClient
 
 /// Keeps namespaces usable and finishes their deletion: every namespace gets the
 /// `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap; a namespace being
 /// deleted is emptied of every namespaced object, then removed.
-public struct NamespaceController: Sendable {
+public struct NamespaceController: Reconciler {
     let client: any APIClient
     let caCertPEM: String
-    let logger = Logger(label: "orca.controller.namespace")
+    var namespaces: SharedInformer<Namespace>?
 
     /// The namespaces that exist from the first start.
     public static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
@@ -30,52 +29,34 @@ public struct NamespaceController: Sendable {
         }
     }
 
-    /// Runs until cancelled.
-    public func run() async {
-        let informer = Informer(client: client, resource: client.resource("namespaces"))
-        let queue = WorkQueue()
-        await informer.onChange { change in
-            switch change {
-            case .added(let o), .updated(_, let o), .deleted(let o): await queue.add(o.metadataName ?? "")
-            }
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await informer.run() }
-            group.addTask {
-                while let key = await queue.next() {
-                    do {
-                        if let requeue = try await reconcile(key, informer: informer) {
-                            queue.add(key, after: requeue)
-                        }
-                        await queue.forget(key)
-                    } catch {
-                        logger.debug("namespace \(key): \(error)")
-                        await queue.retry(key)
-                    }
-                    await queue.done(key)
-                }
-            }
-            await withTaskCancellationHandler {
-                await group.next()
-            } onCancel: {
-                Task { await queue.shutdown() }
-            }
-            group.cancelAll()
-        }
+    /// Builds the namespace controller on `informers`.
+    public func controller(informers: SharedInformerFactory, clock: any WallClock = SystemClock()) async -> Controller<NamespaceController> {
+        let namespaces = await informers.informer(Namespace.self)
+        let queue = RateLimitingQueue(clock: clock)
+        await namespaces.addEventHandler(InformerEventHandler(
+            onAdd: { await queue.add(SharedInformer<Namespace>.key($0)) },
+            onUpdate: { await queue.add(SharedInformer<Namespace>.key($1)) },
+            onDelete: { await queue.add(SharedInformer<Namespace>.key($0)) }))
+        var reconciler = self
+        reconciler.namespaces = namespaces
+        return Controller(name: "namespace", queue: queue, reconciler: reconciler, workers: 2,
+                          waitForSync: [{ await namespaces.waitForSync() }])
     }
 
-    func reconcile(_ name: String, informer: Informer) async throws -> Duration? {
-        guard let ns = await informer.get(name) else { return nil }
-        if ns.deletionTimestamp != nil { return try await finalize(ns) }
-        if ns[path: ["status", "phase"]]?.stringValue != "Active" {
-            _ = try await client.mergePatch(client.resource("namespaces"), namespace: nil, name: name,
-                                            patch: ["status": ["phase": "Active"]], subresource: "status")
+    public func reconcile(_ name: String) async throws -> ReconcileResult {
+        guard let ns = await namespaces?.get(name) else { return .done }
+        if ns.metadata?.deletionTimestamp != nil {
+            if let again = try await finalize(name) { return .requeue(after: again) }
+            return .done
+        }
+        if ns.status?.phase != "Active" {
+            try await client.mergePatch(Namespace.self, namespace: nil, name: name, patch: ["status": ["phase": "Active"]], subresource: "status")
         }
         try await ensure(client.resource("serviceaccounts"), name, ["metadata": ["name": "default"]])
         try await ensure(client.resource("configmaps"), name,
                          ["metadata": ["name": "kube-root-ca.crt", "annotations": ["kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."]],
                           "data": ["ca.crt": .string(caCertPEM)]])
-        return nil
+        return .done
     }
 
     func ensure(_ r: ResourceType, _ ns: String, _ object: JSONValue) async throws {
@@ -87,8 +68,7 @@ public struct NamespaceController: Sendable {
     }
 
     /// Deletes the namespace's contents; removes the namespace when nothing is left.
-    func finalize(_ ns: JSONValue) async throws -> Duration? {
-        let name = ns.metadataName ?? ""
+    func finalize(_ name: String) async throws -> Duration? {
         var remaining = 0
         for r in client.catalog.resources where r.namespaced {
             let list = try await client.list(r, namespace: name, options: ListOptions())

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+
+/// Lists and watches one resource and hands every change to a sink, as client-go's
+/// reflector does: a full list first (`replaced`), then watch events from the list's
+/// revision. A watch that ends is resumed from the last revision seen (bookmarks
+/// included); only an expired revision (410) makes it list again.
+public struct Reflector: Sendable {
+    /// One change the reflector saw.
+    public enum Delta: Sendable {
+        /// A full list: the store is exactly these objects now.
+        case replaced([JSONValue])
+        case added(JSONValue)
+        case modified(JSONValue)
+        case deleted(JSONValue)
+    }
+
+    public let resource: ResourceType
+    let client: any APIClient
+    let namespace: String?
+    let options: ListOptions
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(client: any APIClient, resource: ResourceType, namespace: String? = nil, options: ListOptions = ListOptions(),
+                clock: any WallClock = SystemClock()) {
+        self.client = client
+        self.resource = resource
+        self.namespace = namespace
+        self.options = options
+        self.clock = clock
+        self.logger = Logger(label: "orca.reflector.\(resource.resource)")
+    }
+
+    /// Runs list+watch until cancelled, calling `sink` for every change in order.
+    public func run(_ sink: @Sendable (Delta) async -> Void) async {
+        var revision: String?
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                if revision == nil {
+                    var listOptions = options
+                    listOptions.watch = false
+                    let list = try await client.list(resource, namespace: namespace, options: listOptions)
+                    revision = list[path: ["metadata", "resourceVersion"]]?.stringValue ?? "0"
+                    await sink(.replaced((list["items"]?.arrayValue ?? []).map(stamped)))
+                }
+                var watchOptions = options
+                watchOptions.watch = true
+                watchOptions.resourceVersion = revision
+                watchOptions.allowWatchBookmarks = true
+                let stream = try await client.watch(resource, namespace: namespace, options: watchOptions)
+                for try await event in stream {
+                    failures = 0
+                    if let rv = event.object.resourceVersion, event.type != "ERROR" { revision = rv }
+                    switch event.type {
+                    case "ADDED": await sink(.added(stamped(event.object)))
+                    case "MODIFIED": await sink(.modified(stamped(event.object)))
+                    case "DELETED": await sink(.deleted(stamped(event.object)))
+                    case "ERROR":
+                        // 410 Gone: the revision was compacted away; list again.
+                        if event.object["code"]?.intValue == 410 { revision = nil }
+                    default: break
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                if let e = error as? APIError, e.code == 410 { revision = nil }
+                failures += 1
+                logger.debug("list/watch of \(resource.resource) failed: \(error); retrying")
+                let backoff = min(Double(1 << min(failures, 5)) * 0.1, 3)
+                do { try await clock.sleep(for: .seconds(backoff)) } catch { return }
+            }
+        }
+    }
+
+    func stamped(_ object: JSONValue) -> JSONValue {
+        var obj = object
+        obj["apiVersion"] = .string(resource.apiVersion)
+        obj["kind"] = .string(resource.kind)
+        return obj
+    }
+}

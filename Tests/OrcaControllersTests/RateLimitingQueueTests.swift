@@ -1,0 +1,70 @@
+import Foundation
+import OrcaControllers
+import OrcaCore
+import Testing
+
+@Suite struct RateLimitingQueueTests {
+    @Test(arguments: [(0, 0.005), (1, 0.010), (2, 0.020), (10, 5.12), (17, 655.36), (18, 1000.0), (500, 1000.0)])
+    func backoffDoublesFromFiveMillisecondsToAThousandSeconds(failures: Int, seconds: Double) {
+        let delay = RateLimitingQueue.Backoff().delay(afterFailures: failures)
+        #expect(abs(delay.timeInterval - seconds) < 1e-9)
+    }
+
+    @Test func aKeyIsQueuedOnceAndNeverHandedOutTwiceAtOnce() async {
+        let queue = RateLimitingQueue(clock: ManualClock())
+        await queue.add("a")
+        await queue.add("a")
+        await queue.add("b")
+        #expect(await queue.count == 2)
+        let first = await queue.next()
+        #expect(first == "a")
+        // "a" is being reconciled: adding it again only marks it dirty.
+        await queue.add("a")
+        #expect(await queue.next() == "b")
+        #expect(await queue.count == 0)
+        await queue.done("a")
+        #expect(await queue.count == 1)
+        #expect(await queue.next() == "a")
+    }
+
+    @Test func delayedAndRateLimitedKeysWaitForTheClock() async {
+        let clock = ManualClock()
+        let queue = RateLimitingQueue(clock: clock)
+        await queue.addRateLimited("k")   // 5 ms
+        await queue.addRateLimited("k")   // 10 ms
+        #expect(await queue.numRequeues("k") == 2)
+        await clock.waitForSleepers(2)
+        #expect(await queue.count == 0)
+        clock.advance(by: .milliseconds(5))
+        #expect(await eventually { await queue.count == 1 })
+        #expect(await queue.next() == "k")
+        await queue.done("k")
+        await queue.forget("k")
+        #expect(await queue.numRequeues("k") == 0)
+        await queue.add("later", after: .seconds(30))
+        await clock.waitForSleepers(2)
+        clock.advance(by: .seconds(29))
+        #expect(await queue.count <= 1)
+        clock.advance(by: .seconds(1))
+        #expect(await eventually { await queue.count >= 1 })
+    }
+
+    @Test func shutDownReleasesWaitingWorkers() async {
+        let queue = RateLimitingQueue(clock: ManualClock())
+        async let key = queue.next()
+        try? await Task.sleep(for: .milliseconds(10))
+        await queue.shutDown()
+        #expect(await key == nil)
+        await queue.add("x")
+        #expect(await queue.next() == nil)
+    }
+}
+
+/// Polls `condition` with short real sleeps (for work other tasks finish) until it holds.
+func eventually(_ tries: Int = 2000, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    for _ in 0..<tries {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return false
+}
