@@ -126,6 +126,8 @@ extension ServerCommand {
         let runnables: [any Runnable] = [
             await namespaces.controller(informers: informers),
             await Scheduler.controller(client: client, informers: informers),
+            await ReplicaSetController<ReplicaSet>.controller(client: client, informers: informers),
+            await ReplicaSetController<ReplicationController>.controller(client: client, informers: informers),
         ]
         return ControllerManager(name: "controller-manager", informers: informers, runnables: runnables, elector: elector)
     }

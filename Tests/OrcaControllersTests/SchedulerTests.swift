@@ -26,7 +26,8 @@ import Testing
         })
         let pods = try await c.client.list(Pod.self, namespace: "default")
         let perNode = Dictionary(grouping: pods.compactMap(\.spec?.nodeName), by: { $0 }).mapValues(\.count)
-        #expect(perNode["n1"] == 3 && perNode["n2"] == 4)
+        // Spread by fewest pods: 7 pods on two nodes end 3 and 4, whatever the order.
+        #expect(Set([perNode["n1"], perNode["n2"]]) == [3, 4])
         #expect(pods.first { $0.metadata?.name == "affine" }?.spec?.nodeName == "n2")
         #expect(try await eventually {
             let b = try await c.client.get(Pod.self, namespace: "default", name: "big")

@@ -24,6 +24,9 @@ import Testing
     /// Deletes every pod, waits for the agent to clean up, stops the server, then removes
     /// whatever a failed test may have left (containers, mounts) and the bridge.
     static func shutdown(_ s: OrcaServerProcess, bridge: String) {
+        // Workloads first, so their controllers do not replace the pods deleted next.
+        _ = try? s.kubectl(["delete", "deployments,replicasets,replicationcontrollers,statefulsets,daemonsets,jobs,cronjobs",
+                            "--all", "-A", "--cascade=orphan", "--wait=true", "--timeout=60s"])
         _ = try? s.kubectl(["delete", "pods", "--all", "-A", "--grace-period=1", "--wait=true", "--timeout=60s"])
         let runcRoot = s.dataDir + "/runtime/runc"
         try? s.eventually("agent cleanup", timeout: 30) {
