@@ -19,8 +19,10 @@ extension Registry {
                 throw APIError.conflict(r, name, "Precondition failed: ResourceVersion in precondition: \(prv), ResourceVersion in object meta: \(rev)")
             }
             let grace = gracePeriod(r, old, options)
+            // Foreground and Orphan always mark: the garbage collector finishes the deletion
+            // (it removes `foregroundDeletion` / `orphan` once the dependents are handled).
             let needsMark = !old.finalizers.isEmpty || grace > 0 || r.resource == "namespaces"
-                || options.propagationPolicy == "Foreground"
+                || options.propagationPolicy == "Foreground" || options.propagationPolicy == "Orphan"
             if needsMark {
                 if old.deletionTimestamp != nil {
                     let current = old[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0

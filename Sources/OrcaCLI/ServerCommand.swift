@@ -123,12 +123,13 @@ extension ServerCommand {
         let dirHash = dataDir.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
         let identity = "\(host)_\(String(dirHash, radix: 16))"
         let elector = LeaderElector(client: client, configuration: .init(name: "kube-controller-manager", identity: identity))
-        let runnables: [any Runnable] = [
+        var runnables: [any Runnable] = [
             await namespaces.controller(informers: informers),
             await Scheduler.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicaSet>.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicationController>.controller(client: client, informers: informers),
         ]
+        runnables += await GarbageCollector.controllers(client: client, informers: informers)
         return ControllerManager(name: "controller-manager", informers: informers, runnables: runnables, elector: elector)
     }
 }

@@ -50,4 +50,55 @@ import Testing
         try s.eventually("scaled to 1", timeout: 120) { try Self.livePods(s, "app=front").count == 1 }
         #expect(try s.k("get", "events", "--field-selector", "involvedObject.name=front", "-o", "jsonpath={.items[*].reason}").contains("SuccessfulDelete"))
     }
+
+    static func replicaSet(_ name: String, replicas: Int = 2) -> String {
+        """
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: \(name)}
+        spec:
+          replicas: \(replicas)
+          selector: {matchLabels: {app: \(name)}}
+          template:
+            metadata: {labels: {app: \(name)}}
+            spec:
+              containers: [{name: c, image: docker.io/library/busybox:1.35}]
+        """
+    }
+
+    /// `kubectl delete --cascade=background|foreground|orphan` on a ReplicaSet and its pods
+    /// (no agent: the pods stay unscheduled, so they go as soon as they are deleted).
+    @Test func garbageCollectionHonoursAllThreeCascadeModes() throws {
+        let s = try OrcaServerProcess()
+        defer { s.stop() }
+        for name in ["bg", "fg", "orph"] { _ = try s.k("apply", "-f", "-", stdin: Self.replicaSet(name)) }
+        for name in ["bg", "fg", "orph"] {
+            try s.eventually("pods of \(name)") { try Self.livePods(s, "app=\(name)").count == 2 }
+        }
+        // Background (kubectl's default): the owner goes at once, the collector removes its pods.
+        _ = try s.k("delete", "rs", "bg", "--cascade=background")
+        try s.eventually("background collection") { try Self.livePods(s, "app=bg").isEmpty }
+
+        // Foreground: the owner waits, marked, until its dependents are gone.
+        let held = try Self.livePods(s, "app=fg")[0]
+        _ = try s.k("patch", "pod", held, "--type=merge", "-p", #"{"metadata":{"finalizers":["example.com/hold"]}}"#)
+        _ = try s.k("delete", "rs", "fg", "--cascade=foreground", "--wait=false")
+        try s.eventually("foreground marking") {
+            let finalizers = try s.k("get", "rs", "fg", "-o", "jsonpath={.metadata.finalizers}")
+            let others = try Self.livePods(s, "app=fg")
+            return finalizers.contains("foregroundDeletion") && others.isEmpty
+        }
+        #expect(try s.k("get", "rs", "fg", "-o", "jsonpath={.metadata.deletionTimestamp}").isEmpty == false)
+        _ = try s.k("patch", "pod", held, "--type=merge", "-p", #"{"metadata":{"finalizers":null}}"#)
+        try s.eventually("foreground completion") { try s.kubectl(["get", "rs", "fg"]).status != 0 }
+
+        // Orphan: the owner goes, its pods stay, without the reference.
+        _ = try s.k("delete", "rs", "orph", "--cascade=orphan")
+        try s.eventually("orphan completion") { try s.kubectl(["get", "rs", "orph"]).status != 0 }
+        let orphans = try Self.livePods(s, "app=orph")
+        #expect(orphans.count == 2)
+        for pod in orphans {
+            #expect(try s.k("get", "pod", pod, "-o", "jsonpath={.metadata.ownerReferences}").isEmpty)
+        }
+    }
 }
