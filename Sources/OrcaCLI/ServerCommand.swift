@@ -128,6 +128,7 @@ extension ServerCommand {
             await Scheduler.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicaSet>.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicationController>.controller(client: client, informers: informers),
+            await DeploymentController.controller(client: client, informers: informers),
         ]
         runnables += await GarbageCollector.controllers(client: client, informers: informers)
         return ControllerManager(name: "controller-manager", informers: informers, runnables: runnables, elector: elector)

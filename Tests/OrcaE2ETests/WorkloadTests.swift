@@ -101,4 +101,59 @@ import Testing
             #expect(try s.k("get", "pod", pod, "-o", "jsonpath={.metadata.ownerReferences}").isEmpty)
         }
     }
+
+    /// The Deployment acceptance: create with 3 replicas, rollout status, a deleted pod is
+    /// replaced, set image → history → undo, pause/resume, scale.
+    @Test func deploymentRollsOutUpdatesUndoesPausesAndScales() throws {
+        let (s, bridge) = try PodTests.agentServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        _ = try s.k("create", "deployment", "web", "--image=docker.io/library/busybox:1.35", "--replicas=3", "--",
+                    "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait")
+        let status = try s.kubectl(["rollout", "status", "deployment/web", "--timeout=180s"], timeout: 200)
+        #expect(status.status == 0 && status.out.contains("deployment \"web\" successfully rolled out"), "\(status)")
+        let table = try s.k("get", "deployment", "web")
+        #expect(table.contains("READY") && table.contains("UP-TO-DATE") && table.contains("AVAILABLE") && table.contains("3/3"))
+        let first = try Self.livePods(s, "app=web")
+        #expect(first.count == 3)
+        _ = try s.k("delete", "pod", first[0], "--wait=false")
+        try s.eventually("a replacement pod", timeout: 120) {
+            let now = try Self.livePods(s, "app=web")
+            return now.count == 3 && !now.contains(first[0])
+        }
+
+        _ = try s.k("set", "image", "deployment/web", "busybox=docker.io/library/busybox:latest")
+        let second = try s.kubectl(["rollout", "status", "deployment/web", "--timeout=180s"], timeout: 200)
+        #expect(second.status == 0, "\(second)")
+        #expect(try s.k("get", "rs", "-l", "app=web", "-o", "name").split(separator: "\n").count == 2)
+        let history = try s.k("rollout", "history", "deployment/web")
+        #expect(history.contains("REVISION") && history.contains("1 ") && history.contains("2 "))
+        let revision2 = try s.k("rollout", "history", "deployment/web", "--revision=2")
+        #expect(revision2.contains("busybox:latest"))
+        _ = try s.k("rollout", "undo", "deployment/web")
+        _ = try s.k("rollout", "status", "deployment/web", "--timeout=180s")
+        #expect(try s.k("get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}") == "docker.io/library/busybox:1.35")
+        #expect(try s.k("get", "deployment", "web", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}") == "3")
+
+        // Paused: a template change makes no new ReplicaSet until resumed.
+        _ = try s.k("rollout", "pause", "deployment/web")
+        _ = try s.k("set", "env", "deployment/web", "COLOR=blue")
+        Thread.sleep(forTimeInterval: 2)
+        #expect(try s.k("get", "rs", "-l", "app=web", "-o", "name").split(separator: "\n").count == 2)
+        #expect(try s.k("get", "deployment", "web", "-o", "jsonpath={.status.conditions[?(@.type=='Progressing')].reason}") == "DeploymentPaused")
+        _ = try s.k("rollout", "resume", "deployment/web")
+        _ = try s.k("rollout", "status", "deployment/web", "--timeout=180s")
+        #expect(try s.k("get", "rs", "-l", "app=web", "-o", "name").split(separator: "\n").count == 3)
+
+        _ = try s.k("scale", "deployment/web", "--replicas=1")
+        try s.eventually("scaled to 1", timeout: 120) {
+            try s.k("get", "deployment", "web", "-o", "jsonpath={.status.replicas}") == "1"
+        }
+        let events = try s.k("get", "events", "--field-selector", "involvedObject.kind=Deployment", "-o", "jsonpath={.items[*].message}")
+        #expect(events.contains("Scaled up replica set web-") && events.contains("Scaled down replica set web-"))
+        // A deleted Deployment takes its ReplicaSets and pods with it.
+        _ = try s.k("delete", "deployment", "web")
+        try s.eventually("cascade", timeout: 120) {
+            try s.k("get", "rs", "-l", "app=web", "-o", "name").isEmpty && (try Self.livePods(s, "app=web")).isEmpty
+        }
+    }
 }
