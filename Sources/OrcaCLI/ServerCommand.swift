@@ -129,6 +129,9 @@ extension ServerCommand {
             await ReplicaSetController<ReplicaSet>.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicationController>.controller(client: client, informers: informers),
             await DeploymentController.controller(client: client, informers: informers),
+            await JobController.controller(client: client, informers: informers),
+            await TTLAfterFinishedController.controller(client: client, informers: informers),
+            await CronJobController.controller(client: client, informers: informers),
         ]
         runnables += await GarbageCollector.controllers(client: client, informers: informers)
         return ControllerManager(name: "controller-manager", informers: informers, runnables: runnables, elector: elector)

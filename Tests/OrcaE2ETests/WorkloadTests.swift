@@ -156,4 +156,66 @@ import Testing
             try s.k("get", "rs", "-l", "app=web", "-o", "name").isEmpty && (try Self.livePods(s, "app=web")).isEmpty
         }
     }
+
+    /// Jobs and CronJobs with real pods: completions 5 / parallelism 2 completes, a failing
+    /// job stops at its backoffLimit, and a `*/1 * * * *` CronJob starts a Job within a minute.
+    @Test func jobsCompleteFailAtTheirBackoffLimitAndCronJobsStartJobs() throws {
+        let (s, bridge) = try PodTests.agentServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        _ = try s.k("apply", "-f", "-", stdin: """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: five}
+        spec:
+          completions: 5
+          parallelism: 2
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: c, image: docker.io/library/busybox:1.35, command: [sh, -c, "sleep 1"]}]
+        ---
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: doomed}
+        spec:
+          backoffLimit: 1
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: c, image: docker.io/library/busybox:1.35, command: [sh, -c, "exit 3"]}]
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: tick}
+        spec:
+          schedule: "*/1 * * * *"
+          jobTemplate:
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers: [{name: c, image: docker.io/library/busybox:1.35, command: [sh, -c, "exit 0"]}]
+        """)
+        var mostActive = 0
+        try s.eventually("job five Complete", timeout: 180) {
+            let active = Int(try s.k("get", "job", "five", "-o", "jsonpath={.status.active}")) ?? 0
+            mostActive = max(mostActive, active)
+            return try s.k("get", "job", "five", "-o", "jsonpath={.status.conditions[?(@.type=='Complete')].status}") == "True"
+        }
+        #expect(mostActive <= 2)
+        #expect(try s.k("get", "job", "five", "-o", "jsonpath={.status.succeeded}") == "5")
+        let table = try s.k("get", "job", "five")
+        #expect(table.contains("COMPLETIONS") && table.contains("5/5"))
+        try s.eventually("job doomed Failed", timeout: 180) {
+            try s.k("get", "job", "doomed", "-o", "jsonpath={.status.conditions[?(@.type=='Failed')].reason}") == "BackoffLimitExceeded"
+        }
+        #expect(try s.k("get", "job", "doomed", "-o", "jsonpath={.status.failed}") == "2")
+        try s.eventually("a job of the cronjob", timeout: 150) {
+            let jobs = try s.k("get", "jobs", "-o", "jsonpath={.items[*].metadata.ownerReferences[0].name}")
+            return jobs.contains("tick")
+        }
+        try s.eventually("lastScheduleTime", timeout: 30) {
+            try !s.k("get", "cronjob", "tick", "-o", "jsonpath={.status.lastScheduleTime}").isEmpty
+        }
+    }
 }
