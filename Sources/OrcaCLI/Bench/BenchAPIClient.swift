@@ -30,13 +30,15 @@ final class BenchAPIClient: Sendable {
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// Sends one request and reads the whole response body.
-    func send(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, timeout: TimeAmount = .seconds(120)) async throws -> Response {
+    /// Sends one request and reads the whole response body; a `json` body goes as `contentType`
+    /// (e.g. `application/strategic-merge-patch+json` for a PATCH).
+    func send(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, contentType: String = "application/json",
+              timeout: TimeAmount = .seconds(120)) async throws -> Response {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: json.encoded()))
         }
         let response = try await http.execute(request, timeout: timeout)
@@ -46,8 +48,8 @@ final class BenchAPIClient: Sendable {
 
     /// Sends one request that must succeed (2xx); returns the response JSON.
     @discardableResult
-    func expect(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil) async throws -> JSONValue {
-        let response = try await send(method, path, json: json)
+    func expect(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, contentType: String = "application/json") async throws -> JSONValue {
+        let response = try await send(method, path, json: json, contentType: contentType)
         guard response.isSuccess else {
             throw OrcaError(.internalError, "\(method) \(path) answered \(response.status): \(response.text.prefix(400))")
         }

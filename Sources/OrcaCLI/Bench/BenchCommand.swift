@@ -5,7 +5,8 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo), idle pods over time.",
-        subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self, BenchImagePullCommand.self, BenchSteadyStateCommand.self]
+        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo), idle pods over time, workload controllers against bare pods.",
+        subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self, BenchImagePullCommand.self, BenchSteadyStateCommand.self,
+                      BenchControllersCommand.self]
     )
 }
