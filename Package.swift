@@ -54,7 +54,7 @@ let package = Package(
         ]),
         .target(name: "OrcaControllers", dependencies: [
             "OrcaClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], exclude: ["StatefulSet", "DaemonSet", "Volume", "Disruption"]),
+        ]),
         .target(name: "OrcaScheduler", dependencies: ["OrcaControllers"]),
         .target(name: "OrcaRuntime", dependencies: [
             "OrcaCore",
@@ -88,9 +88,7 @@ let package = Package(
         .testTarget(name: "OrcaAPIServerTests", dependencies: ["OrcaAPIServer", "OrcaTesting"]),
         .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaNetwork"]),
         .testTarget(name: "OrcaAgentTests", dependencies: ["OrcaAgent"]),
-        .testTarget(name: "OrcaControllersTests", dependencies: ["OrcaControllers", "OrcaScheduler", "OrcaCLI", "OrcaStore"],
-                    exclude: ["StatefulSetControllerTests.swift",
-                              "DaemonSetControllerTests.swift", "PersistentVolumeTests.swift", "DisruptionControllerTests.swift"]),
+        .testTarget(name: "OrcaControllersTests", dependencies: ["OrcaControllers", "OrcaScheduler", "OrcaCLI", "OrcaStore"]),
         .testTarget(name: "OrcaE2ETests", dependencies: ["OrcaCore"]),
     ],
     swiftLanguageModes: [.v6]

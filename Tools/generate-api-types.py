@@ -40,6 +40,7 @@ GROUP_PACKAGES = [
     "io.k8s.api.events.v1",
     "io.k8s.api.policy.v1",
     "io.k8s.api.rbac.v1",
+    "io.k8s.api.storage.v1",
 ]
 
 # Single definitions included besides the packages above.
@@ -64,6 +65,7 @@ SERVED_GROUP_VERSIONS = {
     ("events.k8s.io", "v1"),
     ("policy", "v1"),
     ("rbac.authorization.k8s.io", "v1"),
+    ("storage.k8s.io", "v1"),
 }
 
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"

@@ -118,9 +118,8 @@ struct ResourceRequest {
         case (.post, let name?, "binding"?):
             return try await bind(namespace: ns ?? "default", name: name)
         case (.post, let name?, "eviction"?):
-            let (obj, _) = try await registry.delete(r, namespace: ns, name: name, options: DeletionOptions(body: try await body()["deleteOptions"], query: query))
-            _ = obj
-            return APIHandler.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201], status: 201)
+            let status = try await registry.evict(r, namespace: ns ?? "default", name: name, eviction: try await body(), dryRun: dryRun)
+            return APIHandler.json(status, status: 201)
         case (.put, let name?, let sub) where sub == nil || sub == "status" || sub == "ephemeralcontainers":
             let (body, warnings) = try await validatedBody(r, options: "UpdateOptions")
             let obj = try await registry.update(r, namespace: ns, name: name, object: body, subresource: sub, dryRun: dryRun)

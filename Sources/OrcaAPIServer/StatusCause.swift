@@ -39,7 +39,13 @@ extension APIError {
     public static func invalid(_ r: ResourceType, _ name: String, _ causes: [StatusCause]) -> APIError {
         var d = details(r, name)
         d["kind"] = .string(r.kind)
-        d["causes"] = .array(causes.map { ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)] })
+        // A cause's message is the error body without its field (kubectl prints `field: message`);
+        // the Status message keeps both, as `field.ErrorList.ToAggregate()` does.
+        d["causes"] = .array(causes.map { cause in
+            let prefix = cause.field + ": "
+            let body = !cause.field.isEmpty && cause.message.hasPrefix(prefix) ? String(cause.message.dropFirst(prefix.count)) : cause.message
+            return ["reason": .string(cause.reason), "message": .string(body), "field": .string(cause.field)]
+        })
         let list = causes.map(\.message).joined(separator: ", ")
         let msg = causes.count == 1 ? list : "[\(list)]"
         return APIError(code: 422, reason: "Invalid", message: "\(r.kind) \"\(name)\" is invalid: \(msg)", details: d)

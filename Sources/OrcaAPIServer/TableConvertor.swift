@@ -169,6 +169,11 @@ public struct TableConvertor: Sendable {
         case ("apps", "daemonsets"): return WorkloadPrinter.daemonSets
         case ("batch", "jobs"): return WorkloadPrinter.jobs
         case ("batch", "cronjobs"): return WorkloadPrinter.cronJobs
+        case ("policy", "poddisruptionbudgets"): return WorkloadPrinter.podDisruptionBudgets
+        case ("apps", "controllerrevisions"): return WorkloadPrinter.controllerRevisions
+        case ("", "persistentvolumes"): return StoragePrinter.persistentVolumes
+        case ("", "persistentvolumeclaims"): return StoragePrinter.persistentVolumeClaims
+        case ("storage.k8s.io", "storageclasses"): return StoragePrinter.storageClasses
         case ("coordination.k8s.io", "leases"):
             return [Self.nameColumn, Column(name: "Holder") { o, _ in .string(Self.str(o, "spec.holderIdentity")) }, Self.ageColumn]
         default:

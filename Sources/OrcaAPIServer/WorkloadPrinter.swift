@@ -71,6 +71,41 @@ enum WorkloadPrinter {
         containers(podTemplate), images(podTemplate), selector,
     ]
 
+    /// kubectl's `printPodDisruptionBudget`: a bound that is not set prints `N/A`.
+    static let podDisruptionBudgets: [Column] = {
+        @Sendable func bound(_ o: JSONValue, _ key: String) -> JSONValue {
+            switch o[path: ["spec", key]] {
+            case .int(let n)?: return .string(String(n))
+            case .string(let s)?: return .string(s)
+            default: return "N/A"
+            }
+        }
+        return [
+            TableConvertor.nameColumn,
+            Column(name: "Min Available", description: "The minimum number of pods that must be available.") { o, _ in bound(o, "minAvailable") },
+            Column(name: "Max Unavailable", description: "The maximum number of pods that may be unavailable.") { o, _ in bound(o, "maxUnavailable") },
+            Column(name: "Allowed Disruptions", type: "integer", description: "Calculated number of pods that may be disrupted at this time.") { o, _ in
+                .int(TableConvertor.int(o, "status.disruptionsAllowed"))
+            },
+            TableConvertor.ageColumn,
+        ]
+    }()
+
+    /// kubectl's `printControllerRevision`: the controller as `kind.group/name`.
+    static let controllerRevisions: [Column] = [
+        TableConvertor.nameColumn,
+        Column(name: "Controller", description: "Controller of the object.") { o, _ in
+            guard let ref = o[path: ["metadata", "ownerReferences"]]?.arrayValue?.first(where: { $0["controller"]?.boolValue == true }) else {
+                return "<none>"
+            }
+            let apiVersion = ref["apiVersion"]?.stringValue ?? ""
+            let group = apiVersion.contains("/") ? "." + apiVersion.split(separator: "/")[0] : ""
+            return .string("\((ref["kind"]?.stringValue ?? "").lowercased())\(group)/\(ref["name"]?.stringValue ?? "")")
+        },
+        Column(name: "Revision", type: "integer", description: "Revision of the ControllerRevision.") { o, _ in .int(TableConvertor.int(o, "revision")) },
+        TableConvertor.ageColumn,
+    ]
+
     static let statefulSets: [Column] = [
         TableConvertor.nameColumn,
         Column(name: "Ready", description: "Number of the pod with ready state.") { o, _ in

@@ -69,9 +69,10 @@ struct ContainerSpecBuilder: Sendable {
     /// Mounts of the pod's volumes into the container (`subPath`, `subPathExpr`, `readOnly`).
     ///
     /// configMap, secret, downwardAPI and projected volumes are read-only whatever the
-    /// volumeMount says. A `subPath` (or `subPathExpr`, expanded with the container's
-    /// environment `env`) is never joined to the volume's path: `subPaths` opens it safely and
-    /// bind-mounts it on a private mount point, which becomes the source.
+    /// volumeMount says, as is a persistentVolumeClaim volume with `readOnly`. A `subPath` (or
+    /// `subPathExpr`, expanded with the container's environment `env`) is never joined to the
+    /// volume's path: `subPaths` opens it safely and bind-mounts it on a private mount point,
+    /// which becomes the source.
     static func volumeMounts(pod: JSONValue, container: JSONValue, volumePaths: [String: String],
                              env: [String: String], subPaths: SubPathResolver) throws -> [ContainerConfig.Mount] {
         let volumes = pod[path: ["spec", "volumes"]]?.arrayValue ?? []
@@ -91,8 +92,10 @@ struct ContainerSpecBuilder: Sendable {
                 source = try subPaths.prepare(volumePath: source, subPath: subPath, volumeName: name,
                                               containerName: containerName, index: index)
             }
+            // A claim the pod's volume mounts read-only is read-only in every container.
+            let claimReadOnly = volume?[path: ["persistentVolumeClaim", "readOnly"]]?.boolValue == true
             var options = ["rbind", "rprivate"]
-            if m["readOnly"]?.boolValue == true || alwaysReadOnly { options.append("ro") }
+            if m["readOnly"]?.boolValue == true || alwaysReadOnly || claimReadOnly { options.append("ro") }
             mounts.append(ContainerConfig.Mount(destination: m["mountPath"]?.stringValue ?? "/", source: source, options: options))
         }
         return mounts

@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// Materialises a pod's volumes under `<pod-dir>/volumes/<name>`: emptyDir (disk or
-/// tmpfs), hostPath, configMap, secret, downwardAPI and projected. Idempotent: content
+/// tmpfs), hostPath, persistentVolumeClaim (its volume's host directory), configMap, secret,
+/// downwardAPI and projected. Idempotent: content
 /// volumes go through `AtomicWriter` (byte-exact, swapped in atomically and only when their
 /// content changed), emptyDirs keep their data for the pod's life.
 struct VolumeManager: Sendable {
@@ -44,6 +45,10 @@ struct VolumeManager: Sendable {
         guard SubPathResolver.isPlainName(name) else { throw VolumeError(description: "invalid volume name") }
         let fm = FileManager.default
         let dir = "\(podDir)/volumes/\(name)"
+        if let claim = v["persistentVolumeClaim"], !claim.isNull {
+            return try await persistentVolumePath(namespace: pod.metadataNamespace ?? "default",
+                                                  claimName: claim["claimName"]?.stringValue ?? "")
+        }
         if let hp = v["hostPath"] {
             let path = hp["path"]?.stringValue ?? ""
             let type = hp["type"]?.stringValue ?? ""

@@ -68,6 +68,7 @@ struct ServerCommand: AsyncParsableCommand {
         let client = LocalAPIClient(registry: registry)
         let namespaces = NamespaceController(client: client, caCertPEM: pki.caCertPEM)
         try await namespaces.bootstrap()
+        try await LocalPathProvisioner.bootstrap(client: client)
 
         var agent: EmbeddedAgent?
         if !disableAgent {
@@ -132,6 +133,13 @@ extension ServerCommand {
             await JobController.controller(client: client, informers: informers),
             await TTLAfterFinishedController.controller(client: client, informers: informers),
             await CronJobController.controller(client: client, informers: informers),
+            await StatefulSetController.controller(client: client, informers: informers),
+            await DaemonSetController.controller(client: client, informers: informers),
+            await DisruptionController.controller(client: client, informers: informers),
+            await PersistentVolumeBinder.controller(client: client, informers: informers),
+            await PersistentVolumeClaimProtection.controller(client: client, informers: informers),
+            await LocalPathProvisioner.controller(client: client, informers: informers, dataDirectory: dataDir,
+                                                  localNodeName: disableAgent ? nil : (nodeName ?? NodeAddress.hostname())),
         ]
         runnables += await GarbageCollector.controllers(client: client, informers: informers)
         return ControllerManager(name: "controller-manager", informers: informers, runnables: runnables, elector: elector)

@@ -1,5 +1,6 @@
 import Foundation
 import OrcaClient
+import OrcaControllers
 import OrcaCore
 
 /// Filter plugins of the scheduler: node readiness, unschedulable, node name,
@@ -21,9 +22,7 @@ enum PodFit {
         if !ready, !tolerates(tolerations, key: "node.kubernetes.io/not-ready", value: "", effect: "NoSchedule") {
             return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
         }
-        let labels = node.metadata?.labels ?? [:]
-        let selector = pod.spec?.nodeSelector ?? [:]
-        if selector.contains(where: { labels[$0.key] != $0.value }) || !NodeAffinityMatcher.requiredMatches(pod, node: node) {
+        if !NodeAffinityMatcher.requiredNodeAffinityMatches(pod, node: node) {
             return "node(s) didn't match Pod's node affinity/selector"
         }
         for taint in node.spec?.taints ?? [] {
@@ -48,15 +47,7 @@ enum PodFit {
 
     /// Whether `tolerations` tolerate a taint (Kubernetes' `Toleration.ToleratesTaint`).
     static func tolerates(_ tolerations: [Toleration], key: String, value: String, effect: String) -> Bool {
-        tolerations.contains { t in
-            let tEffect = t.effect ?? ""
-            if !tEffect.isEmpty, tEffect != effect { return false }
-            let tKey = t.key ?? ""
-            let op = t.operator ?? "Equal"
-            if tKey.isEmpty { return op == "Exists" }
-            if tKey != key { return false }
-            return op == "Exists" || (t.value ?? "") == value
-        }
+        Toleration.any(tolerations, tolerate: Taint(effect: effect, key: key, value: value))
     }
 
     /// The pod's request of `resource` in milli-units (max of init containers and sum of containers).

@@ -16,6 +16,8 @@ public struct Scheduler: Reconciler {
     let nodes: SharedInformer<Node>
     let clock: any WallClock
     let recorder: EventRecorder
+    /// The VolumeBinding plugin: claims' node constraints and WaitForFirstConsumer node selection.
+    let volumeBinding: PodVolumeBinding
     /// Pods bound but not yet seen bound in the cache (the scheduler cache's "assumed" pods).
     let assumed = AssumedPods()
 
@@ -25,7 +27,9 @@ public struct Scheduler: Reconciler {
         let pods = await informers.informer(Pod.self)
         let nodes = await informers.informer(Node.self)
         let recorder = EventRecorder(client: client, component: name, clock: { clock.now })
-        let scheduler = Scheduler(client: client, pods: pods, nodes: nodes, clock: clock, recorder: recorder)
+        let volumeBinding = await PodVolumeBinding(informers: informers)
+        let scheduler = Scheduler(client: client, pods: pods, nodes: nodes, clock: clock, recorder: recorder,
+                                  volumeBinding: volumeBinding)
         let queue = RateLimitingQueue(clock: clock)
         let assumed = scheduler.assumed
         await pods.addEventHandler(InformerEventHandler(
@@ -46,8 +50,14 @@ public struct Scheduler: Reconciler {
             onAdd: { _ in await requeueWaiting(pods, queue) },
             onUpdate: { _, _ in await requeueWaiting(pods, queue) },
             onDelete: { _ in }))
+        // A claim bound or provisioned can make a waiting pod schedulable.
+        await informers.informer(PersistentVolumeClaim.self).addEventHandler(InformerEventHandler(
+            onAdd: { _ in await requeueWaiting(pods, queue) },
+            onUpdate: { _, _ in await requeueWaiting(pods, queue) },
+            onDelete: { _ in }))
         return Controller(name: "scheduler", queue: queue, reconciler: scheduler, workers: 1,
-                          waitForSync: [{ await pods.waitForSync() }, { await nodes.waitForSync() }])
+                          waitForSync: [{ await pods.waitForSync() }, { await nodes.waitForSync() },
+                                        { await volumeBinding.waitForSync() }])
     }
 
     static func requeueWaiting(_ pods: SharedInformer<Pod>, _ queue: RateLimitingQueue) async {
@@ -62,13 +72,19 @@ public struct Scheduler: Reconciler {
     public func reconcile(_ key: String) async throws -> ReconcileResult {
         guard let pod = await pods.get(key), Scheduler.isUnscheduled(pod), !assumed.contains(pod) else { return .done }
         let candidates = await nodes.list().sorted { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }
+        if let reason = await volumeBinding.preFilter(pod) {
+            try await markUnschedulable(pod, message: "0/\(candidates.count) nodes are available: \(reason).")
+            return .done
+        }
         var reasons: [String: Int] = [:]
         var feasible: [(name: String, load: Int)] = []
         for node in candidates {
             let nodeName = node.metadata?.name ?? ""
             var onNode = await pods.byIndex(Indexers.nodeName, nodeName).filter { !PodFit.isTerminal($0) }
             onNode += assumed.pods(on: nodeName)
-            if let reason = PodFit.unfitReason(pod: pod, node: node, podsOnNode: onNode) {
+            var unfit = PodFit.unfitReason(pod: pod, node: node, podsOnNode: onNode)
+            if unfit == nil { unfit = await volumeBinding.filter(pod, node: node) }
+            if let reason = unfit {
                 reasons[reason, default: 0] += 1
             } else {
                 feasible.append((nodeName, onNode.count))
@@ -82,6 +98,7 @@ public struct Scheduler: Reconciler {
             try await markUnschedulable(pod, message: message)
             return .done
         }
+        try await volumeBinding.selectNode(best.name, for: pod, client: client)
         assumed.assume(pod, node: best.name)
         do {
             try await client.bind(namespace: ns, name: name, node: best.name)

@@ -218,4 +218,141 @@ import Testing
             try !s.k("get", "cronjob", "tick", "-o", "jsonpath={.status.lastScheduleTime}").isEmpty
         }
     }
+
+    /// A StatefulSet with volumeClaimTemplates: pods start in order, a file written by web-0
+    /// survives web-0's deletion, and scale-down removes the highest ordinal first, keeping its claim.
+    @Test func statefulSetStartsInOrderKeepsDataAndScalesDownFromTheTop() throws {
+        let (s, bridge) = try PodTests.agentServer()
+        defer {
+            _ = try? s.kubectl(["delete", "pvc", "--all", "--wait=true", "--timeout=60s"])
+            PodTests.shutdown(s, bridge: bridge)
+        }
+        _ = try s.k("apply", "-f", "-", stdin: """
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: web}
+        spec:
+          serviceName: web
+          replicas: 3
+          selector: {matchLabels: {app: sts}}
+          template:
+            metadata: {labels: {app: sts}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: docker.io/library/busybox:1.35
+                command: [sh, -c, "trap 'exit 0' TERM; sleep 3600 & wait"]
+                volumeMounts: [{name: data, mountPath: /data}]
+          volumeClaimTemplates:
+          - metadata: {name: data}
+            spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+        """)
+        // OrderedReady: whenever web-N exists, web-(N-1) is Ready.
+        try s.eventually("3 ready replicas", timeout: 180) {
+            let ready = try s.k("get", "pods", "-l", "app=sts", "-o",
+                                "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=='Ready')].status}{\"\\n\"}{end}")
+            var state: [String: String] = [:]
+            for line in ready.split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                state[parts[0]] = parts.count > 1 ? parts[1] : ""
+            }
+            if state["web-1"] != nil { #expect(state["web-0"] == "True") }
+            if state["web-2"] != nil { #expect(state["web-1"] == "True") }
+            return try s.k("get", "sts", "web", "-o", "jsonpath={.status.readyReplicas}") == "3"
+        }
+        #expect(try s.k("exec", "web-0", "--", "hostname").trimmingCharacters(in: .whitespacesAndNewlines) == "web-0")
+        #expect(try s.k("get", "pvc", "data-web-0", "-o", "jsonpath={.status.phase}") == "Bound")
+        #expect(try s.k("get", "sc").contains("local-path (default)"))
+        _ = try s.k("exec", "web-0", "--", "sh", "-c", "echo kept > /data/f")
+        let uid = try s.k("get", "pod", "web-0", "-o", "jsonpath={.metadata.uid}")
+        _ = try s.k("delete", "pod", "web-0")
+        try s.eventually("web-0 back", timeout: 120) {
+            let now = try s.kubectl(["get", "pod", "web-0", "-o", "jsonpath={.metadata.uid} {.status.conditions[?(@.type=='Ready')].status}"]).out
+            return !now.hasPrefix(uid) && now.hasSuffix("True")
+        }
+        #expect(try s.k("exec", "web-0", "--", "cat", "/data/f") == "kept\n")
+
+        _ = try s.k("scale", "sts", "web", "--replicas=2")
+        try s.eventually("web-2 gone", timeout: 120) {
+            try s.kubectl(["get", "pod", "web-2"]).status != 0
+        }
+        #expect(try s.kubectl(["get", "pod", "web-1"]).status == 0)
+        #expect(try s.k("get", "pvc", "data-web-2", "-o", "jsonpath={.status.phase}") == "Bound")
+        _ = try s.k("delete", "sts", "web")
+        try s.eventually("pods gone", timeout: 120) { try Self.livePods(s, "app=sts").isEmpty }
+    }
+
+    /// A DaemonSet runs one pod on every node, placed by node affinity; `kubectl drain`
+    /// skips it with --ignore-daemonsets and respects a PodDisruptionBudget.
+    @Test func daemonSetRunsOnEveryNodeAndDrainRespectsABudget() throws {
+        let (s, bridge) = try PodTests.agentServer()
+        defer {
+            _ = try? s.kubectl(["uncordon", "--all"])
+            PodTests.shutdown(s, bridge: bridge)
+        }
+        let node = try s.k("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}")
+        _ = try s.k("apply", "-f", "-", stdin: """
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec:
+          selector: {matchLabels: {app: ds}}
+          template:
+            metadata: {labels: {app: ds}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: docker.io/library/busybox:1.35, command: [sh, -c, "trap 'exit 0' TERM; sleep 3600 & wait"]}]
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: guarded}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: guarded}}
+          template:
+            metadata: {labels: {app: guarded}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: docker.io/library/busybox:1.35, command: [sh, -c, "trap 'exit 0' TERM; sleep 3600 & wait"]}]
+        ---
+        apiVersion: policy/v1
+        kind: PodDisruptionBudget
+        metadata: {name: guard}
+        spec:
+          minAvailable: 2
+          selector: {matchLabels: {app: guarded}}
+        """)
+        try s.eventually("daemon pod ready", timeout: 120) {
+            try s.k("get", "ds", "agent", "-o", "jsonpath={.status.numberReady}/{.status.desiredNumberScheduled}") == "1/1"
+        }
+        let daemonPods = try Self.livePods(s, "app=ds")
+        #expect(daemonPods.count == 1)
+        let affinity = try s.k("get", "pod", daemonPods[0], "-o",
+                               "jsonpath={.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values[0]}")
+        #expect(affinity == node)
+        #expect(try s.k("get", "pod", daemonPods[0], "-o", "jsonpath={.spec.nodeName}") == node)
+        try s.eventually("budget computed", timeout: 120) {
+            try s.k("get", "pdb", "guard", "-o", "jsonpath={.status.currentHealthy}/{.status.desiredHealthy}/{.status.disruptionsAllowed}") == "2/2/0"
+        }
+        #expect(try s.k("get", "pdb", "guard").contains("MIN AVAILABLE"))
+
+        // The budget forbids any eviction: drain cordons the node, then gives up at its timeout.
+        let blocked = try s.kubectl(["drain", node, "--ignore-daemonsets", "--timeout=8s"], timeout: 60)
+        #expect(blocked.status != 0)
+        #expect((blocked.out + blocked.err).contains("disruption budget"))
+        #expect(try s.k("get", "node", node, "-o", "jsonpath={.spec.unschedulable}") == "true")
+        #expect(try Self.livePods(s, "app=guarded").count == 2)
+
+        // Relaxed, drain evicts the guarded pods and leaves the daemon pod.
+        _ = try s.k("patch", "pdb", "guard", "--type=merge", "-p", #"{"spec":{"minAvailable":0}}"#)
+        try s.eventually("budget relaxed", timeout: 60) {
+            try s.k("get", "pdb", "guard", "-o", "jsonpath={.status.disruptionsAllowed}") == "2"
+        }
+        let drained = try s.kubectl(["drain", node, "--ignore-daemonsets", "--timeout=90s"], timeout: 120)
+        #expect(drained.status == 0, "\(drained)")
+        #expect((drained.out + drained.err).contains("evicting pod"))
+        #expect(try Self.livePods(s, "app=ds").count == 1)
+        _ = try s.k("uncordon", node)
+    }
 }

@@ -98,6 +98,8 @@ public struct ResourceCatalog: Sendable {
         ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
         ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced: false),
         ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced: false),
+        // storage.k8s.io/v1
+        ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced: false, shortNames: ["sc"]),
     ])
 
     /// The groups in discovery order (the core group first, as "").

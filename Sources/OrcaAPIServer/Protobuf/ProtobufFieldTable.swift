@@ -1069,6 +1069,69 @@ enum ProtobufFieldTable {
         "io.k8s.api.rbac.v1.Subject": [
             1: .value("kind"), 2: .value("apiGroup"), 3: .value("name"), 4: .value("namespace")
         ],
+        "io.k8s.api.storage.v1.CSIDriver": [
+            1: .value("metadata"), 2: .value("spec")
+        ],
+        "io.k8s.api.storage.v1.CSIDriverList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.storage.v1.CSIDriverSpec": [
+            1: .pointer("attachRequired"), 2: .pointer("podInfoOnMount"), 3: .value("volumeLifecycleModes"),
+            4: .pointer("storageCapacity"), 5: .pointer("fsGroupPolicy"), 6: .value("tokenRequests"),
+            7: .pointer("requiresRepublish"), 8: .pointer("seLinuxMount")
+        ],
+        "io.k8s.api.storage.v1.CSINode": [
+            1: .value("metadata"), 2: .value("spec")
+        ],
+        "io.k8s.api.storage.v1.CSINodeDriver": [
+            1: .value("name"), 2: .value("nodeID"), 3: .value("topologyKeys"), 4: .value("allocatable")
+        ],
+        "io.k8s.api.storage.v1.CSINodeList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.storage.v1.CSINodeSpec": [
+            1: .value("drivers")
+        ],
+        "io.k8s.api.storage.v1.CSIStorageCapacity": [
+            1: .value("metadata"), 2: .value("nodeTopology"), 3: .value("storageClassName"),
+            4: .pointer("capacity"), 5: .pointer("maximumVolumeSize")
+        ],
+        "io.k8s.api.storage.v1.CSIStorageCapacityList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.storage.v1.StorageClass": [
+            1: .value("metadata"), 2: .value("provisioner"), 3: .value("parameters"),
+            4: .pointer("reclaimPolicy"), 5: .value("mountOptions"), 6: .pointer("allowVolumeExpansion"),
+            7: .pointer("volumeBindingMode"), 8: .value("allowedTopologies")
+        ],
+        "io.k8s.api.storage.v1.StorageClassList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.storage.v1.TokenRequest": [
+            1: .value("audience"), 2: .pointer("expirationSeconds")
+        ],
+        "io.k8s.api.storage.v1.VolumeAttachment": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.storage.v1.VolumeAttachmentList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.storage.v1.VolumeAttachmentSource": [
+            1: .pointer("persistentVolumeName"), 2: .value("inlineVolumeSpec")
+        ],
+        "io.k8s.api.storage.v1.VolumeAttachmentSpec": [
+            1: .value("attacher"), 2: .value("source"), 3: .value("nodeName")
+        ],
+        "io.k8s.api.storage.v1.VolumeAttachmentStatus": [
+            1: .value("attached"), 2: .value("attachmentMetadata"), 3: .value("attachError"),
+            4: .value("detachError")
+        ],
+        "io.k8s.api.storage.v1.VolumeError": [
+            1: .value("time"), 2: .value("message")
+        ],
+        "io.k8s.api.storage.v1.VolumeNodeResources": [
+            1: .pointer("count")
+        ],
         "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup": [
             1: .value("name"), 2: .value("versions"), 3: .value("preferredVersion"),
             4: .value("serverAddressByClientCIDRs")

@@ -104,7 +104,8 @@ struct StatefulSetStrategy: WorkloadStrategy {
         causes += WorkloadValidation.nonNegative(spec?["minReadySeconds"], "spec.minReadySeconds")
         causes += WorkloadValidation.nonNegative(spec?[path: ["ordinals", "start"]], "spec.ordinals.start")
         causes += WorkloadValidation.validateSelectorAndTemplate(spec, kind: "statefulset")
-        causes += WorkloadValidation.validateTemplate(spec?["template"], path: "spec.template", restartPolicies: ["Always"], kind: "StatefulSet")
+        causes += WorkloadValidation.validateTemplate(WorkloadValidation.withClaimVolumes(spec), path: "spec.template",
+                                                      restartPolicies: ["Always"], kind: "StatefulSet")
         return causes
     }
 

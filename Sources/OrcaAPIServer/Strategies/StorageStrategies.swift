@@ -2,8 +2,9 @@ import Foundation
 import OrcaAPI
 
 /// PersistentVolumeClaims: volume mode Filesystem, phase Pending on create; access modes and
-/// a storage request required; the spec is immutable but for the storage request (and the
-/// volume name, once).
+/// a storage request required; the spec is immutable but for the storage request, the
+/// volume name (once) and a storage class name set where there was none (Kubernetes'
+/// RetroactiveDefaultStorageClass: the volume binder gives such claims the default class).
 struct PersistentVolumeClaimStrategy: ResourceStrategy {
     static let accessModes = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]
 
@@ -32,11 +33,22 @@ struct PersistentVolumeClaimStrategy: ResourceStrategy {
             let oldName = old[path: ["spec", "volumeName"]]
             let settable = (oldName?.stringValue ?? "").isEmpty
             let newName = settable ? object[path: ["spec", "volumeName"]] : oldName
-            if fixed(object, volumeName: object[path: ["spec", "volumeName"]]) != fixed(old, volumeName: newName) {
+            var next = object
+            if Self.upgradesStorageClassFromNil(object, old: old) { next[path: ["spec", "storageClassName"]] = old[path: ["spec", "storageClassName"]] }
+            if fixed(next, volumeName: object[path: ["spec", "volumeName"]]) != fixed(old, volumeName: newName) {
                 causes.append(.forbidden("spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"))
             }
         }
         return causes
+    }
+
+    /// `validateStorageClassUpgradeFromNil`: the old claim had no class (neither field nor beta
+    /// annotation) and the new one names one.
+    static func upgradesStorageClassFromNil(_ object: JSONValue, old: JSONValue) -> Bool {
+        let oldClass = old[path: ["spec", "storageClassName"]]
+        let newClass = object[path: ["spec", "storageClassName"]]?.stringValue ?? ""
+        return old[path: ["metadata", "annotations", "volume.beta.kubernetes.io/storage-class"]] == nil
+            && (oldClass == nil || oldClass?.isNull == true) && !newClass.isEmpty
     }
 
     static func validateSpec(_ spec: JSONValue?, path: String) -> [StatusCause] {

@@ -23,6 +23,7 @@ public enum Strategies {
             "clusterroles.rbac.authorization.k8s.io": RoleStrategy(namespaced: false),
             "rolebindings.rbac.authorization.k8s.io": RoleBindingStrategy(namespaced: true),
             "clusterrolebindings.rbac.authorization.k8s.io": RoleBindingStrategy(namespaced: false),
+            "storageclasses.storage.k8s.io": StorageClassStrategy(),
         ]
     }
 }

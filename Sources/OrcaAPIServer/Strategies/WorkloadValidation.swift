@@ -88,6 +88,22 @@ enum WorkloadValidation {
         return causes
     }
 
+    /// A StatefulSet's template with a volume for each of its `volumeClaimTemplates` (the
+    /// claims each pod gets), so mounts of a claim validate as mounts of a volume.
+    static func withClaimVolumes(_ spec: JSONValue?) -> JSONValue? {
+        guard var template = spec?["template"], let claims = spec?["volumeClaimTemplates"]?.arrayValue, !claims.isEmpty else {
+            return spec?["template"]
+        }
+        var volumes = template[path: ["spec", "volumes"]]?.arrayValue ?? []
+        let present = Set(volumes.compactMap { $0["name"]?.stringValue })
+        for claim in claims {
+            guard let name = claim[path: ["metadata", "name"]]?.stringValue, !present.contains(name) else { continue }
+            volumes.append(["name": .string(name), "persistentVolumeClaim": ["claimName": .string(name)]])
+        }
+        template[path: ["spec", "volumes"]] = .array(volumes)
+        return template
+    }
+
     /// `ValidateNonnegativeField` (absent is fine).
     static func nonNegative(_ value: JSONValue?, _ field: String) -> [StatusCause] {
         guard let n = value?.intValue, n < 0 else { return [] }

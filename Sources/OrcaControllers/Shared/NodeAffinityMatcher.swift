@@ -3,7 +3,17 @@ import OrcaClient
 /// `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution` as the
 /// scheduler's NodeAffinity filter reads it: terms are ORed, a term's requirements ANDed;
 /// `matchFields` supports `metadata.name` (how DaemonSet pods are pinned to their node).
+/// Shared by the scheduler and the DaemonSet controller.
 public enum NodeAffinityMatcher {
+    /// Whether `node` satisfies the pod's `nodeSelector` and its required node affinity
+    /// (`nodeaffinity.GetRequiredNodeAffinity(pod).Match(node)`).
+    public static func requiredNodeAffinityMatches(_ pod: Pod, node: Node) -> Bool {
+        let labels = node.metadata?.labels ?? [:]
+        let selector = pod.spec?.nodeSelector ?? [:]
+        if selector.contains(where: { labels[$0.key] != $0.value }) { return false }
+        return requiredMatches(pod, node: node)
+    }
+
     /// Whether `node` satisfies the pod's required node affinity (true when it has none).
     public static func requiredMatches(_ pod: Pod, node: Node) -> Bool {
         guard let selector = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution else { return true }
