@@ -51,6 +51,10 @@ let package = Package(
         .target(name: "OrcaClient", dependencies: [
             "OrcaAPI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "OrcaControllers", dependencies: [
             "OrcaClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +93,7 @@ let package = Package(
         .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaNetwork"]),
         .testTarget(name: "OrcaAgentTests", dependencies: ["OrcaAgent"]),
         .testTarget(name: "OrcaControllersTests", dependencies: ["OrcaControllers", "OrcaScheduler", "OrcaCLI", "OrcaStore"]),
-        .testTarget(name: "OrcaE2ETests", dependencies: ["OrcaCore"]),
+        .testTarget(name: "OrcaE2ETests", dependencies: ["OrcaCore", "OrcaClient", "OrcaControllers"]),
     ],
     swiftLanguageModes: [.v6]
 )

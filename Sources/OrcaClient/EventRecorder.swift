@@ -25,12 +25,6 @@ public struct EventRecorder: Sendable {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in "\(object.metadataUID ?? name)|\(reason)|\(message)|\(fieldPath ?? "")".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         let eventName = "\(name).\(String(h, radix: 16))"
-        if let existing = try? await client.get(events, namespace: ns, name: eventName) {
-            let count = (existing["count"]?.intValue ?? 1).addingSaturating(1)
-            _ = try? await client.mergePatch(events, namespace: ns, name: eventName,
-                                             patch: ["count": .int(count), "lastTimestamp": .string(now)], subresource: nil)
-            return
-        }
         var involved: JSONValue = ["kind": object["kind"] ?? "", "namespace": .string(ns), "name": .string(name),
                                    "uid": .string(object.metadataUID ?? ""), "apiVersion": object["apiVersion"] ?? "v1",
                                    "resourceVersion": .string(object.resourceVersion ?? "")]
@@ -44,7 +38,15 @@ public struct EventRecorder: Sendable {
             "eventTime": .null, "source": source, "reportingComponent": .string(component),
             "reportingInstance": .string(host ?? component),
         ]
-        _ = try? await client.create(events, namespace: ns, object: event)
+        // Create first (the common case: one call); a repeat bumps the count of the existing one.
+        do {
+            _ = try await client.create(events, namespace: ns, object: event)
+        } catch let e as APIError where e.isAlreadyExists {
+            guard let existing = try? await client.get(events, namespace: ns, name: eventName) else { return }
+            let count = (existing["count"]?.intValue ?? 1).addingSaturating(1)
+            _ = try? await client.mergePatch(events, namespace: ns, name: eventName,
+                                             patch: ["count": .int(count), "lastTimestamp": .string(now)], subresource: nil)
+        } catch {}
     }
 
 }

@@ -15,7 +15,8 @@ public actor Informer {
     var cache: [String: JSONValue] = [:]
     var synced = false
     var handlers: [@Sendable (Change) async -> Void] = []
-    var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    var syncWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    var nextWaiter: UInt64 = 0
 
     public init(client: any APIClient, resource: ResourceType, namespace: String? = nil, options: ListOptions = ListOptions()) {
         self.resource = resource
@@ -38,10 +39,22 @@ public actor Informer {
     /// All cached objects.
     public func list() -> [JSONValue] { Array(cache.values) }
 
-    /// Waits until the first list has been loaded.
+    /// Waits until the first list has been loaded, or the task is cancelled.
     public func waitForSync() async {
         if synced { return }
-        await withCheckedContinuation { syncWaiters.append($0) }
+        nextWaiter += 1
+        let id = nextWaiter
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                if synced || Task.isCancelled { c.resume() } else { syncWaiters[id] = c }
+            }
+        } onCancel: {
+            Task { await self.cancelWait(id) }
+        }
+    }
+
+    func cancelWait(_ id: UInt64) {
+        syncWaiters.removeValue(forKey: id)?.resume()
     }
 
     /// Runs list+watch until cancelled.
@@ -68,8 +81,8 @@ public actor Informer {
             }
             if !synced {
                 synced = true
-                for w in syncWaiters { w.resume() }
-                syncWaiters = []
+                for w in syncWaiters.values { w.resume() }
+                syncWaiters = [:]
             }
         case .added(let obj), .modified(let obj):
             let k = Informer.key(obj)

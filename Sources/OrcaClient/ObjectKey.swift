@@ -38,6 +38,8 @@ public enum Indexers {
     public static let controllerUID = "controllerUID"
     /// Pods by `spec.nodeName`.
     public static let nodeName = "nodeName"
+    /// Objects without a controller, by namespace (what controllers may adopt).
+    public static let orphanNamespace = "orphanNamespace"
 
     /// Files an object under its namespace.
     public static func byNamespace<Object: KubernetesObject>(_ object: Object) -> [String] {
@@ -48,6 +50,11 @@ public enum Indexers {
     public static func byControllerUID<Object: KubernetesObject>(_ object: Object) -> [String] {
         guard let uid = object.metadata?.ownerReferences?.first(where: { $0.controller == true })?.uid else { return [] }
         return [uid]
+    }
+
+    /// Files an object without a controller reference under its namespace.
+    public static func byOrphanNamespace<Object: KubernetesObject>(_ object: Object) -> [String] {
+        object.metadata?.ownerReferences?.contains(where: { $0.controller == true }) == true ? [] : [object.metadata?.namespace ?? ""]
     }
 
     /// Files a pod under the node it is bound to (nothing while unscheduled).

@@ -50,26 +50,35 @@ public struct Reflector: Sendable {
                 watchOptions.resourceVersion = revision
                 watchOptions.allowWatchBookmarks = true
                 let stream = try await client.watch(resource, namespace: namespace, options: watchOptions)
+                var delivered = false
                 for try await event in stream {
+                    if event.type == "ERROR" {
+                        // 410 Gone: the revision was compacted away; list again. Any other error
+                        // backs off like a failed request.
+                        let code = event.object["code"]?.intValue ?? 500
+                        if code == 410 { revision = nil }
+                        throw APIError(code: Int(code), reason: event.object["reason"]?.stringValue ?? "",
+                                       message: event.object["message"]?.stringValue ?? "watch error")
+                    }
                     failures = 0
-                    if let rv = event.object.resourceVersion, event.type != "ERROR" { revision = rv }
+                    delivered = true
+                    if let rv = event.object.resourceVersion { revision = rv }
                     switch event.type {
                     case "ADDED": await sink(.added(stamped(event.object)))
                     case "MODIFIED": await sink(.modified(stamped(event.object)))
                     case "DELETED": await sink(.deleted(stamped(event.object)))
-                    case "ERROR":
-                        // 410 Gone: the revision was compacted away; list again.
-                        if event.object["code"]?.intValue == 410 { revision = nil }
                     default: break
                     }
                 }
+                // A watch that ended without a single event backs off before the next.
+                if !delivered { throw OrcaError(.internalError, "watch of \(resource.resource) ended without events") }
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
                 if let e = error as? APIError, e.code == 410 { revision = nil }
                 failures += 1
-                logger.debug("list/watch of \(resource.resource) failed: \(error); retrying")
+                logger.log(level: failures >= 3 ? .warning : .debug, "list/watch of \(resource.resource) failed: \(error); retrying")
                 let backoff = min(Double(1 << min(failures, 5)) * 0.1, 3)
                 do { try await clock.sleep(for: .seconds(backoff)) } catch { return }
             }

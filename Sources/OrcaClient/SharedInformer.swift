@@ -35,12 +35,17 @@ public actor SharedInformer<Object: KubernetesObject> {
     var indices: [String: [String: Set<String>]] = [:]
     var handlers: [InformerEventHandler<Object>] = []
     var synced = false
-    var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set by `run()`: the first list of a run reports unchanged objects as updates too, so
+    /// handlers registered by controllers that start afresh (a new leadership term) see them all.
+    var resyncOnList = false
+    var syncWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    var nextWaiter: UInt64 = 0
     let logger: Logger
 
     public init(client: any APIClient, resource: ResourceType, namespace: String? = nil, options: ListOptions = ListOptions(),
-                clock: any WallClock = SystemClock()) {
+                indexers: [String: IndexFunction<Object>] = [:], clock: any WallClock = SystemClock()) {
         self.resource = resource
+        self.indexers = indexers
         self.reflector = Reflector(client: client, resource: resource, namespace: namespace, options: options, clock: clock)
         self.logger = Logger(label: "orca.informer.\(resource.resource)")
     }
@@ -73,10 +78,22 @@ public actor SharedInformer<Object: KubernetesObject> {
     /// True once the first list has been loaded.
     public var hasSynced: Bool { synced }
 
-    /// Waits until the first list has been loaded.
+    /// Waits until the first list of the current run has been loaded, or the task is cancelled.
     public func waitForSync() async {
         if synced { return }
-        await withCheckedContinuation { syncWaiters.append($0) }
+        nextWaiter += 1
+        let id = nextWaiter
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                if synced || Task.isCancelled { c.resume() } else { syncWaiters[id] = c }
+            }
+        } onCancel: {
+            Task { await self.cancelWait(id) }
+        }
+    }
+
+    func cancelWait(_ id: UInt64) {
+        syncWaiters.removeValue(forKey: id)?.resume()
     }
 
     /// The cached object with this key.
@@ -111,8 +128,11 @@ public actor SharedInformer<Object: KubernetesObject> {
 
     // MARK: running
 
-    /// Runs list+watch until cancelled.
+    /// Runs list+watch until cancelled. A later run (after the first was cancelled) lists
+    /// again before it counts as synced, and reports every object to the handlers.
     public func run() async {
+        synced = false
+        resyncOnList = true
         await reflector.run { delta in await self.apply(delta) }
     }
 
@@ -128,15 +148,26 @@ public actor SharedInformer<Object: KubernetesObject> {
         case .replaced(let objects):
             var fresh: [String: Object] = [:]
             for json in objects {
-                if let object = decode(json) { fresh[Self.key(object)] = object }
+                if let object = decode(json) {
+                    fresh[Self.key(object)] = object
+                } else if let name = json.metadataName {
+                    // Undecodable is not deleted: keep the last good version.
+                    let key = ObjectKey(namespace: json.metadataNamespace, name: name).description
+                    if let old = items[key] { fresh[key] = old }
+                }
             }
+            let resync = resyncOnList
+            resyncOnList = false
             for (key, old) in items where fresh[key] == nil {
                 remove(key)
                 for h in handlers { await h.onDelete(old) }
             }
             for (key, object) in fresh {
                 let old = items[key]
-                if old == object { continue }
+                if old == object {
+                    if resync, let old { for h in handlers { await h.onUpdate(old, object) } }
+                    continue
+                }
                 store(key, object)
                 for h in handlers {
                     if let old { await h.onUpdate(old, object) } else { await h.onAdd(object) }
@@ -144,10 +175,11 @@ public actor SharedInformer<Object: KubernetesObject> {
             }
             if !synced {
                 synced = true
-                for w in syncWaiters { w.resume() }
-                syncWaiters = []
+                for w in syncWaiters.values { w.resume() }
+                syncWaiters = [:]
             }
         case .added(let json), .modified(let json):
+            // An update that does not decode leaves the last good version cached.
             guard let object = decode(json) else { return }
             let key = Self.key(object)
             let old = items[key]
@@ -156,9 +188,8 @@ public actor SharedInformer<Object: KubernetesObject> {
                 if let old { await h.onUpdate(old, object) } else { await h.onAdd(object) }
             }
         case .deleted(let json):
-            guard let object = decode(json) else { return }
-            let key = Self.key(object)
-            let last = items[key] ?? object
+            let key = ObjectKey(namespace: json.metadataNamespace, name: json.metadataName ?? "").description
+            guard let last = items[key] ?? decode(json) else { return }
             remove(key)
             for h in handlers { await h.onDelete(last) }
         }

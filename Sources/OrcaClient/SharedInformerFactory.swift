@@ -7,6 +7,7 @@ public actor SharedInformerFactory {
     let client: any APIClient
     let clock: any WallClock
     var informers: [ObjectIdentifier: any Sendable] = [:]
+    /// Every informer's run loop, started by each `run()`.
     var runners: [@Sendable () async -> Void] = []
     var started: AsyncStream<@Sendable () async -> Void>.Continuation?
 
@@ -15,33 +16,40 @@ public actor SharedInformerFactory {
         self.clock = clock
     }
 
-    /// The shared informer of `Object`'s resource (created on first use, with the
-    /// namespace index; pods also get the node-name index).
-    public func informer<Object: KubernetesObject>(_ type: Object.Type) async -> SharedInformer<Object> {
+    /// The shared informer of `Object`'s resource (created on first use, with the namespace,
+    /// controller-UID and orphan indexes; pods also by node name).
+    public func informer<Object: KubernetesObject>(_ type: Object.Type) -> SharedInformer<Object> {
         if let existing = informers[ObjectIdentifier(type)] as? SharedInformer<Object> { return existing }
         guard let resource = client.catalog.resource(apiVersion: Object.apiVersion, kind: Object.kind) else {
             preconditionFailure("\(Object.apiVersion) \(Object.kind) is not in the resource catalog")
         }
-        let informer = SharedInformer<Object>(client: client, resource: resource, clock: clock)
-        await informer.addIndexer(Indexers.namespace, Indexers.byNamespace)
-        await informer.addIndexer(Indexers.controllerUID, Indexers.byControllerUID)
-        if let pods = informer as? SharedInformer<Pod> { await pods.addIndexer(Indexers.nodeName, Indexers.byNodeName) }
+        var indexers: [String: IndexFunction<Object>] = [
+            Indexers.namespace: Indexers.byNamespace,
+            Indexers.controllerUID: Indexers.byControllerUID,
+            Indexers.orphanNamespace: Indexers.byOrphanNamespace,
+        ]
+        if Object.self == Pod.self {
+            indexers[Indexers.nodeName] = { ($0 as? Pod).map(Indexers.byNodeName) ?? [] }
+        }
+        // Stored before any suspension, so two callers never make two informers of one kind.
+        let informer = SharedInformer<Object>(client: client, resource: resource, indexers: indexers, clock: clock)
         informers[ObjectIdentifier(type)] = informer
         let runner: @Sendable () async -> Void = { await informer.run() }
-        if let started { started.yield(runner) } else { runners.append(runner) }
+        runners.append(runner)
+        started?.yield(runner)
         return informer
     }
 
-    /// Runs every informer (present and future) until cancelled.
+    /// Runs every informer (present and future) until cancelled; may run again after.
     public func run() async {
         let (stream, continuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
         for r in runners { continuation.yield(r) }
-        runners = []
         started = continuation
         await withDiscardingTaskGroup { group in
             for await runner in stream {
                 group.addTask { await runner() }
             }
         }
+        started = nil
     }
 }

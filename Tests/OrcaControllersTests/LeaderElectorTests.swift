@@ -17,6 +17,7 @@ import Testing
         #expect(try await !b.tryAcquireOrRenew())
         c.clock.advance(by: .seconds(10))
         #expect(try await a.tryAcquireOrRenew())   // renewed
+        #expect(try await !b.tryAcquireOrRenew())  // b sees the renewal now: its 15 s start here
         c.clock.advance(by: .seconds(14))
         #expect(try await !b.tryAcquireOrRenew())  // 14 s since the renewal: still held
         c.clock.advance(by: .seconds(2))
@@ -25,6 +26,22 @@ import Testing
         #expect(lease.spec?.holderIdentity == "b")
         #expect(lease.spec?.leaseTransitions == 1)
         #expect(try await !a.tryAcquireOrRenew())
+    }
+
+    @Test func expiryIsJudgedOnTheCandidatesOwnClockNotTheHoldersTimestamps() async throws {
+        let c = try await ControllerTestCluster()
+        let a = elector(c, "a"), b = elector(c, "b")
+        #expect(try await a.tryAcquireOrRenew())
+        // The holder's renewTime is far in the past (its clock is skewed): b still waits a full
+        // lease duration from when it first saw the record.
+        var lease = try await c.client.get(Lease.self, namespace: "default", name: "test-manager")
+        lease.spec?.renewTime = KubernetesTime.microString(c.clock.now.addingTimeInterval(-3600))
+        try await c.client.update(lease)
+        #expect(try await !b.tryAcquireOrRenew())
+        c.clock.advance(by: .seconds(14))
+        #expect(try await !b.tryAcquireOrRenew())
+        c.clock.advance(by: .seconds(2))
+        #expect(try await b.tryAcquireOrRenew())
     }
 
     @Test func runLeadsUntilCancelledThenReleasesTheLease() async throws {

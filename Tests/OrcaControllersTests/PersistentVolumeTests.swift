@@ -132,6 +132,11 @@ import Testing
                 accessModes: ["ReadWriteOnce"], capacity: ["storage": size], hostPath: HostPathVolumeSource(path: "/srv/\(name)"),
                 persistentVolumeReclaimPolicy: "Retain", storageClassName: "manual")))
         }
+        // The binder has seen all three (it marks each Available) before the claim comes, so the
+        // smallest fit is chosen, not merely the first volume its cache happened to hold.
+        #expect(try await eventually {
+            try await c.client.list(PersistentVolume.self, namespace: nil).allSatisfy { $0.status?.phase == "Available" }
+        })
         let created = try await c.client.create(Self.claim("db", storageClass: "manual", size: "2Gi"))
         #expect(try await eventually {
             try await c.client.get(PersistentVolumeClaim.self, namespace: "default", name: "db").status?.phase == "Bound"

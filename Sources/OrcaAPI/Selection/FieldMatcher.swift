@@ -7,6 +7,12 @@ public struct FieldMatcher: Sendable, Hashable {
         public var field: String
         public var equals: Bool
         public var value: String
+
+        public init(field: String, equals: Bool, value: String) {
+            self.field = field
+            self.equals = equals
+            self.value = value
+        }
     }
 
     public var requirements: [Requirement]
@@ -53,5 +59,12 @@ public struct FieldMatcher: Sendable, Hashable {
     /// The value an `=` requirement fixes for `field`, if any (used to narrow watches).
     public func requiredValue(for field: String) -> String? {
         requirements.first { $0.field == field && $0.equals }?.value
+    }
+}
+
+extension FieldMatcher: CustomStringConvertible {
+    /// The string form `init(parsing:)` reads back: `spec.nodeName=node1,status.phase!=Running`.
+    public var description: String {
+        requirements.map { "\($0.field)\($0.equals ? "=" : "!=")\($0.value)" }.joined(separator: ",")
     }
 }

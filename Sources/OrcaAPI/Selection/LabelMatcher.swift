@@ -10,6 +10,12 @@ public struct LabelMatcher: Sendable, Hashable {
         public var op: Operator
         public var values: [String]
 
+        public init(key: String, op: Operator, values: [String]) {
+            self.key = key
+            self.op = op
+            self.values = values
+        }
+
         public func matches(_ labels: [String: String]) -> Bool {
             switch op {
             case .equals, .in: return labels[key].map { values.contains($0) } ?? false
@@ -110,5 +116,28 @@ public struct LabelMatcher: Sendable, Hashable {
             }
         }
         self.requirements = reqs
+    }
+}
+
+extension LabelMatcher: CustomStringConvertible {
+    /// The string form, as `labels.Selector.String()` renders it and `init(parsing:)` reads
+    /// it back: `app=web,tier!=db,env in (a,b),env notin (c),legacy,!beta`. Values of set
+    /// requirements are sorted, as Kubernetes does.
+    public var description: String {
+        requirements.map(\.description).joined(separator: ",")
+    }
+}
+
+extension LabelMatcher.Requirement: CustomStringConvertible {
+    /// One requirement in the selector syntax.
+    public var description: String {
+        switch op {
+        case .equals where values.count == 1: return "\(key)=\(values[0])"
+        case .notEquals where values.count == 1: return "\(key)!=\(values[0])"
+        case .equals, .in: return "\(key) in (\(values.sorted().joined(separator: ",")))"
+        case .notEquals, .notIn: return "\(key) notin (\(values.sorted().joined(separator: ",")))"
+        case .exists: return key
+        case .doesNotExist: return "!\(key)"
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OrcaClient
 import OrcaCore
 
 /// `orca bench api`: API server latency and throughput (create, get, list, watch) and memory,
@@ -36,7 +37,7 @@ struct BenchAPICommand: AsyncParsableCommand {
         let client: BenchAPIClient
         if let kubeconfig {
             server = nil
-            client = try BenchAPIClient(kubeconfig: BenchKubeconfig(path: kubeconfig))
+            client = try BenchAPIClient(kubeconfig: Kubeconfig(path: kubeconfig))
             try await client.waitReady(timeout: .seconds(10))
         } else {
             let dir = BenchServer.temporaryDirectory(prefix: "orca-bench")

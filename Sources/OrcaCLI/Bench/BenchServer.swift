@@ -1,4 +1,5 @@
 import Foundation
+import OrcaClient
 import OrcaCore
 #if canImport(Glibc)
 import Glibc
@@ -77,7 +78,7 @@ final class BenchServer: @unchecked Sendable {
             guard process.isRunning else {
                 throw OrcaError(.unavailable, "orca server exited (\(process.terminationStatus)):\n\(logTail())")
             }
-            if let config = try? BenchKubeconfig(path: kubeconfigPath) {
+            if let config = try? Kubeconfig(path: kubeconfigPath) {
                 return try BenchAPIClient(kubeconfig: config)
             }
             try await Task.sleep(for: .milliseconds(50))

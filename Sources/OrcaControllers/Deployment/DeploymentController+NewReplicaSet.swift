@@ -20,7 +20,7 @@ extension DeploymentController {
     /// is a hash collision: `status.collisionCount` is bumped and the error thrown to retry.
     func newReplicaSet(_ d: inout Deployment, _ rsList: inout [ReplicaSet], oldRSs: [ReplicaSet],
                        create: Bool) async throws -> ReplicaSet? {
-        let newRevision = String(DeploymentAnnotations.maxRevision(oldRSs) + 1)
+        let newRevision = String(DeploymentAnnotations.maxRevision(oldRSs).addingReportingOverflow(1).partialValue)
         if let existing = DeploymentReplicaSets.findNew(d, rsList) {
             return try await syncExisting(existing, &d, &rsList, newRevision: newRevision)
         }

@@ -49,7 +49,7 @@ extension DeploymentController {
         }
         let (cleaned, cleanedCount) = cleanup
         let scaledDown = try await scaleDownOldReplicaSetsForRollingUpdate(d, allRSs: cleaned + [newRS], oldRSs: cleaned)
-        return cleanedCount + scaledDown > 0
+        return cleanedCount > 0 || scaledDown > 0
     }
 
     /// Drops unavailable replicas of old replica sets, oldest first, at most `maxCleanupCount`

@@ -105,14 +105,15 @@ public enum RolloutMath {
         var sizes: [Int32] = []
         for rs in oldRSs {
             let replicas = specReplicas(rs)
-            let available = rs.status?.availableReplicas ?? 0
+            // Status is not validated: a negative count must not trap the subtraction below.
+            let available = max(0, rs.status?.availableReplicas ?? 0)
             guard total < maxCleanupCount, replicas != 0, replicas != available else {
                 sizes.append(replicas)
                 continue
             }
             if available > replicas { return nil }
-            let down = min(maxCleanupCount - total, replicas - available)
-            total += down
+            let down = Int32(clamping: min(Int(maxCleanupCount) - Int(total), Int(replicas) - Int(available)))
+            total = total.addingReportingOverflow(down).partialValue
             sizes.append(replicas - down)
         }
         return sizes

@@ -3,8 +3,9 @@ import Synchronization
 /// Owners known not to exist (the garbage collector's `absentOwnerCache`): once one
 /// dependent's live read found an owner gone, its siblings need not ask the API server
 /// again. A UID never comes back, so an entry stays true; the oldest entries are forgotten
-/// beyond `capacity`. Keyed by namespace and UID: a reference is looked up in its
-/// dependent's namespace, and an owner missing there may exist elsewhere.
+/// beyond `capacity`. Keyed by the whole reference (group, kind, namespace, name and UID),
+/// as Kubernetes keys it: a reference with a wrong kind or name that finds nothing must not
+/// make correct references to the same UID look dangling.
 final class AbsentOwnerCache: Sendable {
     struct State {
         var keys: Set<String> = []
@@ -18,9 +19,9 @@ final class AbsentOwnerCache: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Records that no object with `uid` exists in `namespace` (nil: cluster scope).
-    func insert(uid: String, namespace: String?) {
-        let key = Self.key(uid: uid, namespace: namespace)
+    /// Records that `owner` does not exist in `namespace` (nil: cluster scope).
+    func insert(_ owner: ObjectIdentity, namespace: String?) {
+        let key = Self.key(owner, namespace: namespace)
         let capacity = self.capacity
         state.withLock { s in
             guard s.keys.insert(key).inserted else { return }
@@ -32,13 +33,14 @@ final class AbsentOwnerCache: Sendable {
         }
     }
 
-    /// True when `uid` is known absent from `namespace` (nil: cluster scope).
-    func contains(uid: String, namespace: String?) -> Bool {
-        let key = Self.key(uid: uid, namespace: namespace)
+    /// True when `owner` is known absent from `namespace` (nil: cluster scope).
+    func contains(_ owner: ObjectIdentity, namespace: String?) -> Bool {
+        let key = Self.key(owner, namespace: namespace)
         return state.withLock { $0.keys.contains(key) }
     }
 
-    static func key(uid: String, namespace: String?) -> String {
-        "\(namespace ?? "")/\(uid)"
+    static func key(_ owner: ObjectIdentity, namespace: String?) -> String {
+        let group = owner.apiVersion.contains("/") ? String(owner.apiVersion.split(separator: "/")[0]) : ""
+        return "\(group)|\(owner.kind)|\(namespace ?? "")|\(owner.name)|\(owner.uid)"
     }
 }

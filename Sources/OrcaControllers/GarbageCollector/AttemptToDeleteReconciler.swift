@@ -41,7 +41,7 @@ struct AttemptToDeleteReconciler: Reconciler {
             return .done
         }
         guard let latest = try await objects.get(item.identity, r), latest.uid == uid else {
-            graph.absentOwners.insert(uid: uid, namespace: ObjectMetadataClient.namespace(of: item.identity, in: r))
+            graph.absentOwners.insert(item.identity, namespace: ObjectMetadataClient.namespace(of: item.identity, in: r))
             await graph.verifiedAbsent(item.identity)
             return .done
         }
@@ -132,9 +132,9 @@ struct AttemptToDeleteReconciler: Reconciler {
             return .solid
         }
         let namespace = ObjectMetadataClient.namespace(of: owner, in: r)
-        if graph.absentOwners.contains(uid: owner.uid, namespace: namespace) { return .dangling }
+        if graph.absentOwners.contains(owner, namespace: namespace) { return .dangling }
         guard let live = try await objects.get(owner, r), live.uid == owner.uid else {
-            graph.absentOwners.insert(uid: owner.uid, namespace: namespace)
+            graph.absentOwners.insert(owner, namespace: namespace)
             return .dangling
         }
         if observed, graph.node(owner.uid) == nil { await graph.ensureNode(owner) }

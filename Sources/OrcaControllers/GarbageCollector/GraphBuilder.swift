@@ -58,7 +58,7 @@ final class GraphBuilder: Sendable {
 
     func deleted<Object: KubernetesObject>(_ object: Object) async {
         guard let observed = ObservedObject(object) else { return }
-        absentOwners.insert(uid: observed.identity.uid, namespace: observed.identity.namespace)
+        absentOwners.insert(observed.identity, namespace: observed.identity.namespace)
         let actions = graph.withLock { $0.observeDeletion(observed) }
         await enqueue(actions)
     }

@@ -31,7 +31,11 @@ public struct ReplicaSetController<Owner: ReplicatedWorkload>: Reconciler {
                                               queue: queue, clock: clock, recorder: recorder)
         await replicaSets.addEventHandler(InformerEventHandler(
             onAdd: { await queue.add(SharedInformer<Owner>.key($0)) },
-            onUpdate: { _, rs in await queue.add(SharedInformer<Owner>.key(rs)) },
+            onUpdate: { old, rs in
+                // Deleted and made again under the same name: the old one's expectations are void.
+                if old.metadata?.uid != rs.metadata?.uid { expectations.delete(SharedInformer<Owner>.key(rs)) }
+                await queue.add(SharedInformer<Owner>.key(rs))
+            },
             onDelete: { rs in
                 expectations.delete(SharedInformer<Owner>.key(rs))
                 await queue.add(SharedInformer<Owner>.key(rs))
@@ -59,7 +63,9 @@ public struct ReplicaSetController<Owner: ReplicatedWorkload>: Reconciler {
         }
         let needsSync = expectations.satisfied(key)
         let namespace = rs.metadata?.namespace ?? "default"
-        let candidates = await pods.list(namespace: namespace).filter(\.isActive)
+        // Its own pods and the namespace's orphans (the only ones it may adopt), from the indexes.
+        let candidates = (await pods.byIndex(Indexers.controllerUID, rs.metadata?.uid ?? "")
+            + pods.byIndex(Indexers.orphanNamespace, namespace)).filter(\.isActive)
         let manager = PodControllerRefManager(client: client, controllerRef: .controller(rs), selector: selector,
                                               ownerDeleting: rs.metadata?.deletionTimestamp != nil)
         let owned = try await manager.claim(candidates)
@@ -70,6 +76,9 @@ public struct ReplicaSetController<Owner: ReplicatedWorkload>: Reconciler {
         let status = ReplicaSetStatusCalculator(now: clock.now).status(of: rs, pods: owned, manageError: manageError)
         let written = try await updateStatus(rs, status)
         if let manageError { throw manageError }
+        // Waiting for the cache to show its own creates and deletes: look again when the
+        // expectation would expire, in case an event was lost.
+        if !needsSync { return .requeue(after: .seconds(ControllerExpectations.timeout)) }
         let minReady = written.replicaSetSpec.minReadySeconds ?? 0
         let want = written.replicaSetSpec.replicas ?? 1
         if minReady > 0, written.replicaSetStatus.readyReplicas == want, written.replicaSetStatus.availableReplicas != want {

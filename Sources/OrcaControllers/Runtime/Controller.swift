@@ -30,8 +30,10 @@ public struct Controller<R: Reconciler>: ServiceLifecycle.Service, Runnable {
     /// Runs until cancelled or shut down gracefully.
     public func run() async {
         let queue = self.queue
+        await queue.start()
         await withTaskCancellationOrGracefulShutdownHandler {
             for wait in waitForSync { await wait() }
+            guard !Task.isCancelled else { return }
             await withDiscardingTaskGroup { group in
                 for _ in 0..<workers {
                     group.addTask { await worker() }
@@ -58,7 +60,8 @@ public struct Controller<R: Reconciler>: ServiceLifecycle.Service, Runnable {
                 await queue.forget(key)
                 await queue.add(key, after: after)
             }
-        } catch is CancellationError {
+        } catch is CancellationError where Task.isCancelled {
+            // Shutting down: the key is dropped with the queue.
         } catch {
             let level: Logger.Level = (error as? APIError)?.isConflict == true ? .debug : .info
             logger.log(level: level, "reconciling \(key): \(error)")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OrcaClient
+import Synchronization
 
 /// Leader election on a `coordination.k8s.io/v1` Lease (client-go's leaderelection with
 /// the Lease lock): a candidate takes the lease when it is free or expired, renews it every
@@ -28,6 +29,10 @@ public struct LeaderElector: Sendable {
     let configuration: Configuration
     let clock: any WallClock
     let logger: Logger
+    /// The lease record last seen and when, on this candidate's clock: another holder's lease
+    /// expires `leaseDuration` after this candidate last saw it change, so clock skew between
+    /// servers cannot make two leaders (client-go's observedRecord/observedTime).
+    let observed = ObservedLease()
 
     public init(client: any APIClient, configuration: Configuration, clock: any WallClock = SystemClock()) {
         self.client = client
@@ -54,7 +59,12 @@ public struct LeaderElector: Sendable {
                 _ = await group.next()
                 group.cancelAll()
             }
-            if Task.isCancelled { await release(); return }
+            if Task.isCancelled {
+                // Released from a task of its own: this one is cancelled, and its calls would be too.
+                let elector = self
+                await Task.detached { await elector.release() }.value
+                return
+            }
             logger.warning("\(configuration.identity) lost leadership of \(configuration.namespace)/\(configuration.name)")
         }
     }
@@ -64,9 +74,23 @@ public struct LeaderElector: Sendable {
         var lastRenew = clock.now
         while !Task.isCancelled {
             do { try await clock.sleep(for: configuration.retryPeriod) } catch { return }
-            if (try? await tryAcquireOrRenew()) == true {
+            // One attempt may not outlast the renew deadline: a hung call must not keep this
+            // candidate leading after the others may take the lease over.
+            let deadline = lastRenew.addingTimeInterval(configuration.renewDeadline.timeInterval)
+            let clock = self.clock
+            let renewed = await withTaskGroup(of: Bool?.self) { group in
+                group.addTask { (try? await tryAcquireOrRenew()) ?? false }
+                group.addTask {
+                    do { try await clock.sleep(until: deadline) } catch { return nil }
+                    return false
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first ?? false
+            }
+            if renewed {
                 lastRenew = clock.now
-            } else if clock.now.timeIntervalSince(lastRenew) >= configuration.renewDeadline.timeInterval {
+            } else if clock.now >= deadline {
                 return
             }
         }
@@ -90,10 +114,10 @@ public struct LeaderElector: Sendable {
         }
         var spec = lease.spec ?? LeaseSpec()
         let holder = spec.holderIdentity ?? ""
+        let observedAt = observed.see(holder: holder, renewTime: spec.renewTime, at: now)
         if holder != configuration.identity, !holder.isEmpty {
-            let renewed = KubernetesTime.date(spec.renewTime) ?? .distantPast
             let duration = TimeInterval(spec.leaseDurationSeconds ?? durationSeconds)
-            if now.timeIntervalSince(renewed) < duration { return false }
+            if now.timeIntervalSince(observedAt) < duration { return false }
         }
         if holder != configuration.identity {
             spec.acquireTime = nowText
@@ -116,5 +140,19 @@ public struct LeaderElector: Sendable {
         lease.spec?.renewTime = nil
         lease.spec?.acquireTime = nil
         _ = try? await client.update(lease)
+    }
+}
+
+/// The Lease record a candidate last saw change, and when (on its own clock).
+final class ObservedLease: Sendable {
+    private let state = Mutex<(holder: String, renewTime: String?, at: Date)?>(nil)
+
+    /// Records the record seen at `now`; returns when this record was first seen unchanged.
+    func see(holder: String, renewTime: String?, at now: Date) -> Date {
+        state.withLock { s in
+            if let s, s.holder == holder, s.renewTime == renewTime { return s.at }
+            s = (holder, renewTime, now)
+            return now
+        }
     }
 }

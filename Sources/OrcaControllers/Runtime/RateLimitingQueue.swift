@@ -37,6 +37,8 @@ public actor RateLimitingQueue {
     var failures: [String: Int] = [:]
     var waiters: [CheckedContinuation<String?, Never>] = []
     var timers: [UInt64: Task<Void, Never>] = [:]
+    /// The earliest pending deadline of each delayed key (client-go's `waitingForQueue`).
+    var waitingUntil: [String: Date] = [:]
     var nextTimer: UInt64 = 0
     var isShutDown = false
 
@@ -59,21 +61,26 @@ public actor RateLimitingQueue {
         }
     }
 
-    /// Queues `key` once `delay` has passed on the clock.
+    /// Queues `key` once `delay` has passed on the clock. A key already waiting for an earlier
+    /// or equal deadline is not given a second timer.
     public func add(_ key: String, after delay: Duration) {
         guard !isShutDown else { return }
         if delay <= .zero { add(key); return }
+        let deadline = clock.now.addingTimeInterval(delay.timeInterval)
+        if let pending = waitingUntil[key], pending <= deadline { return }
+        waitingUntil[key] = deadline
         nextTimer += 1
         let id = nextTimer
         let clock = self.clock
         timers[id] = Task {
-            do { try await clock.sleep(for: delay) } catch { return }
-            await self.fire(id, key)
+            do { try await clock.sleep(until: deadline) } catch { return }
+            await self.fire(id, key, deadline)
         }
     }
 
-    func fire(_ id: UInt64, _ key: String) {
+    func fire(_ id: UInt64, _ key: String, _ deadline: Date) {
         timers[id] = nil
+        if waitingUntil[key] == deadline { waitingUntil[key] = nil }
         add(key)
     }
 
@@ -120,5 +127,19 @@ public actor RateLimitingQueue {
         waiters = []
         for t in timers.values { t.cancel() }
         timers = [:]
+        waitingUntil = [:]
+    }
+
+    /// Opens the queue (again) for a new run, empty: a controller that stopped when its
+    /// leader lost the lease starts afresh when it leads again (its informers re-list, and
+    /// their handlers queue every object).
+    public func start() {
+        isShutDown = false
+        queue = []
+        head = 0
+        queued = []
+        processing = []
+        dirtyWhileProcessing = []
+        failures = [:]
     }
 }
