@@ -130,16 +130,11 @@ public actor RateLimitingQueue {
         waitingUntil = [:]
     }
 
-    /// Opens the queue (again) for a new run, empty: a controller that stopped when its
-    /// leader lost the lease starts afresh when it leads again (its informers re-list, and
-    /// their handlers queue every object).
+    /// Opens the queue again for a new run (after `shutDown`): a controller that stopped when
+    /// its leader lost the lease starts again when it leads again. Keys still queued stay (a
+    /// reconcile reads the cache, so a stale key costs one look); the informers' resync queues
+    /// every object anyway.
     public func start() {
         isShutDown = false
-        queue = []
-        head = 0
-        queued = []
-        processing = []
-        dirtyWhileProcessing = []
-        failures = [:]
     }
 }
