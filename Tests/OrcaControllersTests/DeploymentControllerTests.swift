@@ -91,14 +91,14 @@ import Testing
     }
 
     @Test func podTemplateHashIsFNV1aRenderedInTheSafeAlphabet() {
-        #expect(PodTemplateHash.fnv1a32(Array("".utf8)) == 0x811c_9dc5)
-        #expect(PodTemplateHash.fnv1a32(Array("a".utf8)) == 0xe40c_292c)
-        #expect(PodTemplateHash.fnv1a32(Array("foobar".utf8)) == 0xbf9c_f968)
-        #expect(PodTemplateHash.safeEncode("0123456789") == "456789bcdf")
+        #expect(SafeHash.fnv1a32(Array("".utf8)) == 0x811c_9dc5)
+        #expect(SafeHash.fnv1a32(Array("a".utf8)) == 0xe40c_292c)
+        #expect(SafeHash.fnv1a32(Array("foobar".utf8)) == 0xbf9c_f968)
+        #expect(SafeHash.safeEncode("0123456789") == "456789bcdf")
         let template = Self.deployment("web", replicas: 1).spec?.template
         let hash = PodTemplateHash.compute(template, collisionCount: nil)
         #expect(hash == PodTemplateHash.compute(template, collisionCount: nil))
-        #expect(!hash.isEmpty && hash.allSatisfy { PodTemplateHash.alphabet.contains($0) })
+        #expect(!hash.isEmpty && hash.allSatisfy { SafeHash.alphabet.contains($0) })
         #expect(hash != PodTemplateHash.compute(template, collisionCount: 1))
         #expect(PodTemplateHash.compute(template, collisionCount: 1) != PodTemplateHash.compute(template, collisionCount: 2))
         var other = template

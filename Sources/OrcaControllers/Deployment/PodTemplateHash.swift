@@ -12,9 +12,6 @@ public enum PodTemplateHash {
     /// `apps/v1.DefaultDeploymentUniqueLabelKey`.
     public static let label = "pod-template-hash"
 
-    /// `k8s.io/apimachinery/pkg/util/rand` alphanums: what `SafeEncodeString` maps into.
-    public static let alphabet = "bcdfghjklmnpqrstvwxz2456789"
-
     /// The hash of `template`, with `collisionCount` (when set) mixed in so a collision can
     /// be resolved by bumping `status.collisionCount`.
     public static func compute(_ template: PodTemplateSpec?, collisionCount: Int32?) -> String {
@@ -24,27 +21,7 @@ public enum PodTemplateHash {
             let value = UInt32(bitPattern: collisionCount)
             bytes += [UInt8(value & 0xff), UInt8((value >> 8) & 0xff), UInt8((value >> 16) & 0xff), UInt8(value >> 24), 0, 0, 0, 0]
         }
-        return safeEncode(String(fnv1a32(bytes)))
-    }
-
-    /// FNV-1a, 32 bits (Go's `hash/fnv.New32a`).
-    public static func fnv1a32<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in bytes {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        return hash
-    }
-
-    /// `rand.SafeEncodeString`: each character mapped to `alphabet[scalar % 27]`.
-    public static func safeEncode(_ text: String) -> String {
-        let letters = Array(alphabet.unicodeScalars)
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            out.append(letters[Int(scalar.value % UInt32(letters.count))])
-        }
-        return String(out)
+        return SafeHash.encoded(bytes)
     }
 
     /// Whether two templates are the same once the `pod-template-hash` label is dropped from

@@ -62,6 +62,12 @@ public struct GarbageCollector: Sendable {
             await monitor(Service.self, informers, graph),
             await monitor(EndpointSlice.self, informers, graph),
             await monitor(Node.self, informers, graph),
+            await monitor(Endpoints.self, informers, graph),
+            await monitor(ServiceAccount.self, informers, graph),
+            await monitor(Role.self, informers, graph),
+            await monitor(RoleBinding.self, informers, graph),
+            await monitor(PodDisruptionBudget.self, informers, graph),
+            await monitor(PodTemplate.self, informers, graph),
         ]
     }
 

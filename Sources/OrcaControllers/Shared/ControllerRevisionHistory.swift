@@ -16,8 +16,6 @@ public struct ControllerRevisionHistory: Sendable {
     public static let hashLabel = "controller.kubernetes.io/hash"
     /// `revisionHistoryLimit` when a workload does not say.
     public static let defaultLimit = 10
-    /// `k8s.io/apimachinery/pkg/util/rand` alphanums: what `SafeEncodeString` maps into.
-    static let alphabet: [Unicode.Scalar] = Array("bcdfghjklmnpqrstvwxz2456789".unicodeScalars)
     /// Names tried before giving up on collisions.
     static let maxCollisions = 100
 
@@ -82,21 +80,9 @@ public struct ControllerRevisionHistory: Sendable {
     /// deterministic JSON (sorted keys), then the decimal collision count when there is one,
     /// rendered as the decimal digits of the sum mapped into the `SafeEncodeString` alphabet.
     public static func hash(_ data: JSONValue, collisionCount: Int32?) -> String {
-        var hash: UInt32 = 2_166_136_261
         var bytes = data.encoded()
         if let collisionCount { bytes += Array(String(collisionCount).utf8) }
-        for byte in bytes {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        return safeEncode(String(hash))
-    }
-
-    /// `rand.SafeEncodeString`: each character mapped to `alphabet[scalar % 27]`.
-    static func safeEncode(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars { out.append(alphabet[Int(scalar.value % UInt32(alphabet.count))]) }
-        return String(out)
+        return SafeHash.encoded(bytes)
     }
 
     /// `<prefix>-<hash>`, the prefix cut to 223 characters so the name fits in 253 (`ControllerRevisionName`).
