@@ -103,7 +103,7 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
-            .init(service: try await controllerManager(client: client, namespaces: namespaces)),
+            .init(service: await controllerManager(client: client, namespaces: namespaces)),
         ]
         if let agent {
             services.append(.init(service: TaskService(name: "agent") { await agent.run() }))
@@ -118,7 +118,7 @@ extension ServerCommand {
     /// `kube-system/kube-controller-manager` Lease. The identity is stable per host and data
     /// dir, so a restarted server takes its own lease back at once instead of waiting for it
     /// to expire.
-    func controllerManager(client: any APIClient, namespaces: NamespaceController) async throws -> ControllerManager {
+    func controllerManager(client: any APIClient, namespaces: NamespaceController) async -> ControllerManager {
         let informers = SharedInformerFactory(client: client)
         let host = NodeAddress.hostname()
         let dirHash = dataDir.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
