@@ -148,6 +148,14 @@ public actor SharedInformer<Object: KubernetesObject> {
         case .replaced(let objects):
             var fresh: [String: Object] = [:]
             for json in objects {
+                // Unchanged since the cache saw it (same resourceVersion): no need to decode again.
+                if let name = json.metadataName, let rv = json.resourceVersion {
+                    let key = ObjectKey(namespace: json.metadataNamespace, name: name).description
+                    if let cached = items[key], cached.metadata?.resourceVersion == rv {
+                        fresh[key] = cached
+                        continue
+                    }
+                }
                 if let object = decode(json) {
                     fresh[Self.key(object)] = object
                 } else if let name = json.metadataName {
