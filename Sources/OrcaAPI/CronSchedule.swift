@@ -88,7 +88,7 @@ public struct CronSchedule: Sendable, Hashable {
             if text.hasPrefix("@every ") {
                 let duration = String(text.dropFirst("@every ".count))
                 guard let seconds = goDurationSeconds(duration) else {
-                    return .failure(ParseError(message: "failed to parse duration \(text): time: invalid duration \(quote(duration))"))
+                    return .failure(ParseError(message: "failed to parse duration \(text): time: invalid duration \(GoQuote.quote(duration))"))
                 }
                 // robfig/cron's Every: at least one second, truncated to whole seconds.
                 return .success(CronSchedule(kind: .every(max(1, Int64(seconds.rounded(.towardZero)))), timeZone: zone))
@@ -196,7 +196,7 @@ public struct CronSchedule: Sendable, Hashable {
 
     static func parseInt(_ s: String) -> Result<Int, ParseError> {
         guard let n = Int(s) else {
-            return .failure(ParseError(message: "failed to parse int from \(s): strconv.Atoi: parsing \(quote(s)): invalid syntax"))
+            return .failure(ParseError(message: "failed to parse int from \(s): strconv.Atoi: parsing \(GoQuote.quote(s)): invalid syntax"))
         }
         if n < 0 { return .failure(ParseError(message: "negative number (\(n)) not allowed: \(s)")) }
         return .success(n)
@@ -230,26 +230,5 @@ public struct CronSchedule: Sendable, Hashable {
             total += value * unit.1
         }
         return sign * total
-    }
-
-    /// `%q` of a string (`strconv.Quote`), for error messages.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\x%02x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -5,25 +5,7 @@ import OrcaAPI
 /// (`Invalid value: map[string]string{"app":"web"}: …`, `Invalid value: -1: …`).
 enum GoFormat {
     /// `%q` of a string (`strconv.Quote`).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\x%02x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { GoQuote.quote(s) }
 
     /// `%+v` of a decoded JSON value (`map[a:1 b:[x y]]`).
     static func describe(_ v: JSONValue) -> String {

@@ -46,13 +46,7 @@ struct BenchControllersCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tag = BenchServer.randomHex(6)
-        let bridge = "orcb\(tag)"
-        let subnet = try await BenchPodStartupCommand.freeSubnet()
-        let dir = NSTemporaryDirectory() + "orca-bench-\(tag)"
-        let (server, client) = try await BenchServer.start(dataDir: dir, extraArguments: [
-            "--pod-cidr", subnet, "--bridge-name", bridge, "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
-            "--node-name", "bench-\(tag)", "--log-level", "warning",
-        ])
+        let (server, client, bridge, subnet, _) = try await BenchServer.startWithAgent(tag: tag)
         var bench = ControllersBenchmark(client: client, namespace: "orca-bench-\(tag)")
         bench.phaseTimeout = .seconds(max(600, 3 * max(replicas, jobCompletions)))
         var results: Results?

@@ -30,15 +30,9 @@ struct BenchPodStartupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tag = BenchServer.randomHex(6)
-        let bridge = "orcb\(tag)"
-        let subnet = try await Self.freeSubnet()
-        let dir = NSTemporaryDirectory() + "orca-bench-\(tag)"
         var report = BenchReport(title: "orca bench pod-startup (busybox:1.35 `sleep 3600`, \(count) one at a time, burst of \(burst))")
 
-        let (server, client) = try await BenchServer.start(dataDir: dir, extraArguments: [
-            "--pod-cidr", subnet, "--bridge-name", bridge, "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
-            "--node-name", "bench-\(tag)", "--log-level", "warning",
-        ])
+        let (server, client, bridge, subnet, _) = try await BenchServer.startWithAgent(tag: tag)
         let bench = PodStartupBenchmark(client: client, namespace: "orca-bench-\(tag)")
         var orca: PodStartupBenchmark.Results?
         var failure: (any Error)?

@@ -53,6 +53,19 @@ final class BenchServer: @unchecked Sendable {
         }
     }
 
+    /// A server with its agent, as the pod benchmarks run it: data dir `/tmp/orca-bench-<tag>`,
+    /// a private bridge `orcb<tag>` and a free pod subnet, node `bench-<tag>`.
+    static func startWithAgent(tag: String) async throws -> (server: BenchServer, client: BenchAPIClient, bridge: String, subnet: String, dir: String) {
+        let bridge = "orcb\(tag)"
+        let subnet = try await BenchPodStartupCommand.freeSubnet()
+        let dir = NSTemporaryDirectory() + "orca-bench-\(tag)"
+        let (server, client) = try await start(dataDir: dir, extraArguments: [
+            "--pod-cidr", subnet, "--bridge-name", bridge, "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
+            "--node-name", "bench-\(tag)", "--log-level", "warning",
+        ])
+        return (server, client, bridge, subnet, dir)
+    }
+
     private init(dataDir: String, extraArguments: [String]) throws {
         self.dataDir = dataDir
         let fm = FileManager.default

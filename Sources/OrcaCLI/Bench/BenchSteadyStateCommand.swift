@@ -42,13 +42,7 @@ struct BenchSteadyStateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tag = BenchServer.randomHex(6)
-        let bridge = "orcb\(tag)"
-        let subnet = try await BenchPodStartupCommand.freeSubnet()
-        let dir = NSTemporaryDirectory() + "orca-bench-\(tag)"
-        let (server, client) = try await BenchServer.start(dataDir: dir, extraArguments: [
-            "--pod-cidr", subnet, "--bridge-name", bridge, "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
-            "--node-name", "bench-\(tag)", "--log-level", "warning",
-        ])
+        let (server, client, bridge, _, dir) = try await BenchServer.startWithAgent(tag: tag)
         let bench = PodStartupBenchmark(client: client, namespace: "orca-bench-\(tag)")
         var orca: [Sample] = []
         var failure: (any Error)?
