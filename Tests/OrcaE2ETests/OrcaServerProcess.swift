@@ -37,7 +37,11 @@ final class OrcaServerProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        try waitReady()
+        do { try waitReady() } catch {
+            // A server that never came up leaves nothing behind either.
+            stop()
+            throw error
+        }
     }
 
     func waitReady() throws {
