@@ -34,8 +34,14 @@ let package = Package(
         .target(name: "OrcaStoreSQLite", dependencies: [
             "OrcaStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "OrcaPKI", dependencies: [
+            "OrcaCore",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "OrcaAPIServer", dependencies: [
-            "OrcaAPI", "OrcaStore",
+            "OrcaAPI", "OrcaStore", "OrcaPKI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -57,7 +63,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "OrcaControllers", dependencies: [
-            "OrcaClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "OrcaClient", "OrcaPKI", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "OrcaScheduler", dependencies: ["OrcaControllers"]),
         .target(name: "OrcaRuntime", dependencies: [
@@ -71,7 +77,7 @@ let package = Package(
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .target(name: "OrcaAgent", dependencies: [
-            "OrcaClient", "OrcaRuntime", "OrcaNetwork",
+            "OrcaClient", "OrcaRuntime", "OrcaNetwork", "OrcaPKI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
@@ -89,10 +95,13 @@ let package = Package(
         .testTarget(name: "OrcaFuzzingTests", dependencies: ["OrcaFuzzing"], exclude: ["Regressions"]),
         .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaStoreSQLite", "OrcaTesting"]),
         .testTarget(name: "OrcaAPITests", dependencies: ["OrcaAPI"]),
-        .testTarget(name: "OrcaAPIServerTests", dependencies: ["OrcaAPIServer", "OrcaTesting"]),
+        .testTarget(name: "OrcaPKITests", dependencies: ["OrcaPKI", .product(name: "X509", package: "swift-certificates"),
+                                                         .product(name: "SwiftASN1", package: "swift-asn1")]),
+        .testTarget(name: "OrcaAPIServerTests", dependencies: ["OrcaAPIServer", "OrcaPKI", "OrcaTesting"]),
         .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaNetwork"]),
         .testTarget(name: "OrcaAgentTests", dependencies: ["OrcaAgent"]),
-        .testTarget(name: "OrcaControllersTests", dependencies: ["OrcaControllers", "OrcaScheduler", "OrcaCLI", "OrcaStore"]),
+        .testTarget(name: "OrcaControllersTests", dependencies: ["OrcaControllers", "OrcaScheduler", "OrcaCLI", "OrcaStore", "OrcaPKI",
+                                                                .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "OrcaE2ETests", dependencies: ["OrcaCore", "OrcaClient", "OrcaControllers"]),
     ],
     swiftLanguageModes: [.v6]

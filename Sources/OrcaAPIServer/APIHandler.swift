@@ -19,12 +19,15 @@ public struct APIHandler: HTTPResponder {
     public let podStreams: (any PodStreamProvider)?
     /// Bounds the requests served at once (429 beyond it).
     public let inflight: InflightLimiter
+    /// The cluster CA (PEM), served at `/cacerts` for agents that check it against their join token.
+    public let caCertPEM: String?
     let logger = Logger(label: "orca.apiserver")
 
     public init(registry: Registry, discovery: Discovery, openapi: OpenAPIDocuments,
                 authenticator: Authenticator, podStreams: (any PodStreamProvider)? = nil,
-                inflight: InflightLimiter = InflightLimiter()) {
+                inflight: InflightLimiter = InflightLimiter(), caCertPEM: String? = nil) {
         self.inflight = inflight
+        self.caCertPEM = caCertPEM
         self.registry = registry
         self.discovery = discovery
         self.openapi = openapi
@@ -33,7 +36,7 @@ public struct APIHandler: HTTPResponder {
         self.podStreams = podStreams
     }
 
-    static let publicPaths: Set<String> = ["/healthz", "/livez", "/readyz", "/version"]
+    static let publicPaths: Set<String> = ["/healthz", "/livez", "/readyz", "/version", "/cacerts"]
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         var path = request.uri.path
@@ -44,12 +47,15 @@ public struct APIHandler: HTTPResponder {
                 return try await route(request, context: context, path: path)
             }
             let subject = await context.peerSubject()
-            guard authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) != nil else {
+            guard let user = authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) else {
                 throw APIError.unauthorized()
             }
-            // Every client is a cluster admin until RBAC exists, so unlike kube-apiserver no
-            // group is exempt from the limit; long-running requests hold no slot.
+            var context = context
+            context.user = user
             let info = RequestInfo(path: path)
+            try BootstrapAuthorizer.authorize(user, method: request.method, info: info, query: request.uri.query)
+            // Every other client is a cluster admin until RBAC exists, so unlike kube-apiserver no
+            // group is exempt from the limit; long-running requests hold no slot.
             let longRunning = InflightLimiter.isLongRunning(
                 subresource: info?.subresource, query: ResourceRequest.parseQuery(request.uri.query))
             return try await inflight.serve(mutating: InflightLimiter.isMutating(request.method),
@@ -71,6 +77,10 @@ public struct APIHandler: HTTPResponder {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         case "/version":
             return APIHandler.json(APIHandler.versionInfo)
+        case "/cacerts" where caCertPEM != nil:
+            // As k3s: the CA for joining agents, which trust it only if its hash is their token's.
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: caCertPEM ?? "")))
         case "/api":
             return APIHandler.json(discovery.coreVersions)
         case "/apis":

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdHTTP2
 import Logging
 import NIOSSL
+import OrcaPKI
 import OrcaAPI
 import OrcaStore
 import ServiceLifecycle
@@ -41,7 +42,8 @@ public struct APIServer: Sendable {
             authenticator: Authenticator(tokens: configuration.tokens),
             podStreams: podStreams,
             inflight: InflightLimiter(maxReadOnly: configuration.maxRequestsInflight,
-                                      maxMutating: configuration.maxMutatingRequestsInflight))
+                                      maxMutating: configuration.maxMutatingRequestsInflight),
+            caCertPEM: configuration.pki.caCertPEM)
     }
 
     /// The TLS configuration: our serving certificate; client certificates optional but

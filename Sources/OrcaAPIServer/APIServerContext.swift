@@ -9,6 +9,8 @@ import X509
 public struct APIServerContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let channel: (any Channel)?
+    /// Who sent the request, once authenticated.
+    public var user: UserInfo?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

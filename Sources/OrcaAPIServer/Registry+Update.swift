@@ -116,6 +116,11 @@ extension Registry {
             var out = current
             out["status"] = next["status"]
             return out
+        case "approval" where r.resource == "certificatesigningrequests":
+            // `kubectl certificate approve|deny`: only the conditions.
+            var out = current
+            out[path: ["status", "conditions"]] = next[path: ["status", "conditions"]]
+            return out
         case "ephemeralcontainers" where r.resource == "pods":
             var out = current
             out[path: ephemeral] = next[path: ephemeral]

@@ -49,7 +49,7 @@ public final class Registry: Sendable {
         strategies[r.groupResource] ?? GenericStrategy()
     }
 
-    func context(_ r: ResourceType) -> StrategyContext { StrategyContext(resource: r, now: clock()) }
+    func context(_ r: ResourceType, user: UserInfo? = nil) -> StrategyContext { StrategyContext(resource: r, now: clock(), user: user) }
 
     // MARK: encoding
 
@@ -140,7 +140,8 @@ public final class Registry: Sendable {
     // MARK: create
 
     /// Creates an object; returns it as stored.
-    public func create(_ r: ResourceType, namespace: String?, object input: JSONValue, dryRun: Bool = false) async throws -> JSONValue {
+    public func create(_ r: ResourceType, namespace: String?, object input: JSONValue, dryRun: Bool = false,
+                       user: UserInfo? = nil) async throws -> JSONValue {
         var obj = try checkTypeMeta(r, input)
         guard obj.objectValue != nil else { throw APIError.badRequest("the body of the request must be an object") }
         if r.namespaced {
@@ -163,7 +164,7 @@ public final class Registry: Sendable {
         obj[path: ["metadata", "deletionGracePeriodSeconds"]] = nil
         obj[path: ["metadata", "generation"]] = Registry.tracksGeneration(r) ? .int(1) : nil
         let s = strategy(r)
-        try s.prepareForCreate(&obj, context: context(r))
+        try s.prepareForCreate(&obj, context: context(r, user: user))
         var causes = ObjectMetaRules.validate(obj, resource: r)
         causes += s.validate(obj, old: nil)
         if !causes.isEmpty { throw APIError.invalid(r, obj.metadataName ?? "", causes) }

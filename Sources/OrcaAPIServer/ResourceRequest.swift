@@ -113,14 +113,14 @@ struct ResourceRequest {
             return try await logs(r, ns, name)
         case (.post, nil, nil):
             let (body, warnings) = try await validatedBody(r, options: "CreateOptions")
-            let obj = try await registry.create(r, namespace: ns, object: body, dryRun: dryRun)
+            let obj = try await registry.create(r, namespace: ns, object: body, dryRun: dryRun, user: context.user)
             return respondObject(r, obj, status: 201, warnings: warnings)
         case (.post, let name?, "binding"?):
             return try await bind(namespace: ns ?? "default", name: name)
         case (.post, let name?, "eviction"?):
             let status = try await registry.evict(r, namespace: ns ?? "default", name: name, eviction: try await body(), dryRun: dryRun)
             return APIHandler.json(status, status: 201)
-        case (.put, let name?, let sub) where sub == nil || sub == "status" || sub == "ephemeralcontainers":
+        case (.put, let name?, let sub) where sub == nil || sub == "status" || sub == "ephemeralcontainers" || sub == "approval":
             let (body, warnings) = try await validatedBody(r, options: "UpdateOptions")
             let obj = try await registry.update(r, namespace: ns, name: name, object: body, subresource: sub, dryRun: dryRun)
             return respondObject(r, obj, warnings: warnings)

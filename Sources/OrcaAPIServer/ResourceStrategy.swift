@@ -14,10 +14,12 @@ public protocol ResourceStrategy: Sendable {
     func warnings(_ object: JSONValue) -> [String]
 }
 
-/// Facts a strategy may use (injected time, the resource).
+/// Facts a strategy may use (injected time, the resource, who asks).
 public struct StrategyContext: Sendable {
     public var resource: ResourceType
     public var now: Date
+    /// The authenticated user of the request; nil for the server's own writes.
+    public var user: UserInfo?
 }
 
 extension ResourceStrategy {

@@ -1,4 +1,5 @@
 import Foundation
+import OrcaPKI
 import OrcaAPI
 import OrcaStore
 

@@ -174,6 +174,7 @@ public struct TableConvertor: Sendable {
         case ("", "persistentvolumes"): return StoragePrinter.persistentVolumes
         case ("", "persistentvolumeclaims"): return StoragePrinter.persistentVolumeClaims
         case ("storage.k8s.io", "storageclasses"): return StoragePrinter.storageClasses
+        case ("certificates.k8s.io", "certificatesigningrequests"): return CertificatePrinter.certificateSigningRequests
         case ("coordination.k8s.io", "leases"):
             return [Self.nameColumn, Column(name: "Holder") { o, _ in .string(Self.str(o, "spec.holderIdentity")) }, Self.ageColumn]
         default:

@@ -7,6 +7,8 @@ struct AgentPaths: Sendable {
     let podsRoot: String
     /// `/var/log/pods` by default.
     let logRoot: String
+    /// The cgroup under which containers get theirs (`--cgroup-root`, `/orca` by default).
+    var cgroupRoot: String = "/orca"
 
     func podDirectory(_ uid: String) -> String { "\(podsRoot)/\(uid)" }
 

@@ -24,10 +24,18 @@ public struct EmbeddedAgent: Sendable {
         public var dataDir: String
         public var nodeName: String
         public var hostIP: String
-        public var podCIDR: String = "10.42.0.0/24"
+        /// The node's pod CIDR; nil: wait for the one the server's node IPAM gives it.
+        public var podCIDR: String? = "10.42.0.0/24"
+        /// Labels and taints the node registers with (`--node-label`, `--node-taint`).
+        public var nodeLabels: [String: String] = [:]
+        public var nodeTaints: [Taint] = []
+        /// Whether this is the server's own node (`node-role.kubernetes.io/control-plane`).
+        public var controlPlane = false
         public var bridgeName: String = "orca0"
         public var logRoot: String = "/var/log/pods"
         public var runDir: String = "/run/orca"
+        /// The cgroup under which containers get theirs.
+        public var cgroupRoot: String = "/orca"
         /// How registries are reached (plain-HTTP registries, mirrors).
         public var registries = RegistryConfiguration()
 
@@ -44,13 +52,18 @@ public struct EmbeddedAgent: Sendable {
         for dir in [c.dataDir + "/pods", c.logRoot, c.runDir] { try PrivateFiles.directory(dir, mode: 0o700) }
         let images = try ImageStore(root: c.dataDir + "/images")
         let runtime = try RuncContainerRuntime(dataDirectory: c.dataDir + "/runtime")
+        var registration = NodeStatusReporter.Registration(podCIDR: c.podCIDR, labels: c.nodeLabels, taints: c.nodeTaints,
+                                                           controlPlane: c.controlPlane)
+        registration.kubeletPort = 10250
+        let reporter = NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, registration: registration,
+                                          images: { NodeStatusReporter.imageList(images) }, clock: clock)
         var net = PodNetwork.Configuration()
         net.bridgeName = c.bridgeName
-        net.subnet = c.podCIDR
+        if let cidr = c.podCIDR { net.subnet = cidr } else { net.subnet = try await waitForPodCIDR(reporter) }
         net.dataDirectory = c.dataDir
         net.runDirectory = c.runDir
         let network = PodNetwork(configuration: net)
-        let paths = AgentPaths(podsRoot: c.dataDir + "/pods", logRoot: c.logRoot)
+        let paths = AgentPaths(podsRoot: c.dataDir + "/pods", logRoot: c.logRoot, cgroupRoot: c.cgroupRoot)
         let env = EnvironmentResolver(client: client)
         let events = EventRecorder(client: client, component: "kubelet", host: c.nodeName, clock: clock)
         let probes = ProbeManager(prober: Prober(runtime: runtime), events: events, clock: clock)
@@ -62,8 +75,7 @@ public struct EmbeddedAgent: Sendable {
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .seconds(clamping: $0)) }),
                                paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
         return EmbeddedAgent(nodeName: c.nodeName, client: client,
-                             reporter: NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, podCIDR: c.podCIDR,
-                                                          images: { NodeStatusReporter.imageList(images) }, clock: clock),
+                             reporter: reporter,
                              syncer: syncer, workers: PodWorkers(), images: images,
                              imageGC: ImageGarbageCollector(store: images, runtime: runtime, clock: clock),
                              logs: PodLogReader(paths: paths, clock: clock, hasExited: { id in
@@ -72,6 +84,33 @@ public struct EmbeddedAgent: Sendable {
                                  default: return true
                                  }
                              }))
+    }
+
+    /// Registers the node and waits until the server's node IPAM gave it a pod CIDR.
+    static func waitForPodCIDR(_ reporter: NodeStatusReporter) async throws -> String {
+        let logger = Logger(label: "orca.agent")
+        var registered = false
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            do {
+                if !registered {
+                    try await reporter.register()
+                    registered = true
+                }
+                if let cidr = try await reporter.podCIDR() {
+                    logger.info("node \(reporter.nodeName) has pod CIDR \(cidr)")
+                    return cidr
+                }
+                if attempt == 0 { logger.info("waiting for the server to give node \(reporter.nodeName) a pod CIDR") }
+            } catch let e as APIError where e.code == 401 || e.code == 403 {
+                throw e
+            } catch {
+                logger.warning("registering node \(reporter.nodeName): \(error)")
+            }
+            attempt += 1
+            try await Task.sleep(for: .milliseconds(attempt < 20 ? 250 : 2000))
+        }
     }
 
     public func run() async {

@@ -12,19 +12,38 @@ public struct NodeStatusReporter: Sendable {
     let client: any APIClient
     let nodeName: String
     let hostIP: String
-    let podCIDR: String
+    let registration: Registration
     /// The node's images for `status.images` (names and sizes).
     let images: @Sendable () -> [JSONValue]
     let clock: @Sendable () -> Date
     let logger = Logger(label: "orca.agent.node")
 
-    public init(client: any APIClient, nodeName: String, hostIP: String, podCIDR: String,
+    /// What the agent sets when it creates its Node (`--node-label`, `--node-taint`, the pod
+    /// CIDR of an embedded node; a joining node gets its CIDR from the server).
+    public struct Registration: Sendable {
+        public var podCIDR: String?
+        public var labels: [String: String] = [:]
+        public var taints: [Taint] = []
+        /// The server's own node carries `node-role.kubernetes.io/control-plane`.
+        public var controlPlane = false
+        /// The port of the kubelet server (`status.daemonEndpoints.kubeletEndpoint.Port`).
+        public var kubeletPort = 10250
+
+        public init(podCIDR: String? = nil, labels: [String: String] = [:], taints: [Taint] = [], controlPlane: Bool = false) {
+            self.podCIDR = podCIDR
+            self.labels = labels
+            self.taints = taints
+            self.controlPlane = controlPlane
+        }
+    }
+
+    public init(client: any APIClient, nodeName: String, hostIP: String, registration: Registration,
                 images: @escaping @Sendable () -> [JSONValue] = { [] },
                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.client = client
         self.nodeName = nodeName
         self.hostIP = hostIP
-        self.podCIDR = podCIDR
+        self.registration = registration
         self.images = images
         self.clock = clock
     }
@@ -77,7 +96,7 @@ public struct NodeStatusReporter: Sendable {
             ],
             "images": .array(images()),
             "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(nodeName)]],
-            "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
+            "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(registration.kubeletPort))]],
             "nodeInfo": ["machineID": .string(machineID), "systemUUID": .string(machineID), "bootID": "",
                          "kernelVersion": .string(kernel), "osImage": .string(osImage), "containerRuntimeVersion": "runc://1.1",
                          "kubeletVersion": "v1.32.0-orca", "kubeProxyVersion": "v1.32.0-orca", "operatingSystem": "linux",
@@ -88,24 +107,34 @@ public struct NodeStatusReporter: Sendable {
     /// Creates or refreshes the Node object.
     public func register() async throws {
         let nodes = client.resource("nodes")
-        let existing = try? await client.get(nodes, namespace: nil, name: nodeName)
+        var existing: JSONValue?
+        do { existing = try await client.get(nodes, namespace: nil, name: nodeName) } catch let e as APIError where e.code == 404 {}
         if existing == nil {
-            let node: JSONValue = [
-                "metadata": ["name": .string(nodeName),
-                             "labels": ["kubernetes.io/hostname": .string(nodeName), "kubernetes.io/os": "linux",
-                                        "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
-                                        "node-role.kubernetes.io/control-plane": "true"]],
-                "spec": ["podCIDR": .string(podCIDR), "podCIDRs": [.string(podCIDR)]],
-            ]
-            do { _ = try await client.create(nodes, namespace: nil, object: node) } catch let e as APIError where e.code == 409 {}
+            var labels = ["kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                          "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"]
+            if registration.controlPlane { labels["node-role.kubernetes.io/control-plane"] = "true" }
+            labels.merge(registration.labels) { _, new in new }
+            var spec = NodeSpec()
+            if let cidr = registration.podCIDR {
+                spec.podCIDR = cidr
+                spec.podCIDRs = [cidr]
+            }
+            if !registration.taints.isEmpty { spec.taints = registration.taints }
+            let node = Node(metadata: ObjectMeta(labels: labels, name: nodeName), spec: spec)
+            do { _ = try await client.create(node) } catch let e as APIError where e.code == 409 {}
         }
-        try await updateStatus()
+        try await updateStatus(current: existing)
     }
 
-    func updateStatus() async throws {
+    func updateStatus(current: JSONValue?) async throws {
         let nodes = client.resource("nodes")
-        let current = try? await client.get(nodes, namespace: nil, name: nodeName)
         _ = try await client.mergePatch(nodes, namespace: nil, name: nodeName, patch: ["status": status(previous: current)], subresource: "status")
+    }
+
+    /// The pod CIDR the server gave this node (`spec.podCIDR`), once it has one.
+    public func podCIDR() async throws -> String? {
+        let node = try await client.get(Node.self, namespace: nil, name: nodeName)
+        return node.spec?.podCIDR.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func renewLease() async throws {
@@ -114,14 +143,20 @@ public struct NodeStatusReporter: Sendable {
         do {
             _ = try await client.mergePatch(leases, namespace: "kube-node-lease", name: nodeName, patch: ["spec": ["renewTime": .string(now)]], subresource: nil)
         } catch let e as APIError where e.code == 404 {
+            // Owned by the Node, so deleting the node removes its lease.
+            let node = try await client.get(Node.self, namespace: nil, name: nodeName)
             _ = try await client.create(leases, namespace: "kube-node-lease", object: [
-                "metadata": ["name": .string(nodeName)],
+                "metadata": ["name": .string(nodeName),
+                             "ownerReferences": [["apiVersion": "v1", "kind": "Node", "name": .string(nodeName),
+                                                  "uid": .string(node.metadata?.uid ?? "")]]],
                 "spec": ["holderIdentity": .string(nodeName), "leaseDurationSeconds": 40, "renewTime": .string(now)],
             ])
         }
     }
 
-    /// Registers, then heartbeats until cancelled (lease every 10 s, status every 60 s).
+    /// Registers, then heartbeats until cancelled: the lease every 10 s, the status every 60 s,
+    /// or at once when the server's copy is not Ready (the node lifecycle controller marked it
+    /// Unknown while the agent was away) or the images changed.
     public func run() async {
         var tick = 0
         var reportedImages: [JSONValue] = []
@@ -129,7 +164,14 @@ public struct NodeStatusReporter: Sendable {
             do {
                 // A pulled or removed image is reported at the next heartbeat, not a minute later.
                 let imagesNow = images()
-                if tick == 0 { try await register() } else if tick % 6 == 0 || imagesNow != reportedImages { try await updateStatus() }
+                if tick == 0 {
+                    try await register()
+                } else {
+                    let current = try await client.get(client.resource("nodes"), namespace: nil, name: nodeName)
+                    let ready = (current[path: ["status", "conditions"]]?.arrayValue ?? [])
+                        .contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+                    if tick % 6 == 0 || imagesNow != reportedImages || !ready { try await updateStatus(current: current) }
+                }
                 reportedImages = imagesNow
                 try await renewLease()
                 tick += 1

@@ -48,7 +48,7 @@ extension PodSyncer {
             hostname: nil, rootfsLayers: image.layers, readOnlyRootfs: security.readOnly, mounts: mounts,
             namespaces: .init(network: sandbox.namespaces.network, uts: sandbox.namespaces.uts, ipc: sandbox.namespaces.ipc, pid: pidNamespace),
             privileged: security.privileged, capabilities: security.caps, noNewPrivileges: security.noNewPrivs,
-            resources: ContainerSpecBuilder.resources(container), cgroupsPath: "/orca/\(id)",
+            resources: ContainerSpecBuilder.resources(container), cgroupsPath: "\(paths.cgroupRoot)/\(id)",
             shmPath: nil, stopSignal: Self.signalNumber(image.config.stopSignal) ?? 15,
             annotations: ["io.kubernetes.pod.uid": uid, "io.kubernetes.pod.name": pod.metadataName ?? "",
                           "io.kubernetes.pod.namespace": pod.metadataNamespace ?? "", "io.kubernetes.container.name": name,

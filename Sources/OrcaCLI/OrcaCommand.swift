@@ -6,7 +6,7 @@ public struct OrcaCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "orca",
         abstract: "A Kubernetes-compatible pod orchestrator.",
-        subcommands: [ServerCommand.self, ImageCommand.self, BenchCommand.self]
+        subcommands: [ServerCommand.self, AgentCommand.self, ImageCommand.self, BenchCommand.self]
     )
     public init() {}
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OrcaPKI
 import OrcaAPIServer
 import OrcaClient
 import OrcaControllers
@@ -74,6 +75,7 @@ struct ServerCommand: AsyncParsableCommand {
         if !disableAgent {
             var config = EmbeddedAgent.Configuration(dataDir: dataDir, nodeName: nodeName ?? NodeAddress.hostname(), hostIP: hostIP)
             config.podCIDR = podCIDR
+            config.controlPlane = true
             config.bridgeName = bridgeName
             config.logRoot = podLogDir
             config.runDir = runDir
@@ -81,9 +83,13 @@ struct ServerCommand: AsyncParsableCommand {
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
         let adminToken = try AdminToken.loadOrCreate(path: dataDir + "/tls/admin.token")
+        // Agents join with this token: the CA's hash to trust the server, a bootstrap token to
+        // ask for their certificate.
+        let joinToken = try NodeJoinToken.loadOrCreate(path: dataDir + "/node-token", caPEM: pki.caCertPEM)
         var serverConfiguration = APIServer.Configuration(
             host: bindAddress, port: httpsPort, pki: pki,
-            tokens: [adminToken: UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])])
+            tokens: [adminToken: UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"]),
+                     joinToken.bootstrapToken: NodeJoinToken.bootstrapUser(id: joinToken.id)])
         serverConfiguration.maxRequestsInflight = maxRequestsInflight
         serverConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
         let server = APIServer(registry: registry, configuration: serverConfiguration, podStreams: agent?.streams)
@@ -103,7 +109,7 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
-            .init(service: await controllerManager(client: client, namespaces: namespaces)),
+            .init(service: await controllerManager(client: client, namespaces: namespaces, authority: try pki.authority)),
         ]
         if let agent {
             services.append(.init(service: TaskService(name: "agent") { await agent.run() }))
@@ -118,7 +124,7 @@ extension ServerCommand {
     /// `kube-system/kube-controller-manager` Lease. The identity is stable per host and data
     /// dir, so a restarted server takes its own lease back at once instead of waiting for it
     /// to expire.
-    func controllerManager(client: any APIClient, namespaces: NamespaceController) async -> ControllerManager {
+    func controllerManager(client: any APIClient, namespaces: NamespaceController, authority: CertificateAuthority) async -> ControllerManager {
         let informers = SharedInformerFactory(client: client)
         let host = NodeAddress.hostname()
         let dirHash = dataDir.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
@@ -126,6 +132,8 @@ extension ServerCommand {
         let elector = LeaderElector(client: client, configuration: .init(name: "kube-controller-manager", identity: identity))
         var runnables: [any Runnable] = [
             await namespaces.controller(informers: informers),
+            await CertificateSigningRequestApprover.controller(client: client, informers: informers),
+            await CertificateSigningRequestSigner.controller(client: client, informers: informers, authority: authority),
             await Scheduler.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicaSet>.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicationController>.controller(client: client, informers: informers),

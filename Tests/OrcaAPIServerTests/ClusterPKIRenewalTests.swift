@@ -1,4 +1,5 @@
 import Foundation
+import OrcaPKI
 import Testing
 import X509
 @testable import OrcaAPIServer

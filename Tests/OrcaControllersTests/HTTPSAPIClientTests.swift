@@ -1,4 +1,5 @@
 import Foundation
+import OrcaPKI
 import OrcaAPIServer
 import OrcaClient
 import Testing

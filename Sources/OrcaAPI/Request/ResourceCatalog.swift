@@ -85,6 +85,9 @@ public struct ResourceCatalog: Sendable {
         // batch/v1
         ResourceType("batch", "v1", "Job", "jobs", categories: ["all"], subresources: ["status"]),
         ResourceType("batch", "v1", "CronJob", "cronjobs", shortNames: ["cj"], categories: ["all"], subresources: ["status"]),
+        // certificates.k8s.io/v1
+        ResourceType("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", namespaced: false,
+                     shortNames: ["csr"], subresources: ["status", "approval"]),
         // coordination.k8s.io/v1
         ResourceType("coordination.k8s.io", "v1", "Lease", "leases"),
         // discovery.k8s.io/v1

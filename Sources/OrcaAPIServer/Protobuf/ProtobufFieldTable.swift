@@ -188,6 +188,23 @@ enum ProtobufFieldTable {
         "io.k8s.api.batch.v1.UncountedTerminatedPods": [
             1: .value("succeeded"), 2: .value("failed")
         ],
+        "io.k8s.api.certificates.v1.CertificateSigningRequest": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.certificates.v1.CertificateSigningRequestCondition": [
+            1: .value("type"), 2: .value("reason"), 3: .value("message"), 4: .value("lastUpdateTime"),
+            5: .value("lastTransitionTime"), 6: .value("status")
+        ],
+        "io.k8s.api.certificates.v1.CertificateSigningRequestList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.certificates.v1.CertificateSigningRequestSpec": [
+            1: .pointer("request"), 2: .value("username"), 3: .value("uid"), 4: .value("groups"),
+            5: .value("usages"), 6: .value("extra"), 7: .value("signerName"), 8: .pointer("expirationSeconds")
+        ],
+        "io.k8s.api.certificates.v1.CertificateSigningRequestStatus": [
+            1: .value("conditions"), 2: .pointer("certificate")
+        ],
         "io.k8s.api.coordination.v1.Lease": [
             1: .value("metadata"), 2: .value("spec")
         ],

@@ -24,6 +24,7 @@ public enum Strategies {
             "rolebindings.rbac.authorization.k8s.io": RoleBindingStrategy(namespaced: true),
             "clusterrolebindings.rbac.authorization.k8s.io": RoleBindingStrategy(namespaced: false),
             "storageclasses.storage.k8s.io": StorageClassStrategy(),
+            "certificatesigningrequests.certificates.k8s.io": CertificateSigningRequestStrategy(),
         ]
     }
 }

@@ -42,7 +42,8 @@ struct PodStreamUpgrade: Sendable {
         let path = String(target.prefix { $0 != "?" })
         let rawQuery = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
         let subject = await Authenticator.peerSubject(of: channel)
-        guard handler.authenticator.authenticate(authorization: head.headerFields[.authorization], subject: subject) != nil else {
+        guard let user = handler.authenticator.authenticate(authorization: head.headerFields[.authorization], subject: subject),
+              !user.groups.contains(BootstrapAuthorizer.group) else {
             return nil
         }
         guard let info = RequestInfo(path: path), info.group == "", info.resource == "pods",

@@ -5,8 +5,8 @@ import OrcaCore
 import X509
 
 /// The cluster's certificates under `<data-dir>/tls`: a self-generated CA, the API
-/// server's serving certificate and the admin client certificate. Generated once and
-/// reused across restarts.
+/// server's serving certificate, the admin client certificate and the API server's client
+/// certificate for kubelets. Generated once and reused across restarts.
 public struct ClusterPKI: Sendable {
     public var caCertPEM: String
     public var caKeyPEM: String
@@ -14,6 +14,14 @@ public struct ClusterPKI: Sendable {
     public var serverKeyPEM: String
     public var adminCertPEM: String
     public var adminKeyPEM: String
+    /// The API server's client certificate towards kubelets (`--kubelet-client-certificate`).
+    public var kubeletClientCertPEM: String
+    public var kubeletClientKeyPEM: String
+
+    /// The CA as a signer of CertificateSigningRequests.
+    public var authority: CertificateAuthority {
+        get throws { try CertificateAuthority(certificatePEM: caCertPEM, keyPEM: caKeyPEM) }
+    }
 
     /// Loads the PKI from `dir`, creating what is missing. `hosts` are the serving
     /// certificate's extra names (IP addresses or DNS names).
@@ -47,7 +55,7 @@ public struct ClusterPKI: Sendable {
                 issuerPrivateKey: .init(caKey))
             try write("ca.key", caKey.pemRepresentation, mode: 0o600)
             try write("ca.crt", try caCert.serializeAsPEM().pemString, mode: 0o644)
-            for stale in ["server.crt", "server.key", "admin.crt", "admin.key"] { try? fm.removeItem(atPath: "\(dir)/\(stale)") }
+            for stale in ["server.crt", "server.key", "admin.crt", "admin.key", "apiserver-kubelet-client.crt", "apiserver-kubelet-client.key"] { try? fm.removeItem(atPath: "\(dir)/\(stale)") }
         }
         func issue(_ file: String, commonName: String, organization: String?, server: Bool) throws -> (String, String) {
             if let k = read("\(file).key"), let c = read("\(file).crt"), let existing = try? Certificate(pemEncoded: c),
@@ -56,28 +64,15 @@ public struct ClusterPKI: Sendable {
                 return (c, k)
             }
             let key = P256.Signing.PrivateKey()
-            let subject = try DistinguishedName {
-                if let organization { OrganizationName(organization) }
-                CommonName(commonName)
-            }
-            var names: [GeneralName] = []
-            for h in ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"] + hosts {
-                if let ip = ClusterPKI.ipBytes(h) { names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(ip)))) }
-                else { names.append(.dnsName(h)) }
-            }
-            names.append(.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])))
-            let cert = try Certificate(
-                version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-                notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(365 * 86400),
-                issuer: caCert.subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.notCertificateAuthority)
-                    Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                    try ExtendedKeyUsage([server ? .serverAuth : .clientAuth])
-                    if server { SubjectAlternativeNames(names) }
-                },
-                issuerPrivateKey: .init(caKey))
-            let pair = (try cert.serializeAsPEM().pemString, key.pemRepresentation)
+            var dns = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
+            var ips = ["127.0.0.1"]
+            for h in hosts { if ClusterPKI.ipBytes(h) != nil { ips.append(h) } else { dns.append(h) } }
+            let subject = CertificateAuthority.Subject(commonName: commonName, organizations: organization.map { [$0] } ?? [],
+                                                       dnsNames: server ? dns : [], ipAddresses: server ? ips : [])
+            let pem = try CertificateAuthority(certificate: caCert, key: caKey).issue(
+                publicKey: .init(key.publicKey), subject: subject,
+                usages: .init(keyEncipherment: true, clientAuth: !server, serverAuth: server), lifetime: 365 * 86400, now: now)
+            let pair = (pem, key.pemRepresentation)
             try write("\(file).crt", pair.0, mode: 0o644)
             try write("\(file).key", pair.1, mode: 0o600)
             return pair
@@ -92,12 +87,15 @@ public struct ClusterPKI: Sendable {
         }
         let server = try issue("server", commonName: "kube-apiserver", organization: nil, server: true)
         let admin = try issue("admin", commonName: "admin", organization: "system:masters", server: false)
+        let kubelet = try issue("apiserver-kubelet-client", commonName: "kube-apiserver-kubelet-client",
+                                organization: "system:masters", server: false)
         return ClusterPKI(caCertPEM: try caCert.serializeAsPEM().pemString, caKeyPEM: caKey.pemRepresentation,
-                          serverCertPEM: server.0, serverKeyPEM: server.1, adminCertPEM: admin.0, adminKeyPEM: admin.1)
+                          serverCertPEM: server.0, serverKeyPEM: server.1, adminCertPEM: admin.0, adminKeyPEM: admin.1,
+                          kubeletClientCertPEM: kubelet.0, kubeletClientKeyPEM: kubelet.1)
     }
 
     /// The four bytes of a dotted IPv4 address, or nil.
-    static func ipBytes(_ s: String) -> [UInt8]? {
+    public static func ipBytes(_ s: String) -> [UInt8]? {
         let parts = s.split(separator: ".")
         guard parts.count == 4 else { return nil }
         let bytes = parts.compactMap { UInt8($0) }
