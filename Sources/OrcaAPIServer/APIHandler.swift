@@ -15,8 +15,12 @@ public struct APIHandler: HTTPResponder {
     public let openapi: OpenAPIDocuments
     public let tables: TableConvertor
     public let authenticator: Authenticator
-    /// Answers `pods/log` (and later exec/attach) by reaching the node agent.
+    /// Answers `pods/log`, `exec`, `attach` and `portforward` for pods of the embedded node.
     public let podStreams: (any PodStreamProvider)?
+    /// The embedded node's name (its pods' streams are served in-process).
+    public let localNodeName: String?
+    /// Reaches the kubelets of other nodes (streams, `nodes/proxy`).
+    public let kubelets: KubeletClient?
     /// Bounds the requests served at once (429 beyond it).
     public let inflight: InflightLimiter
     /// The cluster CA (PEM), served at `/cacerts` for agents that check it against their join token.
@@ -24,8 +28,10 @@ public struct APIHandler: HTTPResponder {
     let logger = Logger(label: "orca.apiserver")
 
     public init(registry: Registry, discovery: Discovery, openapi: OpenAPIDocuments,
-                authenticator: Authenticator, podStreams: (any PodStreamProvider)? = nil,
-                inflight: InflightLimiter = InflightLimiter(), caCertPEM: String? = nil) {
+                authenticator: Authenticator, podStreams: (any PodStreamProvider)? = nil, localNodeName: String? = nil,
+                kubelets: KubeletClient? = nil, inflight: InflightLimiter = InflightLimiter(), caCertPEM: String? = nil) {
+        self.localNodeName = localNodeName
+        self.kubelets = kubelets
         self.inflight = inflight
         self.caCertPEM = caCertPEM
         self.registry = registry
@@ -110,6 +116,9 @@ public struct APIHandler: HTTPResponder {
         if segs.count == 2, segs[0] == "apis", let g = discovery.group(segs[1]) { return APIHandler.json(g) }
         if segs.count == 2, segs[0] == "api", let l = discovery.resourceList(group: "", version: segs[1]) { return APIHandler.json(l) }
         if segs.count == 3, segs[0] == "apis", let l = discovery.resourceList(group: segs[1], version: segs[2]) { return APIHandler.json(l) }
+        if let (node, rest) = Self.nodeProxyTarget(segs) {
+            return try await proxyToNode(node, path: rest, query: request.uri.query, method: request.method)
+        }
         guard let info = RequestInfo(path: path) else { throw APIError.pathNotFound(path) }
         return try await ResourceRequest(handler: self, request: request, context: context, info: info).serve()
     }

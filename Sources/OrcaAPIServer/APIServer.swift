@@ -32,7 +32,10 @@ public struct APIServer: Sendable {
     public let configuration: Configuration
     public let handler: APIHandler
 
-    public init(registry: Registry, configuration: Configuration, podStreams: (any PodStreamProvider)? = nil) {
+    /// `podStreams` serves the streams of pods on the embedded node `localNodeName`; pods on
+    /// other nodes are reached through their kubelets.
+    public init(registry: Registry, configuration: Configuration, podStreams: (any PodStreamProvider)? = nil,
+                localNodeName: String? = nil) {
         self.registry = registry
         self.configuration = configuration
         self.handler = APIHandler(
@@ -40,7 +43,8 @@ public struct APIServer: Sendable {
             discovery: Discovery(catalog: registry.catalog, serverAddress: "\(configuration.host):\(configuration.port)"),
             openapi: OpenAPIDocuments(catalog: registry.catalog),
             authenticator: Authenticator(tokens: configuration.tokens),
-            podStreams: podStreams,
+            podStreams: podStreams, localNodeName: localNodeName,
+            kubelets: try? KubeletClient(pki: configuration.pki),
             inflight: InflightLimiter(maxReadOnly: configuration.maxRequestsInflight,
                                       maxMutating: configuration.maxMutatingRequestsInflight),
             caCertPEM: configuration.pki.caCertPEM)

@@ -105,6 +105,20 @@ extension ResourceRequest {
             throw APIError.invalid(ResourceType("", "v1", "PodLogOptions", "podlogoptions"), "", causes)
         }
         let pod = try await registry.get(r, namespace: ns, name: name)
+        let nodeName = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        if let kubelets = handler.kubelets, !nodeName.isEmpty, nodeName != handler.localNodeName || handler.podStreams == nil {
+            // The pod's own kubelet serves its log.
+            let nodes = registry.catalog.resource(group: "", version: "v1", resource: "nodes")!
+            let node = try await registry.get(nodes, namespace: nil, name: nodeName)
+            let path = KubeletClient.streamPath("log", namespace: ns ?? "default", pod: name, container: nil, rawQuery: request.uri.query)
+            let (status, contentType, stream) = try await kubelets.get(node: node, path: path)
+            guard status == 200 else {
+                var body: [UInt8] = []
+                for try await chunk in stream where body.count < 1 << 16 { body += chunk }
+                throw APIHandler.kubeletError(status: status, body: body)
+            }
+            return APIHandler.streamed(status: 200, contentType: contentType ?? "text/plain", stream)
+        }
         guard let provider = handler.podStreams else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no node agent serves logs for pod \(name)")
         }

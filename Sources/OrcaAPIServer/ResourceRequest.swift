@@ -3,6 +3,7 @@ import Hummingbird
 import HTTPTypes
 import NIOCore
 import OrcaAPI
+import OrcaStreams
 
 /// One request on a resource endpoint: picks the verb and calls the registry.
 struct ResourceRequest {

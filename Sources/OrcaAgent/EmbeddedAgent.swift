@@ -9,6 +9,7 @@ import OrcaRuntime
 public struct EmbeddedAgent: Sendable {
     public let nodeName: String
     let client: any APIClient
+    let kubeletServer: KubeletServer.Configuration?
     let reporter: NodeStatusReporter
     let syncer: PodSyncer
     let workers: PodWorkers
@@ -31,6 +32,8 @@ public struct EmbeddedAgent: Sendable {
         public var nodeTaints: [Taint] = []
         /// Whether this is the server's own node (`node-role.kubernetes.io/control-plane`).
         public var controlPlane = false
+        /// The kubelet server (port 10250) and its serving certificate; nil: none.
+        public var kubeletServer: KubeletServer.Configuration?
         public var bridgeName: String = "orca0"
         public var logRoot: String = "/var/log/pods"
         public var runDir: String = "/run/orca"
@@ -54,12 +57,18 @@ public struct EmbeddedAgent: Sendable {
         let runtime = try RuncContainerRuntime(dataDirectory: c.dataDir + "/runtime")
         var registration = NodeStatusReporter.Registration(podCIDR: c.podCIDR, labels: c.nodeLabels, taints: c.nodeTaints,
                                                            controlPlane: c.controlPlane)
-        registration.kubeletPort = 10250
+        registration.kubeletPort = c.kubeletServer?.port ?? 10250
         let reporter = NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, registration: registration,
                                           images: { NodeStatusReporter.imageList(images) }, clock: clock)
         var net = PodNetwork.Configuration()
         net.bridgeName = c.bridgeName
-        if let cidr = c.podCIDR { net.subnet = cidr } else { net.subnet = try await waitForPodCIDR(reporter) }
+        if let cidr = c.podCIDR {
+            // Registered now, before the controllers start, so the node IPAM sees its CIDR taken.
+            do { try await reporter.register() } catch { Logger(label: "orca.agent").warning("registering node \(c.nodeName): \(error)") }
+            net.subnet = cidr
+        } else {
+            net.subnet = try await waitForPodCIDR(reporter)
+        }
         net.dataDirectory = c.dataDir
         net.runDirectory = c.runDir
         let network = PodNetwork(configuration: net)
@@ -74,7 +83,7 @@ public struct EmbeddedAgent: Sendable {
                                events: events, probes: probes,
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .seconds(clamping: $0)) }),
                                paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
-        return EmbeddedAgent(nodeName: c.nodeName, client: client,
+        return EmbeddedAgent(nodeName: c.nodeName, client: client, kubeletServer: c.kubeletServer,
                              reporter: reporter,
                              syncer: syncer, workers: PodWorkers(), images: images,
                              imageGC: ImageGarbageCollector(store: images, runtime: runtime, clock: clock),
@@ -95,7 +104,7 @@ public struct EmbeddedAgent: Sendable {
             try Task.checkCancellation()
             do {
                 if !registered {
-                    try await reporter.register()
+                    try await reporter.register(networkReady: false)
                     registered = true
                 }
                 if let cidr = try await reporter.podCIDR() {
@@ -135,7 +144,15 @@ public struct EmbeddedAgent: Sendable {
         await probes.setOnChange { uid in await workers.poke(uid) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await reporter.run() }
+            group.addTask { [client, nodeName, reporter] in
+                // Routes to the other nodes' pod CIDRs (flannel host-gw style); removed when the agent stops.
+                await NodeRouteController(client: client, nodeName: nodeName, hostIP: reporter.hostIP).run()
+            }
             group.addTask { await probes.run() }
+            if let serving = kubeletServer {
+                let server = KubeletServer(configuration: serving, nodeName: nodeName, client: client, streams: streams)
+                group.addTask { await server.run() }
+            }
             group.addTask { await pods.run() }
             group.addTask { [imageGC, logger] in
                 // Image garbage collection: first after a minute, then every five minutes.

@@ -65,7 +65,7 @@ public struct NodeStatusReporter: Sendable {
 
 
     /// The node's status as the agent sees the machine now.
-    func status(previous: JSONValue?) -> JSONValue {
+    func status(previous: JSONValue?, networkReady: Bool = true) -> JSONValue {
         let now = KubernetesTime.string(clock())
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         let memKi = ProcessInfo.processInfo.physicalMemory / 1024
@@ -92,7 +92,9 @@ public struct NodeStatusReporter: Sendable {
                 condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
                 condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                 condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-                condition("Ready", "True", "KubeletReady", "orca agent is posting ready status"),
+                networkReady ? condition("Ready", "True", "KubeletReady", "orca agent is posting ready status")
+                    : condition("Ready", "False", "KubeletNotReady",
+                                "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:the node has no pod CIDR yet"),
             ],
             "images": .array(images()),
             "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(nodeName)]],
@@ -105,7 +107,8 @@ public struct NodeStatusReporter: Sendable {
     }
 
     /// Creates or refreshes the Node object.
-    public func register() async throws {
+    /// `networkReady` false (no pod CIDR yet) posts Ready=False, as a kubelet whose network plugin is not ready.
+    public func register(networkReady: Bool = true) async throws {
         let nodes = client.resource("nodes")
         var existing: JSONValue?
         do { existing = try await client.get(nodes, namespace: nil, name: nodeName) } catch let e as APIError where e.code == 404 {}
@@ -123,12 +126,13 @@ public struct NodeStatusReporter: Sendable {
             let node = Node(metadata: ObjectMeta(labels: labels, name: nodeName), spec: spec)
             do { _ = try await client.create(node) } catch let e as APIError where e.code == 409 {}
         }
-        try await updateStatus(current: existing)
+        try await updateStatus(current: existing, networkReady: networkReady)
     }
 
-    func updateStatus(current: JSONValue?) async throws {
+    func updateStatus(current: JSONValue?, networkReady: Bool = true) async throws {
         let nodes = client.resource("nodes")
-        _ = try await client.mergePatch(nodes, namespace: nil, name: nodeName, patch: ["status": status(previous: current)], subresource: "status")
+        _ = try await client.mergePatch(nodes, namespace: nil, name: nodeName,
+                                        patch: ["status": status(previous: current, networkReady: networkReady)], subresource: "status")
     }
 
     /// The pod CIDR the server gave this node (`spec.podCIDR`), once it has one.

@@ -24,6 +24,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-label"), help: "A label of the node, KEY=VALUE; repeatable.") var nodeLabels: [String] = []
     @Option(name: .customLong("node-taint"), help: "A taint of the node, KEY[=VALUE]:EFFECT; repeatable.") var nodeTaints: [String] = []
     @Option(help: "Log level (trace, debug, info, warning, error).") var logLevel = "info"
+    @Option(help: "Port of the kubelet server (logs, exec, attach, port-forward of this node's pods).") var kubeletPort = 10250
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -90,6 +91,10 @@ struct AgentCommand: AsyncParsableCommand {
         config.nodeLabels = try labels()
         config.nodeTaints = try taints()
         config.registries = registryOptions.configuration
+        // The kubelet server's certificate, asked for as the node.
+        let serving = try await bootstrap.servingCertificate(client: client, addresses: [nodeIP])
+        config.kubeletServer = .init(port: kubeletPort, certificatePEM: serving.cert, keyPEM: serving.key,
+                                     caPEM: try await bootstrap.certificateAuthority())
         let agent = try await EmbeddedAgent.make(client: client, configuration: config)
         logger.info("node \(nodeName) (\(nodeIP)) runs pods for \(server)")
         print("orca: node \(nodeName) joined \(server)")

@@ -28,7 +28,20 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Mutating API requests served at once; more get 429 (0: no limit).") var maxMutatingRequestsInflight = 200
     @Option(help: "kube-apiserver's EncryptionConfiguration file (encryption at rest); default: <data-dir>/tls/encryption-config.yaml, made at first start with a new AES-GCM key for Secrets.")
     var encryptionProviderConfig: String?
+    @Option(name: .customLong("tls-san"), help: "Another name or IP address of the server for its certificate (agents on other networks reach it there); repeatable.")
+    var tlsSANs: [String] = []
+    @Option(help: "The pod network of the cluster; each node gets a /24 of it.") var clusterCIDR = "10.42.0.0/16"
+    @Option(help: "Seconds without a heartbeat before a node is marked Unknown and its pods not ready.") var nodeMonitorGracePeriod = 40
+    @Option(help: "Port of the embedded node's kubelet server (streams of its pods; 0: none).") var kubeletPort = 10250
     @OptionGroup var registryOptions: RegistryOptions
+
+    func validate() throws {
+        guard CIDRAllocator(clusterCIDR: clusterCIDR, nodePrefixLength: 24) != nil else {
+            throw ValidationError("--cluster-cidr \(clusterCIDR) must be an IPv4 network of /8 to /24, e.g. 10.42.0.0/16")
+        }
+        guard nodeMonitorGracePeriod >= 1 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
+        guard (0...65535).contains(kubeletPort) else { throw ValidationError("--kubelet-port must be 0 to 65535") }
+    }
 
     mutating func run() async throws {
         let logLevel = self.logLevel, bindAddress = self.bindAddress, httpsPort = self.httpsPort
@@ -46,7 +59,7 @@ struct ServerCommand: AsyncParsableCommand {
         for dir in ["db", "pods", "runtime"] { try PrivateFiles.directory("\(dataDir)/\(dir)", mode: 0o700) }
         let store = try SQLiteKVStore(path: dataDir + "/db/state.sqlite")
         let hostIP = NodeAddress.primaryIPv4() ?? "127.0.0.1"
-        let pki = try ClusterPKI.loadOrCreate(dir: dataDir + "/tls", hosts: ["127.0.0.1", hostIP])
+        let pki = try ClusterPKI.loadOrCreate(dir: dataDir + "/tls", hosts: ["127.0.0.1", hostIP] + tlsSANs)
         // Secrets are encrypted at rest, as with kube-apiserver's --encryption-provider-config.
         let encryption: EncryptionConfiguration
         if let path = encryptionProviderConfig {
@@ -76,6 +89,16 @@ struct ServerCommand: AsyncParsableCommand {
             var config = EmbeddedAgent.Configuration(dataDir: dataDir, nodeName: nodeName ?? NodeAddress.hostname(), hostIP: hostIP)
             config.podCIDR = podCIDR
             config.controlPlane = true
+            if kubeletPort != 0 {
+                // The embedded node's kubelet server, with a serving certificate straight from the CA.
+                let name = config.nodeName
+                let serving = try pki.authority.issueWithNewKey(
+                    subject: .init(commonName: "system:node:\(name)", organizations: ["system:nodes"], dnsNames: [name, "localhost"],
+                                   ipAddresses: [hostIP, "127.0.0.1"]),
+                    usages: .init(keyEncipherment: true, serverAuth: true), lifetime: 365 * 86_400)
+                config.kubeletServer = .init(port: kubeletPort, certificatePEM: serving.certificatePEM, keyPEM: serving.keyPEM,
+                                             caPEM: pki.caCertPEM)
+            }
             config.bridgeName = bridgeName
             config.logRoot = podLogDir
             config.runDir = runDir
@@ -92,7 +115,8 @@ struct ServerCommand: AsyncParsableCommand {
                      joinToken.bootstrapToken: NodeJoinToken.bootstrapUser(id: joinToken.id)])
         serverConfiguration.maxRequestsInflight = maxRequestsInflight
         serverConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
-        let server = APIServer(registry: registry, configuration: serverConfiguration, podStreams: agent?.streams)
+        let server = APIServer(registry: registry, configuration: serverConfiguration, podStreams: agent?.streams,
+                               localNodeName: agent?.nodeName)
         let app = try server.application(logger: logger) { port in
             // Written once the port is known (`--https-port 0` picks a free one).
             // Created 0600 before its first byte is written: never readable by others.
@@ -134,6 +158,11 @@ extension ServerCommand {
             await namespaces.controller(informers: informers),
             await CertificateSigningRequestApprover.controller(client: client, informers: informers),
             await CertificateSigningRequestSigner.controller(client: client, informers: informers, authority: authority),
+            await NodeIPAMController.controller(client: client, informers: informers, clusterCIDR: clusterCIDR),
+            await NodeLifecycleController.controller(client: client, informers: informers,
+                                                     configuration: .init(nodeMonitorGracePeriod: .seconds(nodeMonitorGracePeriod))),
+            await TaintEvictionController.controller(client: client, informers: informers),
+            await PodGCController.controller(client: client, informers: informers),
             await Scheduler.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicaSet>.controller(client: client, informers: informers),
             await ReplicaSetController<ReplicationController>.controller(client: client, informers: informers),

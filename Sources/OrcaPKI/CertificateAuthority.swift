@@ -95,6 +95,15 @@ public struct CertificateAuthority: Sendable {
         return try cert.serializeAsPEM().pemString
     }
 
+    /// A new P-256 key and a certificate for it (PEM both): what the server issues for itself,
+    /// such as its embedded node's kubelet serving certificate.
+    public func issueWithNewKey(subject: Subject, usages: Usages, lifetime: TimeInterval,
+                                now: Date = Date()) throws -> (certificatePEM: String, keyPEM: String) {
+        let key = P256.Signing.PrivateKey()
+        let pem = try issue(publicKey: .init(key.publicKey), subject: subject, usages: usages, lifetime: lifetime, now: now)
+        return (pem, key.pemRepresentation)
+    }
+
     /// Signs a PEM CSR (PKCS#10) whose signature must verify; the subject and names come from
     /// the request, the usages and lifetime from the signer's decision.
     public func sign(requestPEM: String, usages: Usages, lifetime: TimeInterval, now: Date = Date()) throws -> String {

@@ -2,6 +2,7 @@ import Foundation
 import OrcaAPI
 import Testing
 @testable import OrcaAPIServer
+@testable import OrcaStreams
 
 /// The sans-IO parts of the pod streams: SPDY framing and header compression (port-forward),
 /// the exec query and the channel protocol's final status.

@@ -5,6 +5,7 @@ import OrcaAPI
 struct PodStrategy: ResourceStrategy {
     func prepareForCreate(_ object: inout JSONValue, context: StrategyContext) throws {
         PodDefaults.apply(&object)
+        DefaultTolerationSeconds.admit(&object)
         var status: JSONValue = ["phase": "Pending", "qosClass": .string(PodDefaults.qosClass(object))]
         if let node = object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty {
             status["conditions"] = [["type": "PodScheduled", "status": "True", "lastProbeTime": .null,
@@ -15,6 +16,8 @@ struct PodStrategy: ResourceStrategy {
 
     func prepareForUpdate(_ object: inout JSONValue, old: JSONValue, context: StrategyContext) throws {
         PodDefaults.apply(&object)
+        // Kubernetes' plugin admits updates too: a replace that drops the defaults gets them back.
+        DefaultTolerationSeconds.admit(&object)
     }
 
     func validate(_ object: JSONValue, old: JSONValue?) -> [StatusCause] {
@@ -42,7 +45,8 @@ enum PodDefaults {
     }
 
     /// Defaults of a pod's spec: those of a template spec plus what Kubernetes' `SetDefaults_Pod`
-    /// and admission (service account, priority, default tolerations) add to pods only.
+    /// and admission (service account, priority) add to pods only; the default tolerations are
+    /// `DefaultTolerationSeconds`'.
     static func applySpec(_ spec: inout JSONValue) {
         applyTemplateSpec(&spec)
         func setIfMissing(_ k: String, _ v: JSONValue) { if spec[k] == nil || spec[k]?.isNull == true { spec[k] = v } }
@@ -51,11 +55,6 @@ enum PodDefaults {
         setIfMissing("preemptionPolicy", "PreemptLowerPriority")
         setIfMissing("serviceAccountName", "default")
         setIfMissing("serviceAccount", spec["serviceAccountName"] ?? "default")
-        var tolerations = spec["tolerations"]?.arrayValue ?? []
-        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] where !tolerations.contains(where: { $0["key"]?.stringValue == key }) {
-            tolerations.append(["key": .string(key), "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300])
-        }
-        spec["tolerations"] = .array(tolerations)
         for list in ["initContainers", "containers"] {
             guard let containers = spec[list]?.arrayValue else { continue }
             spec[list] = .array(containers.map(defaultRequestsToLimits))

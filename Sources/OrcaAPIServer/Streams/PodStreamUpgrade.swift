@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import OrcaAPI
+import OrcaStreams
 import X509
 
 /// Decides on WebSocket upgrade requests: authenticates them, checks that they name the
@@ -15,12 +16,6 @@ import X509
 /// POST, which `ResourceRequest` answers with the real error (pod not found, bad container …).
 struct PodStreamUpgrade: Sendable {
     let handler: APIHandler
-
-    /// exec and attach: the channel protocols, newest first (kubectl 1.30+ asks for v5 only).
-    static let remoteCommandProtocols = [RemoteCommandSession.v5, RemoteCommandSession.v4]
-    /// port-forward: SPDY tunnelled through WebSocket messages (kubectl 1.31+), or the
-    /// WebSocket channel protocol with the ports in the query (other clients).
-    static let portForwardProtocols = [PortForwardTunnel.spdyTunnel, PortForwardChannels.v4]
 
     /// Frames up to 1 MiB in (kubectl cp sends 32 KiB stdin messages); pings every 30 s.
     static let webSocket = WebSocketServerConfiguration(maxFrameSize: 1 << 20)
@@ -47,33 +42,27 @@ struct PodStreamUpgrade: Sendable {
             return nil
         }
         guard let info = RequestInfo(path: path), info.group == "", info.resource == "pods",
-              let name = info.name, let sub = info.subresource, let provider = handler.podStreams else { return nil }
-        let offered = Self.offeredProtocols(head.headerFields)
-        guard let pods = handler.registry.catalog.resource(group: "", version: info.version, resource: "pods") else { return nil }
-        let pod = try await handler.registry.get(pods, namespace: info.namespace ?? "default", name: name)
-        switch sub {
-        case "exec", "attach":
-            var options = PodExecOptions(rawQuery: rawQuery)
-            options.container = try PodStreamTarget.container(of: pod, options.container, sub)
-            try PodStreamTarget.check(pod, sub, options)
-            guard let proto = offered.first(where: Self.remoteCommandProtocols.contains) else { return nil }
-            let session = RemoteCommandSession(protocolName: proto, provider: provider, pod: pod, options: options, attach: sub == "attach")
-            return (proto, { inbound, outbound, _ in try await session.run(inbound: inbound, outbound: outbound) })
-        case "portforward":
-            try PodStreamTarget.check(pod, sub, nil)
-            guard let proto = offered.first(where: Self.portForwardProtocols.contains) else { return nil }
-            if proto == PortForwardChannels.v4 {
-                let ports = PodExecOptions.parse(rawQuery)["ports"]?.flatMap { $0.split(separator: ",") }.compactMap { Int($0) } ?? []
-                // Two channels per port, numbered by one byte.
-                guard !ports.isEmpty, ports.count <= 127, ports.allSatisfy({ (1...65535).contains($0) }) else { return nil }
-                let session = PortForwardChannels(provider: provider, pod: pod, ports: ports)
-                return (proto, { inbound, outbound, _ in try await session.run(inbound: inbound, outbound: outbound) })
+              let name = info.name, let sub = info.subresource,
+              let proto = PodStreamSession.chooseProtocol(sub, offered: Self.offeredProtocols(head.headerFields)),
+              let pods = handler.registry.catalog.resource(group: "", version: info.version, resource: "pods") else { return nil }
+        let namespace = info.namespace ?? "default"
+        let pod = try await handler.registry.get(pods, namespace: namespace, name: name)
+        let nodeName = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        if let local = handler.podStreams, nodeName == handler.localNodeName || handler.kubelets == nil {
+            guard let session = try PodStreamSession.make(sub, protocolName: proto, provider: local, pod: pod, rawQuery: rawQuery) else {
+                return nil
             }
-            let tunnel = PortForwardTunnel(provider: provider, pod: pod)
-            return (proto, { inbound, outbound, _ in try await tunnel.run(inbound: inbound, outbound: outbound) })
-        default:
-            return nil
+            return (proto, { inbound, outbound, _ in try await session(inbound, outbound) })
         }
+        // A pod on another node: checked here as the kubelet would, then relayed to its kubelet.
+        guard let kubelets = handler.kubelets,
+              let options = try PodStreamSession.validate(sub, protocolName: proto, pod: pod, rawQuery: rawQuery),
+              let nodes = handler.registry.catalog.resource(group: "", version: "v1", resource: "nodes") else { return nil }
+        let node = try await handler.registry.get(nodes, namespace: nil, name: nodeName)
+        let kubeletPath = KubeletClient.streamPath(sub, namespace: namespace, pod: name, container: options.container, rawQuery: rawQuery)
+        return (proto, { inbound, outbound, _ in
+            try await kubelets.relay(node: node, path: kubeletPath, protocolName: proto, inbound: inbound, outbound: outbound)
+        })
     }
 
     /// The subprotocols a client offers, in its order (`Sec-WebSocket-Protocol`, comma-separated, maybe repeated).
@@ -83,45 +72,3 @@ struct PodStreamUpgrade: Sendable {
     }
 }
 
-/// Checks shared by the WebSocket upgrade and the plain HTTP request of a streaming subresource.
-enum PodStreamTarget {
-    /// The container the request names, or the pod's only container; throws 400 as Kubernetes does.
-    static func container(of pod: JSONValue, _ requested: String?, _ sub: String) throws -> String {
-        let spec = pod["spec"]
-        let main = (spec?["containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-        let others = ((spec?["initContainers"]?.arrayValue ?? []) + (spec?["ephemeralContainers"]?.arrayValue ?? []))
-            .compactMap { $0["name"]?.stringValue }
-        let podName = pod.metadataName ?? ""
-        if let requested, !requested.isEmpty {
-            guard main.contains(requested) || others.contains(requested) else {
-                throw APIError.badRequest("container \(requested) is not valid for pod \(podName)")
-            }
-            return requested
-        }
-        guard main.count == 1 else {
-            throw APIError.badRequest("a container name must be specified for pod \(podName), choose one of: [\(main.joined(separator: " "))]")
-        }
-        return main[0]
-    }
-
-    /// The pod runs on a node and is not finished; exec and attach ask for at least one stream.
-    static func check(_ pod: JSONValue, _ sub: String, _ options: PodExecOptions?) throws {
-        let podName = pod.metadataName ?? ""
-        if let options {
-            guard options.stdin || options.stdout || options.stderr else {
-                throw APIError.badRequest("you must specify at least 1 of stdin, stdout, stderr")
-            }
-            if sub == "exec", options.command.isEmpty {
-                throw APIError.badRequest("you must specify a command to run")
-            }
-        }
-        guard let node = pod[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else {
-            throw APIError.badRequest("pod \(podName) does not have a host assigned")
-        }
-        let phase = pod[path: ["status", "phase"]]?.stringValue ?? ""
-        if phase == "Succeeded" || phase == "Failed" {
-            let verb = sub == "portforward" ? "forward ports to" : sub == "attach" ? "attach to" : "exec into"
-            throw APIError.badRequest("cannot \(verb) a container in a completed pod; current phase is \(phase)")
-        }
-    }
-}

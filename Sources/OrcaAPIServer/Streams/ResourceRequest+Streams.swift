@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import OrcaAPI
+import OrcaStreams
 
 extension PodStreamTarget {
     /// The pod subresources served as streams.

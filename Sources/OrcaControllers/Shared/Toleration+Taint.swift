@@ -28,10 +28,29 @@ extension Toleration {
         taints.first { filter($0) && !any(tolerations, tolerate: $0) }
     }
 
+    /// For every taint, the first toleration that tolerates it (`v1helper.GetMatchingTolerations`):
+    /// nil when some taint is not tolerated; empty when there are no taints.
+    public static func matching(_ taints: [Taint], by tolerations: [Toleration]) -> [Toleration]? {
+        var used: [Toleration] = []
+        for taint in taints {
+            guard let toleration = tolerations.first(where: { $0.tolerates(taint) }) else { return nil }
+            used.append(toleration)
+        }
+        return used
+    }
+
     /// Whether two tolerations are the same entry: equal key, effect, operator and value
     /// (`Toleration.MatchToleration`; tolerationSeconds may differ).
     public func sameEntry(as other: Toleration) -> Bool {
         (key ?? "") == (other.key ?? "") && (effect ?? "") == (other.effect ?? "")
             && (self.operator ?? "") == (other.operator ?? "") && (value ?? "") == (other.value ?? "")
+    }
+}
+
+extension Taint {
+    /// Whether two taints are the same entry: equal key and effect (`Taint.MatchTaint`; the
+    /// value and `timeAdded` may differ).
+    public func sameEntry(as other: Taint) -> Bool {
+        (key ?? "") == (other.key ?? "") && (effect ?? "") == (other.effect ?? "")
     }
 }

@@ -9,19 +9,26 @@ import OrcaAPI
 /// two SPDY streams sharing a `requestID` header: `streamType: error` and `streamType: data`
 /// with the `port`. Data stream bytes go to the pod's port and back; a failure to connect is
 /// written on the error stream. Each outgoing frame is one WebSocket message.
-struct PortForwardTunnel: Sendable {
-    static let spdyTunnel = "SPDY/3.1+portforward.k8s.io"
+public struct PortForwardTunnel: Sendable {
+    public static let spdyTunnel = "SPDY/3.1+portforward.k8s.io"
 
     let provider: any PodStreamProvider
     let pod: JSONValue
-    let logger = Logger(label: "orca.apiserver.portforward")
+    let logger = Logger(label: "orca.streams.portforward")
+
+    /// A tunnel to the ports of `pod` through `provider`.
+    public init(provider: any PodStreamProvider, pod: JSONValue) {
+        self.provider = provider
+        self.pod = pod
+    }
 
     /// What the client does on a data stream.
     enum ClientEvent: Sendable { case data([UInt8]), reset }
 
     typealias Send = @Sendable (SPDYFrame) async throws -> Void
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// Serves the connection until the client goes away.
+    public func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let send: Send = { frame in try await outbound.writeBinaryMessage(ByteBuffer(bytes: frame.bytes)) }
         var parser = SPDYFrame.Parser()
         var codec = SPDYHeaderCodec()
@@ -92,7 +99,7 @@ struct PortForwardTunnel: Sendable {
             guard (1...65535).contains(port) else { throw APIError.badRequest("invalid port \(port)") }
             connection = try await provider.portForward(pod: pod, port: port)
         } catch {
-            let message = "error forwarding port \(port) to pod \(pod.metadataName ?? ""): \(APIError.from(error, resource: nil, name: nil).message)"
+            let message = "error forwarding port \(port) to pod \(pod.metadataName ?? ""): \(APIError.stream(error).message)"
             if let errorStream {
                 try? await send(.data(streamID: errorStream, flags: 0, payload: Array(message.utf8)))
                 try? await send(.data(streamID: errorStream, flags: SPDYFrame.flagFin, payload: []))
@@ -129,14 +136,22 @@ struct PortForwardTunnel: Sendable {
 /// Port-forwarding in the WebSocket channel protocol (`v4.channel.k8s.io`, ports in the
 /// `ports` query): for the i-th port, channel 2i carries data and 2i+1 errors; the server
 /// first sends the port (16-bit little-endian) on both.
-struct PortForwardChannels: Sendable {
-    static let v4 = "v4.channel.k8s.io"
+public struct PortForwardChannels: Sendable {
+    public static let v4 = "v4.channel.k8s.io"
 
     let provider: any PodStreamProvider
     let pod: JSONValue
     let ports: [Int]
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// Forwards `ports` of `pod` through `provider`.
+    public init(provider: any PodStreamProvider, pod: JSONValue, ports: [Int]) {
+        self.provider = provider
+        self.pod = pod
+        self.ports = ports
+    }
+
+    /// Serves the connection until the client goes away.
+    public func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let send: @Sendable (Int, [UInt8]) async throws -> Void = { channel, bytes in
             try await outbound.writeBinaryMessage(ByteBuffer(bytes: [UInt8(channel)] + bytes))
         }
@@ -147,7 +162,7 @@ struct PortForwardChannels: Sendable {
             try await send(2 * i + 1, portBytes)
             do { connections.append(try await provider.portForward(pod: pod, port: port)) } catch {
                 connections.append(nil)
-                try await send(2 * i + 1, Array(APIError.from(error, resource: nil, name: nil).message.utf8))
+                try await send(2 * i + 1, Array(APIError.stream(error).message.utf8))
             }
         }
         let open = connections

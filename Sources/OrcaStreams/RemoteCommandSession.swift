@@ -8,9 +8,9 @@ import OrcaAPI
 /// `v5.channel.k8s.io`): every binary message starts with its channel — 0 stdin, 1 stdout,
 /// 2 stderr, 3 the final `Status` (JSON), 4 terminal resize (`{"Width":…,"Height":…}`); v5
 /// adds 255 `[255, channel]`, the client closing a channel (stdin's end of file).
-struct RemoteCommandSession: Sendable {
-    static let v4 = "v4.channel.k8s.io"
-    static let v5 = "v5.channel.k8s.io"
+public struct RemoteCommandSession: Sendable {
+    public static let v4 = "v4.channel.k8s.io"
+    public static let v5 = "v5.channel.k8s.io"
 
     enum Channel: UInt8 { case stdin = 0, stdout = 1, stderr = 2, error = 3, resize = 4, close = 255 }
 
@@ -19,9 +19,19 @@ struct RemoteCommandSession: Sendable {
     let pod: JSONValue
     let options: PodExecOptions
     let attach: Bool
-    let logger = Logger(label: "orca.apiserver.streams")
+    let logger = Logger(label: "orca.streams")
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// A session serving `options` for `pod` through `provider` in the channel protocol `protocolName`.
+    public init(protocolName: String, provider: any PodStreamProvider, pod: JSONValue, options: PodExecOptions, attach: Bool) {
+        self.protocolName = protocolName
+        self.provider = provider
+        self.pod = pod
+        self.options = options
+        self.attach = attach
+    }
+
+    /// Serves the connection until the command ends or the client goes away.
+    public func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         // Back-pressure: reading the connection pauses while 1 MiB of stdin waits for the process.
         let stdinInput = ByteChannel(limit: 1 << 20)
         let stdin = stdinInput.stream
@@ -100,7 +110,7 @@ struct RemoteCommandSession: Sendable {
 
     /// An error that kept the command from running, as a Failure status.
     static func failure(_ error: any Error) -> JSONValue {
-        var status = APIError.from(error, resource: nil, name: nil).status
+        var status = APIError.stream(error).status
         status["kind"] = nil
         status["apiVersion"] = nil
         return status
