@@ -40,14 +40,10 @@ extension ResourceRequest {
         }
         let warnings = RequestWarnings()
         let obj = try await registry.guaranteedUpdate(view?.storage ?? r, namespace: ns, name: name, subresource: sub, dryRun: dryRun) { cur in
-            var next = try apply(view?.toView(cur) ?? cur)
-            if next.objectValue == nil { throw APIError.badRequest("the patch did not produce an object") }
-            warnings.replace(with: try validation.check(patched: &next, current: view?.toView(cur) ?? cur, patch: patch,
-                                                        strategic: contentType == "application/strategic-merge-patch+json", r))
-            next[path: ["metadata", "resourceVersion"]] = cur[path: ["metadata", "resourceVersion"]]
-            if let rv = patch[path: ["metadata", "resourceVersion"]]?.stringValue, rv != cur.resourceVersion {
-                throw APIError.conflict(r, name, "the object has been modified; please apply your changes to the latest version and try again")
-            }
+            let current = view?.toView(cur) ?? cur
+            var next = try apply(current)
+            warnings.replace(with: try Registry.checkPatched(&next, current: current, patch: patch, validation: validation,
+                                                             strategic: contentType == "application/strategic-merge-patch+json", r, name: name))
             return view?.toStorage(next) ?? next
         }
         return respondObject(r, view?.toView(obj) ?? obj, warnings: warnings.all)

@@ -2,7 +2,9 @@ import Foundation
 import OrcaAPIServer
 import OrcaClient
 
-/// The in-process transport: calls the `Registry` directly.
+/// The in-process transport for components inside `orca server`: calls the `Registry`'s request
+/// entry points directly, with the semantics of the HTTPS API (pruning, validation,
+/// resourceVersion preconditions) and without its encoding and round trip.
 public struct LocalAPIClient: APIClient {
     public let registry: Registry
     public init(registry: Registry) { self.registry = registry }
@@ -19,16 +21,14 @@ public struct LocalAPIClient: APIClient {
         try await registry.watch(r, namespace: namespace, options: options)
     }
     public func create(_ r: ResourceType, namespace: String?, object: JSONValue) async throws -> JSONValue {
-        try await wrap(r, object.metadataName) { try await registry.create(r, namespace: namespace, object: object) }
+        try await wrap(r, object.metadataName) { try await registry.createRequest(r, namespace: namespace, object: object) }
     }
     public func update(_ r: ResourceType, namespace: String?, name: String, object: JSONValue, subresource: String?) async throws -> JSONValue {
-        try await wrap(r, name) { try await registry.update(r, namespace: namespace, name: name, object: object, subresource: subresource) }
+        try await wrap(r, name) { try await registry.updateRequest(r, namespace: namespace, name: name, object: object, subresource: subresource) }
     }
     public func mergePatch(_ r: ResourceType, namespace: String?, name: String, patch: JSONValue, subresource: String?) async throws -> JSONValue {
         try await wrap(r, name) {
-            try await registry.guaranteedUpdate(r, namespace: namespace, name: name, subresource: subresource) { cur in
-                MergePatch.apply(patch, to: cur)
-            }
+            try await registry.mergePatchRequest(r, namespace: namespace, name: name, patch: patch, subresource: subresource)
         }
     }
     public func delete(_ r: ResourceType, namespace: String?, name: String, options: DeletionOptions) async throws {

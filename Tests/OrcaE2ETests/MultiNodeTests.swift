@@ -184,7 +184,7 @@ import Testing
 
         // A client on each node fetches the page of the pod on the other node; it succeeds only if it got it.
         func dial(_ ip: String, expect page: String) -> String {
-            "for i in $(seq 1 60); do out=$(wget -T 2 -q -O - http://\(ip):8080/) && [ $out = \(page) ] && echo got-$out && exit 0; sleep 1; done; exit 1"
+            "for i in $(seq 1 60); do out=$(timeout 3 wget -q -O - http://\(ip):8080/) && [ $out = \(page) ] && echo got-$out && exit 0; sleep 1; done; exit 1"
         }
         _ = try c.k("apply", "-f", "-", stdin: Self.pod("dial-a", on: a.nodeName, restartPolicy: "Never", script: dial(ipB, expect: "hello-from-\(b.nodeName)")))
         _ = try c.k("apply", "-f", "-", stdin: Self.pod("dial-b", on: b.nodeName, pin: .hostnameSelector, restartPolicy: "Never",

@@ -34,24 +34,6 @@ public struct ResourceType: Sendable, Hashable {
     public var groupResource: String { group.isEmpty ? resource : "\(resource).\(group)" }
     /// The verbs of the main resource.
     public var verbs: [String] { ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] }
-
-    /// The store key prefix for this resource (ends with `/`).
-    public var storePrefix: String {
-        let g = group.isEmpty ? "" : "\(group)/"
-        return "/registry/\(g)\(resource)/"
-    }
-
-    /// The store key of one object.
-    public func storeKey(namespace: String?, name: String) -> String {
-        if namespaced, let namespace { return "\(storePrefix)\(namespace)/\(name)" }
-        return "\(storePrefix)\(name)"
-    }
-
-    /// The store prefix of a namespace's objects, or of all objects.
-    public func storePrefix(namespace: String?) -> String {
-        if namespaced, let namespace, !namespace.isEmpty { return "\(storePrefix)\(namespace)/" }
-        return storePrefix
-    }
 }
 
 /// Every resource Orca serves, by group-version.
