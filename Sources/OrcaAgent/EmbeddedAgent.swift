@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OrcaClient
+import OrcaCore
 import OrcaNetwork
 import OrcaRuntime
 
@@ -13,6 +14,8 @@ public struct EmbeddedAgent: Sendable {
     let reporter: NodeStatusReporter
     let syncer: PodSyncer
     let workers: PodWorkers
+    /// The one writer of the pods' status.
+    let statusManager: StatusManager
     let images: ImageStore
     /// Removes unused images when the disk fills up.
     let imageGC: ImageGarbageCollector
@@ -78,14 +81,16 @@ public struct EmbeddedAgent: Sendable {
         let probes = ProbeManager(prober: Prober(runtime: runtime), events: events, clock: clock)
         let puller = ImagePuller(store: images, configuration: c.registries)
         let imageManager = ImageManager(images: images, puller: puller, client: client, events: events, clock: clock)
+        let statusManager = StatusManager(writer: APIPodStatusWriter(client: client), clock: SystemClock())
+        let volumes = VolumeManager(client: client, env: env, sources: VolumeSourceCache(client: client, clock: SystemClock()))
         let syncer = PodSyncer(client: client, runtime: runtime, network: network, imageManager: imageManager, podFiles: PodFiles(),
-                               volumes: VolumeManager(client: client, env: env), envResolver: env,
-                               events: events, probes: probes,
+                               volumes: volumes, envResolver: env,
+                               events: events, probes: probes, statusManager: statusManager,
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .seconds(clamping: $0)) }),
                                paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
         return EmbeddedAgent(nodeName: c.nodeName, client: client, kubeletServer: c.kubeletServer,
                              reporter: reporter,
-                             syncer: syncer, workers: PodWorkers(), images: images,
+                             syncer: syncer, workers: PodWorkers(), statusManager: statusManager, images: images,
                              imageGC: ImageGarbageCollector(store: images, runtime: runtime, clock: clock),
                              logs: PodLogReader(paths: paths, clock: clock, hasExited: { id in
                                  switch try? await runtime.state(id) {
@@ -133,14 +138,24 @@ public struct EmbeddedAgent: Sendable {
         let workers = self.workers
         await pods.onChange { change in
             switch change {
-            case .added(let p), .updated(_, let p):
-                if let uid = p.metadataUID { await workers.update(uid, .sync(p)) }
+            case .added(let p):
+                if let uid = p.metadataUID { await workers.update(uid, p) }
+            case .updated(let old, let p):
+                guard let uid = p.metadataUID else { return }
+                if PodHousekeeping.isStatusOnlyChange(old, p) {
+                    await workers.record(uid, p)
+                } else {
+                    await workers.update(uid, p)
+                }
             case .deleted(let p):
-                if let uid = p.metadataUID { await workers.update(uid, .gone(p)) }
+                // Only a successful list or a watch event deletes from the cache: a server that
+                // cannot be reached deletes nothing, and no container stops for it.
+                if let uid = p.metadataUID { await workers.remove(uid, lastKnown: p) }
             }
         }
         let syncer = self.syncer
         let probes = syncer.probes
+        let statusManager = self.statusManager
         await probes.setOnChange { uid in await workers.poke(uid) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await reporter.run() }
@@ -149,6 +164,7 @@ public struct EmbeddedAgent: Sendable {
                 await NodeRouteController(client: client, nodeName: nodeName, hostIP: reporter.hostIP).run()
             }
             group.addTask { await probes.run() }
+            group.addTask { await statusManager.run(listPods: { await pods.list() }) }
             if let serving = kubeletServer {
                 let server = KubeletServer(configuration: serving, nodeName: nodeName, client: client, streams: streams)
                 group.addTask { await server.run() }
@@ -183,58 +199,10 @@ public struct EmbeddedAgent: Sendable {
                 await rotator.run(logs: { await Self.runningContainerLogs(workers, paths: syncer.paths) },
                                   sleep: { try await Task.sleep(for: $0) })
             }
-            group.addTask {
-                await workers.run { uid, work in
-                    switch work {
-                    case .sync(let pod):
-                        let state = await workers.state(uid)
-                        if pod.deletionTimestamp != nil {
-                            await syncer.terminate(pod, uid: uid, state: state)
-                            await workers.setState(uid, nil)
-                        } else {
-                            await workers.setState(uid, await syncer.sync(pod, state: state))
-                        }
-                    case .gone(let pod):
-                        let state = await workers.state(uid)
-                        await syncer.terminate(pod, uid: uid, state: state, deleted: true)
-                        await workers.setState(uid, nil)
-                    }
-                }
-            }
-            group.addTask {
-                // Every second the PLEG relists containers (no runc processes) and the pods whose
-                // containers changed are synced, as are pods with something pending (back-off,
-                // pull, config errors). Steady pods are resynced every `steadyResync` seconds;
-                // then pods this node still runs (adopted after a restart) but the API no longer
-                // has are stopped.
-                await pods.waitForSync()
-                let pleg = PodLifecycleEventGenerator(runtime: syncer.runtime)
-                let steadyResync = 10
-                var tick = 0
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    tick += 1
-                    let changed = await pleg.relist()
-                    let full = tick % steadyResync == 0
-                    var listed = Set<String>()
-                    for p in await pods.list() {
-                        guard let uid = p.metadataUID else { continue }
-                        listed.insert(uid)
-                        let steady = await workers.state(uid).isSteady
-                        if full || changed.contains(uid) || !steady {
-                            await workers.update(uid, .sync(p))
-                        }
-                    }
-                    guard full else { continue }
-                    let known = await workers.knownUIDs().filter { !listed.contains($0) }
-                    if !known.isEmpty {
-                        // Listed again after reading the known pods: one added meanwhile is not an orphan.
-                        let now = Set(await pods.list().compactMap(\.metadataUID))
-                        for uid in known where !now.contains(uid) { await workers.update(uid, .gone(nil)) }
-                    }
-                }
-            }
+            group.addTask { await workers.run(steps: syncer) }
+            group.addTask { await Self.syncLoop(pods: pods, workers: workers, runtime: syncer.runtime) }
             await withTaskCancellationHandler { await group.next() } onCancel: {
+                statusManager.shutdown()
                 Task {
                     await workers.shutdown()
                     await probes.shutdown()
@@ -245,12 +213,47 @@ public struct EmbeddedAgent: Sendable {
         try? await syncer.imageManager.puller.shutdown()
     }
 
+    /// The sync loop (the kubelet's syncLoop and housekeeping; decisions in `PodHousekeeping`):
+    /// once the pod cache has synced, every second the PLEG relists containers (no runc
+    /// processes) and the pods whose containers changed are synced, as are pods with something
+    /// pending (back-off, pull, config errors). Steady pods are resynced every
+    /// `PodHousekeeping.fullResyncTicks` seconds; then pods this node still knows (adopted after a
+    /// restart) but the cache no longer lists are stopped.
+    static func syncLoop(pods: Informer, workers: PodWorkers, runtime: any ContainerRuntime) async {
+        await pods.waitForSync()
+        let pleg = PodLifecycleEventGenerator(runtime: runtime)
+        var tick = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            tick += 1
+            let changed = await pleg.relist()
+            let full = PodHousekeeping.isFullResync(tick: tick)
+            var byUID: [String: JSONValue] = [:]
+            var listed: [PodHousekeeping.Listed] = []
+            for p in await pods.list() {
+                guard let uid = p.metadataUID else { continue }
+                byUID[uid] = p
+                listed.append(.init(uid: uid, steady: await workers.state(uid).isSteady))
+            }
+            for uid in PodHousekeeping.podsToSync(listed, changed: changed, fullResync: full) {
+                if let p = byUID[uid] { await workers.update(uid, p) }
+            }
+            guard full else { continue }
+            let known = Set(await workers.knownUIDs())
+            // Listed again after reading the known pods: one added meanwhile is not an orphan.
+            let relisted = Set(await pods.list().compactMap(\.metadataUID))
+            let listedUIDs = Set(byUID.keys)
+            for uid in PodHousekeeping.orphans(known: known, listed: listedUIDs, relisted: relisted, cacheSynced: true) {
+                await workers.remove(uid, lastKnown: nil)
+            }
+            await workers.pruneForgotten(keeping: listedUIDs.union(relisted))
+        }
+    }
+
     /// The log files of the containers that run now, for rotation.
     static func runningContainerLogs(_ workers: PodWorkers, paths: AgentPaths) async -> [ContainerLogRotator.ContainerLog] {
         var logs: [ContainerLogRotator.ContainerLog] = []
-        for uid in await workers.knownUIDs() {
-            guard let pod = await workers.lastPods[uid] else { continue }
-            let state = await workers.state(uid)
+        for (pod, state) in await workers.pods() {
             for (name, container) in state.containers {
                 guard let id = container.id, container.terminated == nil, container.startedAt != nil else { continue }
                 logs.append(.init(containerID: id, path: paths.containerLogPath(pod, container: name, attempt: container.attempt)))
@@ -263,7 +266,7 @@ public struct EmbeddedAgent: Sendable {
     /// not restarted; restart counts, last states and back-offs come from the pods' state files.
     func adoptRunningContainers() async {
         for (uid, state) in await syncer.adopt() {
-            await workers.setState(uid, state)
+            await workers.adopt(uid, state)
         }
     }
 }

@@ -80,6 +80,11 @@ struct EnvironmentResolver: Sendable {
     /// with `binaryData` (base64-decoded). Nil when the ConfigMap is missing and `optional`.
     func configMapBytes(_ ns: String, _ name: String, optional: Bool) async throws -> [String: [UInt8]]? {
         guard let cm = try await object("configmaps", kind: "configmap", ns, name, optional: optional) else { return nil }
+        return Self.configMapBytes(cm)
+    }
+
+    /// A ConfigMap object's content byte-exact: `data` (UTF-8) merged with `binaryData` (base64).
+    static func configMapBytes(_ cm: JSONValue) -> [String: [UInt8]] {
         var bytes: [String: [UInt8]] = [:]
         for (k, v) in cm["binaryData"]?.objectValue ?? [:] {
             if let d = v.stringValue.flatMap(Self.base64Bytes) { bytes[k] = d }
@@ -103,7 +108,12 @@ struct EnvironmentResolver: Sendable {
     /// server has merged it into `data`). Nil when the Secret is missing and `optional`.
     func secretBytes(_ ns: String, _ name: String, optional: Bool) async throws -> [String: [UInt8]]? {
         guard let s = try await object("secrets", kind: "secret", ns, name, optional: optional) else { return nil }
-        return (s["data"]?.objectValue ?? [:]).compactMapValues { $0.stringValue.flatMap(Self.base64Bytes) }
+        return Self.secretBytes(s)
+    }
+
+    /// A Secret object's `data`, base64-decoded to its exact bytes.
+    static func secretBytes(_ s: JSONValue) -> [String: [UInt8]] {
+        (s["data"]?.objectValue ?? [:]).compactMapValues { $0.stringValue.flatMap(Self.base64Bytes) }
     }
 
     /// Reads one ConfigMap or Secret; nil when it is missing and `optional`.

@@ -47,8 +47,11 @@ struct PodRuntimeState: Sendable {
     /// Every regular init container succeeded and every sidecar started (init never runs again).
     var initialized = false
     var startTime: String?
-    var lastStatus: JSONValue?
     var warnedFields = false
+    /// The pod files last written (with what they were made from), and the volumes' host
+    /// paths from the last set-up: neither is redone while it stays the same.
+    var podFiles: (spec: PodFilesSpec, paths: PodFiles.Paths)?
+    var volumePaths: [String: String] = [:]
     /// What was last written to the pod's state file.
     var persisted: Data?
 }

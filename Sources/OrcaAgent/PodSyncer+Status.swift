@@ -2,18 +2,10 @@ import Foundation
 import OrcaClient
 
 extension PodSyncer {
-    /// Computes the pod's status from the runtime state and writes it through
-    /// `pods/status` when it changed semantically (the status manager's one writer).
-    func reportStatus(_ pod: JSONValue, _ state: inout PodRuntimeState) async {
-        let status = computeStatus(pod, state)
-        if let last = state.lastStatus, last == status { return }
-        do {
-            _ = try await client.mergePatch(client.resource("pods"), namespace: pod.metadataNamespace, name: pod.metadataName ?? "",
-                                            patch: ["status": status], subresource: "status")
-            state.lastStatus = status
-        } catch {
-            logger.debug("status update of \(pod.metadataName ?? ""): \(error)")
-        }
+    /// Computes the pod's status from the runtime state and hands it to the status manager,
+    /// which writes it when it changed in meaning (without waiting for the API).
+    func reportStatus(_ pod: JSONValue, _ state: PodRuntimeState) async {
+        await statusManager.setStatus(PodReference(pod), computeStatus(pod, state), apiStatus: pod["status"])
     }
 
     /// One container's status, and how it counts toward the pod's phase.

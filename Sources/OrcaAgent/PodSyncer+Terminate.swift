@@ -3,21 +3,32 @@ import OrcaClient
 import OrcaRuntime
 
 extension PodSyncer {
-    /// Stops every container in Kubernetes' order — app and regular init containers together,
-    /// then sidecars one by one in reverse order — each with the stop signal and SIGKILL at the
-    /// end of the pod's grace period; tears down network, volumes and pod directories, and — if
-    /// the pod still exists in the API — finishes its deletion.
-    func terminate(_ pod: JSONValue?, uid: String, state: PodRuntimeState, deleted: Bool = false) async {
-        // A pod already gone from the API (force-deleted) gets at most 1 s, as the kubelet gives orphans.
-        let grace = deleted ? min(pod?[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 1, 1)
-            : pod?[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? pod?[path: ["spec", "terminationGracePeriodSeconds"]]?.intValue ?? 30
-        let deadline = clock().addingTimeInterval(TimeInterval(max(0, grace)))
-        var state = state
+    /// The kill step (the kubelet's SyncTerminatingPod): stops the pod's probes and containers in
+    /// Kubernetes' order (`stopContainers`) within the termination's grace period. A completed
+    /// pod's stopped instances stay for its status and logs, and its final status is reported.
+    func kill(_ pod: JSONValue?, uid: String, state input: PodRuntimeState, termination: PodLifecycle.Termination) async -> PodRuntimeState {
+        var state = input
         await probes.stopWorkers(uid: uid)
-        if let pod {
-            await stopContainers(pod, &state, deadline: deadline)
+        guard let pod else { return state }
+        let deadline = clock().addingTimeInterval(TimeInterval(max(0, termination.gracePeriod)))
+        await stopContainers(pod, &state, deadline: deadline)
+        switch termination.reason {
+        case .completed:
+            await reportStatus(pod, state)
+            persist(uid, &state)
+        case .deleted, .removed:
+            break
         }
-        // Whatever else of this pod the runtime has (adopted or leftover instances).
+        return state
+    }
+
+    /// The clean-up step (the kubelet's SyncTerminatedPod and its removal of the pod's
+    /// containers): stops and removes whatever else of the pod the runtime has (adopted or
+    /// leftover instances get the termination's grace period), tears down its network, volumes,
+    /// pod directory and logs.
+    func cleanUp(_ pod: JSONValue?, uid: String, state: PodRuntimeState, termination: PodLifecycle.Termination) async {
+        let grace = max(0, termination.gracePeriod)
+        let deadline = clock().addingTimeInterval(TimeInterval(grace))
         var ids = state.containers.values.compactMap(\.id)
         if let all = try? await runtime.list() {
             ids += all.filter { $0.config.annotations["io.kubernetes.pod.uid"] == uid }.map(\.id)
@@ -43,21 +54,22 @@ extension PodSyncer {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: paths.logRoot)) ?? [] where entry.hasSuffix("_\(uid)") {
             try? FileManager.default.removeItem(atPath: "\(paths.logRoot)/\(entry)")
         }
-        if let pod, !deleted {
-            var options = DeletionOptions()
-            options.gracePeriodSeconds = 0
-            options.preconditionUID = uid
-            try? await client.delete(client.resource("pods"), namespace: pod.metadataNamespace, name: pod.metadataName ?? "", options: options)
-        }
     }
 
-    /// Stops the running containers of a pod that reached Succeeded or Failed (its sidecars),
-    /// within its termination grace period; their instances stay for status and logs.
-    func stopRunningContainers(_ pod: JSONValue, _ state: inout PodRuntimeState) async {
-        let running = state.containers.values.contains { $0.id != nil && $0.terminated == nil }
-        guard running else { return }
-        let grace = pod[path: ["spec", "terminationGracePeriodSeconds"]]?.intValue ?? 30
-        await stopContainers(pod, &state, deadline: clock().addingTimeInterval(TimeInterval(max(0, grace))))
+    /// Has the status manager delete the terminated pod's API object for good (grace period 0,
+    /// UID precondition), as the kubelet's status manager does once a deleted pod is cleaned up.
+    func finishDeletion(_ pod: JSONValue?, uid: String) async {
+        guard let pod else { return }
+        var reference = PodReference(pod)
+        reference.uid = uid
+        await statusManager.finishDeletion(reference)
+    }
+
+    /// Drops what is cached about a pod whose worker is gone.
+    func forget(uid: String) async {
+        await probes.stopWorkers(uid: uid)
+        await statusManager.forget(uid)
+        await volumes.sources?.unregister(pod: uid)
     }
 
     /// App and regular init containers in parallel, then sidecars in reverse order.

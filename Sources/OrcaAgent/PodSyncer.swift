@@ -6,9 +6,10 @@ import OrcaRuntime
 
 /// The steps of one pod on this node: sandbox, pod files, volumes, then init containers one
 /// at a time (sidecars started and kept running), then the app containers (restarted by
-/// policy under back-off), and termination. Every step is idempotent, so a sync can run again
-/// at any time — also after an agent restart.
-struct PodSyncer: Sendable {
+/// policy under back-off), and termination (`PodSyncer+Terminate`). Every step is idempotent,
+/// so a sync can run again at any time — also after an agent restart. The pod's status goes
+/// to the status manager, which writes it.
+struct PodSyncer: PodWorkerSteps {
     let client: any APIClient
     let runtime: any ContainerRuntime
     let network: any PodNetworking
@@ -18,6 +19,7 @@ struct PodSyncer: Sendable {
     let envResolver: EnvironmentResolver
     let events: EventRecorder
     let probes: ProbeManager
+    let statusManager: StatusManager
     let hooks: LifecycleHookRunner
     let paths: AgentPaths
     let nodeName: String
@@ -37,14 +39,16 @@ struct PodSyncer: Sendable {
     }
 
     /// Brings the pod toward its spec; returns the updated runtime state (also written to the
-    /// pod's state file, for an agent restart).
-    func sync(_ pod: JSONValue, state input: PodRuntimeState) async -> PodRuntimeState {
-        var state = await syncSteps(pod, state: input)
+    /// pod's state file, for an agent restart) and whether the pod's status is Succeeded or
+    /// Failed now (its worker then stops what still runs).
+    func sync(_ pod: JSONValue, state input: PodRuntimeState) async -> (state: PodRuntimeState, terminal: Bool) {
+        let result = await syncSteps(pod, state: input)
+        var state = result.0
         persist(pod.metadataUID ?? "", &state)
-        return state
+        return (state, result.1)
     }
 
-    func syncSteps(_ pod: JSONValue, state input: PodRuntimeState) async -> PodRuntimeState {
+    func syncSteps(_ pod: JSONValue, state input: PodRuntimeState) async -> (PodRuntimeState, Bool) {
         var state = input
         let uid = pod.metadataUID ?? ""
         let podDir = paths.podDirectory(uid)
@@ -55,12 +59,6 @@ struct PodSyncer: Sendable {
                 await events.record(pod, type: "Warning", reason: "UnsupportedField", message: w)
             }
         }
-        let phase = pod[path: ["status", "phase"]]?.stringValue
-        if phase == "Succeeded" || phase == "Failed" {
-            await stopRunningContainers(pod, &state)
-            await reportStatus(pod, &state)
-            return state
-        }
         // Sandbox.
         if state.sandbox == nil {
             do {
@@ -70,11 +68,11 @@ struct PodSyncer: Sendable {
                 logger.info("pod \(pod.metadataNamespace ?? "")/\(pod.metadataName ?? "") (\(uid)): sandbox \(state.sandbox?.podIP ?? "")")
             } catch {
                 await events.record(pod, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
-                await reportStatus(pod, &state)
-                return state
+                await reportStatus(pod, state)
+                return (state, false)
             }
         }
-        guard let sandbox = state.sandbox else { return state }
+        guard let sandbox = state.sandbox else { return (state, false) }
         var podWithIP = pod
         podWithIP[path: ["status", "podIP"]] = .string(sandbox.podIP)
         podWithIP[path: ["status", "podIPs"]] = [["ip": .string(sandbox.podIP)]]
@@ -82,15 +80,25 @@ struct PodSyncer: Sendable {
         // Pod files and volumes.
         let env: Environment
         do {
-            let files = try podFiles.write(Self.filesSpec(pod, ip: sandbox.podIP), podDirectory: podDir)
-            env = Environment(sandbox: sandbox, files: files, volumes: try await volumes.setUp(pod: podWithIP, podDir: podDir))
+            // Written when their content changes, not at every sync (a container may be reading them).
+            let filesSpec = Self.filesSpec(pod, ip: sandbox.podIP)
+            let files: PodFiles.Paths
+            if let written = state.podFiles, written.spec == filesSpec {
+                files = written.paths
+            } else {
+                files = try podFiles.write(filesSpec, podDirectory: podDir)
+                state.podFiles = (filesSpec, files)
+            }
+            let volumePaths = try await volumes.setUp(pod: podWithIP, podDir: podDir, known: state.volumePaths)
+            state.volumePaths = volumePaths
+            env = Environment(sandbox: sandbox, files: files, volumes: volumePaths)
         } catch {
             await events.record(pod, type: "Warning", reason: "FailedMount", message: "MountVolume.SetUp failed: \(error)")
             for c in PodContainer.all(pod) where state.containers[c.name]?.id == nil {
                 state.containers[c.name, default: .init()].waiting = .init("ContainerCreating")
             }
-            await reportStatus(pod, &state)
-            return state
+            await reportStatus(pod, state)
+            return (state, false)
         }
         let restartPolicy = pod[path: ["spec", "restartPolicy"]]?.stringValue ?? "Always"
         // Init containers, one at a time; sidecars started in order and kept running.
@@ -127,13 +135,10 @@ struct PodSyncer: Sendable {
                 state.containers[c.name] = rec
             }
         }
-        await reportStatus(podWithIP, &state)
-        if Self.isTerminal(computeStatus(podWithIP, state)) {
-            // The app containers are done for good: sidecars (and anything left) stop.
-            await stopRunningContainers(podWithIP, &state)
-            await reportStatus(podWithIP, &state)
-        }
-        return state
+        let status = computeStatus(podWithIP, state)
+        await statusManager.setStatus(PodReference(pod), status, apiStatus: pod["status"])
+        // Terminal: the app containers are done for good; the worker stops sidecars (and anything left).
+        return (state, Self.isTerminal(status))
     }
 
     /// Whether a container counts as started: it runs (and its startup probe, if any, succeeded).

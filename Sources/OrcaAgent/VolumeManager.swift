@@ -12,6 +12,8 @@ import Glibc
 struct VolumeManager: Sendable {
     let client: any APIClient
     let env: EnvironmentResolver
+    /// Where configMap and secret content is read (nil: straight from the API at every sync).
+    var sources: VolumeSourceCache? = nil
 
     struct VolumeError: Error, CustomStringConvertible { let description: String }
 
@@ -23,12 +25,20 @@ struct VolumeManager: Sendable {
 
     /// Sets up every volume; returns volume name → host path. One volume that cannot be set
     /// up does not keep the others from it; the errors, each naming its volume, are thrown
-    /// together at the end.
-    func setUp(pod: JSONValue, podDir: String) async throws -> [String: String] {
+    /// together at the end. `known` holds the paths of an earlier set-up: a persistentVolumeClaim
+    /// resolved once is not looked up again (its volume stays where the containers mount it).
+    func setUp(pod: JSONValue, podDir: String, known: [String: String] = [:]) async throws -> [String: String] {
+        if let sources, let uid = pod.metadataUID {
+            await sources.register(pod: uid, references: VolumeSourceCache.references(pod))
+        }
         var paths: [String: String] = [:]
         var failures: [String] = []
         for v in pod[path: ["spec", "volumes"]]?.arrayValue ?? [] {
             let name = v["name"]?.stringValue ?? ""
+            if let path = known[name], let claim = v["persistentVolumeClaim"], !claim.isNull {
+                paths[name] = path
+                continue
+            }
             do {
                 paths[name] = try await setUp(volume: v, name: name, pod: pod, podDir: podDir)
             } catch {
@@ -98,7 +108,15 @@ struct VolumeManager: Sendable {
     func configMapPayload(_ pod: JSONValue, _ src: JSONValue, defaultMode: Int) async throws -> Payload {
         let name = src["name"]?.stringValue ?? ""
         let optional = src["optional"]?.boolValue == true
-        guard let data = try await env.configMapBytes(pod.metadataNamespace ?? "default", name, optional: optional) else { return [:] }
+        let namespace = pod.metadataNamespace ?? "default"
+        let bytes: [String: [UInt8]]?
+        if sources != nil {
+            bytes = try await cached(.init(kind: .configMap, namespace: namespace, name: name), optional: optional)
+                .map { EnvironmentResolver.configMapBytes($0) }
+        } else {
+            bytes = try await env.configMapBytes(namespace, name, optional: optional)
+        }
+        guard let data = bytes else { return [:] }
         return try Self.project(data, items: src["items"]?.arrayValue, defaultMode: defaultMode, optional: optional) {
             "configmap references non-existent config key: \($0)"
         }
@@ -108,10 +126,26 @@ struct VolumeManager: Sendable {
     func secretPayload(_ pod: JSONValue, _ src: JSONValue, defaultMode: Int) async throws -> Payload {
         let name = src["secretName"]?.stringValue ?? src["name"]?.stringValue ?? ""
         let optional = src["optional"]?.boolValue == true
-        guard let data = try await env.secretBytes(pod.metadataNamespace ?? "default", name, optional: optional) else { return [:] }
+        let namespace = pod.metadataNamespace ?? "default"
+        let bytes: [String: [UInt8]]?
+        if sources != nil {
+            bytes = try await cached(.init(kind: .secret, namespace: namespace, name: name), optional: optional)
+                .map { EnvironmentResolver.secretBytes($0) }
+        } else {
+            bytes = try await env.secretBytes(namespace, name, optional: optional)
+        }
+        guard let data = bytes else { return [:] }
         return try Self.project(data, items: src["items"]?.arrayValue, defaultMode: defaultMode, optional: optional) {
             "references non-existent secret key: \($0)"
         }
+    }
+
+    /// A ConfigMap or Secret from the cache; nil when it is missing and `optional`.
+    private func cached(_ key: VolumeSourceCache.Key, optional: Bool) async throws -> JSONValue? {
+        if let object = try await sources?.get(key) { return object }
+        if optional { return nil }
+        let kind = key.kind == .configMap ? "configmap" : "secret"
+        throw EnvironmentResolver.ConfigError(description: "\(kind) \"\(key.name)\" not found")
     }
 
     /// Kubernetes' key-to-path projection: every key at its own name with `defaultMode`, or

@@ -80,7 +80,22 @@ struct AgentCommand: AsyncParsableCommand {
 
         let bootstrap = NodeBootstrap(server: server, token: joinToken, nodeName: nodeName, directory: dataDir + "/tls")
         let kubeconfig = try await bootstrap.clientKubeconfig()
-        let client = try HTTPSAPIClient(kubeconfig: kubeconfig)
+        let ca = try await bootstrap.certificateAuthority()
+        // The client follows the node's client certificate as it is renewed.
+        let client = RotatingAPIClient(try HTTPSAPIClient(kubeconfig: kubeconfig))
+        let clientCertificate = NodeCertificateManager(
+            kind: .client, nodeName: nodeName, directory: bootstrap.directory, caPEM: ca,
+            current: try .init(certificatePEM: String(decoding: kubeconfig.clientCertificatePEM ?? [], as: UTF8.self),
+                               keyPEM: String(decoding: kubeconfig.clientKeyPEM ?? [], as: UTF8.self)),
+            requester: bootstrap.requester(client: client),
+            onRotated: { issued in
+                do {
+                    let renewed = try HTTPSAPIClient(kubeconfig: bootstrap.kubeconfig(ca: ca, cert: issued.certificatePEM, key: issued.keyPEM))
+                    await client.rotate(to: renewed)
+                } catch {
+                    logger.error("cannot use the renewed client certificate (in use from the next start): \(error)")
+                }
+            })
 
         var config = EmbeddedAgent.Configuration(dataDir: dataDir, nodeName: nodeName, hostIP: nodeIP)
         config.podCIDR = nil
@@ -93,13 +108,21 @@ struct AgentCommand: AsyncParsableCommand {
         config.registries = registryOptions.configuration
         // The kubelet server's certificate, asked for as the node.
         let serving = try await bootstrap.servingCertificate(client: client, addresses: [nodeIP])
-        config.kubeletServer = .init(port: kubeletPort, certificatePEM: serving.cert, keyPEM: serving.key,
-                                     caPEM: try await bootstrap.certificateAuthority())
+        let servingCertificate = NodeCertificateManager(
+            kind: .serving(addresses: [nodeIP]), nodeName: nodeName, directory: bootstrap.directory, caPEM: ca,
+            current: try .init(certificatePEM: serving.cert, keyPEM: serving.key), requester: bootstrap.requester(client: client))
+        config.kubeletServer = .init(port: kubeletPort, certificatePEM: serving.cert, keyPEM: serving.key, caPEM: ca)
+        // New connections get the renewed serving certificate (KubeletServer sets it as its
+        // TLSConfiguration.sslContextCallback).
+        config.kubeletServer?.sslContextCallback = servingCertificate.sslContextCallback
         let agent = try await EmbeddedAgent.make(client: client, configuration: config)
         logger.info("node \(nodeName) (\(nodeIP)) runs pods for \(server)")
         print("orca: node \(nodeName) joined \(server)")
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: TaskService(name: "agent") { await agent.run() }),
+            // Last, so they stop first on shutdown (a renewal under way is abandoned).
+            .init(service: TaskService(name: "client-certificate") { await clientCertificate.run() }),
+            .init(service: TaskService(name: "serving-certificate") { await servingCertificate.run() }),
         ]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

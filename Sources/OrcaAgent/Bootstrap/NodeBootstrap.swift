@@ -15,7 +15,8 @@ import X509
 /// 3. from then on it authenticates with that certificate, kept under `<data-dir>/tls`, and
 ///    asks the same way for the serving certificate of its kubelet server.
 ///
-/// A certificate still valid from an earlier start is reused.
+/// A certificate still valid from an earlier start is reused. While the agent runs,
+/// `NodeCertificateManager` renews both before they expire.
 public struct NodeBootstrap: Sendable {
     public var server: String
     public var token: NodeJoinToken
@@ -66,9 +67,7 @@ public struct NodeBootstrap: Sendable {
         if let pair = Self.validPair(certPath, keyPath, caPEM: ca, now: now) {
             return kubeconfig(ca: ca, cert: pair.cert, key: pair.key)
         }
-        var bootstrap = Kubeconfig(server: server, certificateAuthorityPEM: Array(ca.utf8), token: token.bootstrapToken)
-        bootstrap.namespace = "default"
-        let client = try HTTPSAPIClient(kubeconfig: bootstrap, requestTimeout: .seconds(30), maxRetries: 3)
+        let client = try bootstrapClient(ca: ca)
         defer { Task { try? await client.shutdown() } }
         let subject = CertificateAuthority.Subject(commonName: "system:node:\(nodeName)", organizations: ["system:nodes"])
         let (cert, key): (String, String)
@@ -97,7 +96,16 @@ public struct NodeBootstrap: Sendable {
         return (pair.0, pair.1)
     }
 
-    func kubeconfig(ca: String, cert: String, key: String) -> Kubeconfig {
+    /// A client authenticating with the join token's bootstrap credential (which may only
+    /// create and read certificate signing requests); the caller shuts it down.
+    public func bootstrapClient(ca: String) throws -> HTTPSAPIClient {
+        var bootstrap = Kubeconfig(server: server, certificateAuthorityPEM: Array(ca.utf8), token: token.bootstrapToken)
+        bootstrap.namespace = "default"
+        return try HTTPSAPIClient(kubeconfig: bootstrap, requestTimeout: .seconds(30), maxRetries: 3)
+    }
+
+    /// A kubeconfig authenticating as the node with `cert` and `key` (PEM).
+    public func kubeconfig(ca: String, cert: String, key: String) -> Kubeconfig {
         Kubeconfig(server: server, certificateAuthorityPEM: Array(ca.utf8), clientCertificatePEM: Array(cert.utf8),
                    clientKeyPEM: Array(key.utf8))
     }
@@ -133,13 +141,15 @@ public struct NodeBootstrap: Sendable {
         throw OrcaError(.unavailable, "certificate signing request \(name) was not signed within \(signingTimeout): is it approved? (kubectl get csr)")
     }
 
-    /// The pair at the paths if the certificate is issued by `caPEM`, valid at `now`, and names `covering`.
+    /// The pair at the paths if the certificate is issued by `caPEM`, valid at `now`, for the
+    /// key beside it (the two files are replaced one after the other), and names `covering`.
     static func validPair(_ certPath: String, _ keyPath: String, caPEM: String, now: Date,
                           covering addresses: [String] = []) -> (cert: String, key: String)? {
         guard let cert = try? String(contentsOfFile: certPath, encoding: .utf8),
               let key = try? String(contentsOfFile: keyPath, encoding: .utf8),
               let parsed = try? Certificate(pemEncoded: cert), let ca = try? Certificate(pemEncoded: caPEM),
-              parsed.issuer == ca.subject, parsed.notValidBefore <= now, now < parsed.notValidAfter else { return nil }
+              parsed.issuer == ca.subject, parsed.notValidBefore <= now, now < parsed.notValidAfter,
+              let privateKey = try? Certificate.PrivateKey(pemEncoded: key), privateKey.publicKey == parsed.publicKey else { return nil }
         if !addresses.isEmpty {
             let names = Set((try? parsed.extensions.subjectAlternativeNames).map { Array($0) } ?? [])
             for a in addresses {

@@ -25,6 +25,9 @@ public struct KubeletServer: Sendable {
         public var certificatePEM: String
         public var keyPEM: String
         public var caPEM: String
+        /// Gives each new connection the current serving certificate (a renewed one) instead of
+        /// `certificatePEM`/`keyPEM`; nil: those always.
+        public var sslContextCallback: NIOSSLContextCallback?
 
         public init(host: String = "0.0.0.0", port: Int = 10250, certificatePEM: String, keyPEM: String, caPEM: String) {
             self.host = host
@@ -56,12 +59,21 @@ public struct KubeletServer: Sendable {
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(cert)], privateKey: .privateKey(key))
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(configuration.caPEM.utf8), format: .pem)])
         tls.certificateVerification = .noHostnameVerification
+        tls.sslContextCallback = configuration.sslContextCallback
         return tls
     }
 
-    /// Serves until cancelled; a port already taken is logged, not fatal (the embedded node's
-    /// streams are also served in-process by the API server).
+    /// Serves until cancelled. A port already taken is logged and tried again every 10 s, never
+    /// fatal: the agent goes on running its pods (and the embedded node's streams are also
+    /// served in-process by the API server).
     public func run() async {
+        while !Task.isCancelled {
+            await serve()
+            try? await Task.sleep(for: .seconds(10))
+        }
+    }
+
+    func serve() async {
         do {
             var log = logger
             log.logLevel = .warning
@@ -74,7 +86,7 @@ public struct KubeletServer: Sendable {
                 configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
                 onServerRunning: { [logger, configuration] _ in logger.info("kubelet server listening on \(configuration.host):\(configuration.port)") },
                 logger: log)
-            try await app.runService()
+            try await app.run()
         } catch is CancellationError {
         } catch {
             logger.warning("kubelet server on \(configuration.host):\(configuration.port) stopped: \(error)")

@@ -5,8 +5,8 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo), idle pods over time, workload controllers against bare pods.",
+        abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo), idle pods over time, workload controllers against bare pods, node join, node failover, agent idle cost.",
         subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self, BenchImagePullCommand.self, BenchSteadyStateCommand.self,
-                      BenchControllersCommand.self]
+                      BenchControllersCommand.self, BenchJoinCommand.self, BenchFailoverCommand.self, BenchAgentIdleCommand.self]
     )
 }
