@@ -34,6 +34,11 @@ extension Registry {
     func write(_ r: ResourceType, name: String, old: JSONValue, revision: Int64, dryRun: Bool,
                transform: (JSONValue) throws -> JSONValue) async throws -> JSONValue {
         var next = try transform(old)
+        // A UID in the body is a precondition: the object must be that one, not a namesake
+        // created since (the kubelet's status patches carry it).
+        if let uid = next.metadataUID, !uid.isEmpty, let current = old.metadataUID, uid != current {
+            throw APIError.conflict(r, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current)")
+        }
         next["apiVersion"] = .string(r.apiVersion)
         next["kind"] = .string(r.kind)
         ObjectMetaRules.carryOver(&next, from: old)

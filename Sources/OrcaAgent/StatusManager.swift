@@ -246,6 +246,7 @@ actor StatusManager {
     /// UID precondition): there is nothing to retry.
     static func isGone(_ error: any Error) -> Bool {
         guard let e = error as? APIError else { return false }
-        return e.code == 404 || e.code == 409
+        // Another 409 (write conflicts that outlasted the server's retries) is retried.
+        return e.code == 404 || (e.code == 409 && e.message.contains("UID in precondition"))
     }
 }

@@ -42,8 +42,12 @@ public struct Reflector: Sendable {
                     var listOptions = options
                     listOptions.watch = false
                     let list = try await client.list(resource, namespace: namespace, options: listOptions)
+                    // A body that is not a list (no `items`) is an error, never "everything is gone".
+                    guard let items = list["items"], items.arrayValue != nil || items.isNull else {
+                        throw APIError.internalError("the list of \(resource.groupResource) has no items")
+                    }
                     revision = list[path: ["metadata", "resourceVersion"]]?.stringValue ?? "0"
-                    await sink(.replaced((list["items"]?.arrayValue ?? []).map(stamped)))
+                    await sink(.replaced((items.arrayValue ?? []).map(stamped)))
                 }
                 var watchOptions = options
                 watchOptions.watch = true

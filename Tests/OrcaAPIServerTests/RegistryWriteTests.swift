@@ -96,7 +96,12 @@ import Testing
         let c = try await TestCluster()
         let v1 = try await c.configMap("cm")
         var next = v1
+        // A UID in the body is a precondition (409 for another object), as kube-apiserver's
+        // defaultUpdatedObjectInfo makes it; the creation time is the server's.
         next[path: ["metadata", "uid"]] = "forged"
+        await #expect { _ = try await c.registry.update(c.r("configmaps"), namespace: "default", name: "cm", object: next) }
+            throws: { ($0 as? APIError)?.code == 409 }
+        next[path: ["metadata", "uid"]] = nil
         next[path: ["metadata", "creationTimestamp"]] = "2000-01-01T00:00:00Z"
         let same = try await c.registry.update(c.r("configmaps"), namespace: "default", name: "cm", object: next)
         #expect(same.metadataUID == v1.metadataUID)

@@ -367,6 +367,43 @@ import Testing
         try Self.expectNothingLeft(c)
     }
 
+    /// A pod deleted while its node's agent was away is stopped when the agent returns; a
+    /// deleted node's pods are removed (pod GC).
+    @Test func aReturningAgentStopsPodsDeletedMeanwhileAndADeletedNodeLosesItsPods() throws {
+        let c = try MultiNodeCluster(nodes: 2)
+        defer { c.shutdown() }
+        let (a, b) = (c.hosts[0], c.hosts[1])
+        _ = try c.k("apply", "-f", "-", stdin: Self.pod("gone", on: b.nodeName, script: "sleep 3600"))
+        _ = try c.k("apply", "-f", "-", stdin: Self.pod("orphan", on: a.nodeName, script: "sleep 3600"))
+        for pod in ["gone", "orphan"] { _ = try c.k("wait", "--for=condition=Ready", "pod/\(pod)", "--timeout=120s") }
+        func containers(_ host: TestHost) throws -> [String] {
+            try OrcaServerProcess.run("/usr/sbin/runc", ["--root", host.runcRoot, "list", "-q"]).out
+                .split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        }
+        #expect(try !containers(b).isEmpty)
+
+        // The agent dies; its container goes on. The pod is deleted meanwhile: it stays Terminating.
+        c.killAgent(1)
+        _ = try c.k("delete", "pod", "gone", "--wait=false")
+        Thread.sleep(forTimeInterval: 3)
+        #expect(try !c.k("get", "pod", "gone", "-o", "jsonpath={.metadata.deletionTimestamp}").isEmpty)
+        #expect(try !containers(b).isEmpty, "the container of a node whose agent is away keeps running")
+
+        // Back, the agent stops it and the pod goes.
+        try c.restartAgent(1)
+        try c.eventually("the deleted pod is stopped and gone", timeout: 90) {
+            try c.kubectl(["get", "pod", "gone"]).status != 0 && containers(b).isEmpty
+        }
+
+        // A dead machine is decommissioned with kubectl delete node: its pods are removed by pod
+        // GC (after its 40 s quarantine).
+        c.killHost(0)
+        _ = try c.k("delete", "node", a.nodeName)
+        try c.eventually("the deleted node's pod is removed", timeout: 120) {
+            try c.kubectl(["get", "pod", "orphan"]).status != 0
+        }
+    }
+
     // MARK: agent restart
 
     @Test func aRestartedAgentAdoptsItsRunningContainers() throws {
