@@ -152,6 +152,15 @@ final class MultiNodeCluster: @unchecked Sendable {
         try hosts[index].startAgent(server: agentServerURL, token: .file(tokenFile), extra: extra)
     }
 
+    /// Freezes the server (SIGSTOP) for `seconds`, then lets it go on (SIGCONT): to agents it is
+    /// unreachable meanwhile, and nothing of its state is lost.
+    func pauseServer(for seconds: TimeInterval) {
+        guard let pid = serverProcess?.process.processIdentifier, pid > 0 else { return }
+        kill(pid, SIGSTOP)
+        Thread.sleep(forTimeInterval: seconds)
+        kill(pid, SIGCONT)
+    }
+
     /// The last lines of every agent's log, for failure messages.
     func agentLogs(_ lines: Int = 20) -> String {
         hosts.map { "---- agent of \($0.nodeName) (\($0.agentIsRunning ? "running" : "not running")):\n\($0.agentLogTail(lines))" }

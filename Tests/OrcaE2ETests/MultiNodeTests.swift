@@ -406,6 +406,34 @@ import Testing
 
     // MARK: agent restart
 
+    /// The server goes away for a while: the agent keeps its pods running, and when the server is
+    /// back it resyncs without restarting any container.
+    @Test func podsKeepRunningWhileTheServerIsUnreachable() throws {
+        let c = try MultiNodeCluster(nodes: 2)
+        defer { c.shutdown() }
+        let host = c.hosts[1]
+        _ = try c.k("apply", "-f", "-", stdin: Self.pod("keeper", on: host.nodeName, script: "exec sleep 3600"))
+        _ = try c.k("wait", "--for=condition=Ready", "pod/keeper", "--timeout=120s")
+        let fields = ["containerStatuses[0].containerID", "containerStatuses[0].restartCount", "containerStatuses[0].state.running.startedAt"]
+        func snapshot() throws -> [String] { try fields.map { try c.k("get", "pod", "keeper", "-o", "jsonpath={.status.\($0)}") } }
+        let before = try snapshot()
+        let id = String(before[0].split(separator: "/").last ?? "")
+        func running() throws -> Bool {
+            try SystemCommand.run(SystemCommand.runc, ["--root", host.runcRoot, "state", id]).out.contains("\"running\"")
+        }
+        #expect(try running())
+
+        // 25 s without a server (less than the 40 s grace period, more than two lease renewals).
+        c.pauseServer(for: 25)
+        #expect(try running(), "the container stopped while the server was unreachable")
+        // Back: the node heartbeats again and nothing was restarted.
+        try c.waitForReadyNodes([host])
+        Thread.sleep(forTimeInterval: 12)
+        #expect(try snapshot() == before)
+        #expect(try running())
+        #expect(try c.k("get", "pod", "keeper", "-o", "jsonpath={.status.containerStatuses[0].ready}") == "true")
+    }
+
     @Test func aRestartedAgentAdoptsItsRunningContainers() throws {
         let c = try MultiNodeCluster(nodes: 2)
         defer { c.shutdown() }
