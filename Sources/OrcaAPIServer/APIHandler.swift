@@ -59,7 +59,7 @@ public struct APIHandler: HTTPResponder {
             var context = context
             context.user = user
             let info = RequestInfo(path: path)
-            try BootstrapAuthorizer.authorize(user, method: request.method, info: info, query: request.uri.query)
+            try BootstrapAuthorizer.authorize(user, method: request.method, path: path, info: info, query: request.uri.query)
             // Every other client is a cluster admin until RBAC exists, so unlike kube-apiserver no
             // group is exempt from the limit; long-running requests hold no slot.
             let longRunning = InflightLimiter.isLongRunning(

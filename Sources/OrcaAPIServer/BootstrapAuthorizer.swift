@@ -10,8 +10,14 @@ enum BootstrapAuthorizer {
     static let group = "system:bootstrappers"
     static let allowed: Set<String> = ["create", "get", "list", "watch"]
 
-    static func authorize(_ user: UserInfo, method: HTTPRequest.Method, info: RequestInfo?, query: String?) throws {
-        guard user.groups.contains(group), let info else { return }
+    static func authorize(_ user: UserInfo, method: HTTPRequest.Method, path: String, info: RequestInfo?, query: String?) throws {
+        guard user.groups.contains(group) else { return }
+        guard let info else {
+            // Discovery and OpenAPI only (`system:discovery`); not `nodes/<name>/proxy/…`.
+            let segs = path.split(separator: "/")
+            if segs.first == "openapi" || (segs.count <= 3 && (segs.first == "api" || segs.first == "apis")) { return }
+            throw APIError.forbidden("forbidden: User \"\(user.name)\" cannot \(method.rawValue.lowercased()) path \"\(path)\"")
+        }
         let verb = verb(method, info: info, query: query)
         if info.group == "certificates.k8s.io", info.resource == "certificatesigningrequests", info.subresource == nil,
            allowed.contains(verb) {

@@ -24,6 +24,7 @@ extension Registry {
             var next = obj
             next.metadataName = name
             if r.namespaced { next.metadataNamespace = namespace }
+            try Self.checkUID(next, current: current, r, name: name)
             return Self.scope(next, current: current, to: subresource, of: r)
         }
     }
@@ -34,11 +35,6 @@ extension Registry {
     func write(_ r: ResourceType, name: String, old: JSONValue, revision: Int64, dryRun: Bool,
                transform: (JSONValue) throws -> JSONValue) async throws -> JSONValue {
         var next = try transform(old)
-        // A UID in the body is a precondition: the object must be that one, not a namesake
-        // created since (the kubelet's status patches carry it).
-        if let uid = next.metadataUID, !uid.isEmpty, let current = old.metadataUID, uid != current {
-            throw APIError.conflict(r, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current)")
-        }
         next["apiVersion"] = .string(r.apiVersion)
         next["kind"] = .string(r.kind)
         ObjectMetaRules.carryOver(&next, from: old)
@@ -101,6 +97,7 @@ extension Registry {
                     if subresource == nil, let n = patched.metadataName, n != name {
                         throw APIError.invalid(r, name, [.invalid("metadata.name", n, "field is immutable")])
                     }
+                    try Self.checkUID(patched, current: current, r, name: name)
                     return Self.scope(patched, current: current, to: subresource, of: r)
                 }
             } catch let e as APIError where e.code == 409 && e.reason == "Conflict" {
@@ -109,6 +106,14 @@ extension Registry {
             }
         }
         throw lastError ?? APIError.internalError("update retries exhausted")
+    }
+
+    /// A UID in the body is a precondition, whatever the subresource: the object must be that
+    /// one, not a namesake created since (the kubelet's status patches carry it).
+    static func checkUID(_ next: JSONValue, current: JSONValue, _ r: ResourceType, name: String) throws {
+        if let uid = next.metadataUID, !uid.isEmpty, let stored = current.metadataUID, uid != stored {
+            throw APIError.conflict(r, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(stored)")
+        }
     }
 
     /// What a write through `subresource` may change: `status` only its status, a pod's

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import ServiceLifecycle
@@ -111,13 +112,12 @@ extension ResourceRequest {
             let nodes = registry.catalog.resource(group: "", version: "v1", resource: "nodes")!
             let node = try await registry.get(nodes, namespace: nil, name: nodeName)
             let path = KubeletClient.streamPath("log", namespace: ns ?? "default", pod: name, container: nil, rawQuery: request.uri.query)
-            let (status, contentType, stream) = try await kubelets.get(node: node, path: path)
-            guard status == 200 else {
-                var body: [UInt8] = []
-                for try await chunk in stream where body.count < 1 << 16 { body += chunk }
-                throw APIHandler.kubeletError(status: status, body: body)
+            let response = try await kubelets.get(node: node, path: path)
+            guard response.status == .ok else {
+                let body = (try? await response.body.collect(upTo: 1 << 16)).map { Array($0.readableBytesView) } ?? []
+                throw APIHandler.kubeletError(status: Int(response.status.code), body: body)
             }
-            return APIHandler.streamed(status: 200, contentType: contentType ?? "text/plain", stream)
+            return APIHandler.streamed(response)
         }
         guard let provider = handler.podStreams else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no node agent serves logs for pod \(name)")

@@ -61,7 +61,7 @@ public struct EmbeddedAgent: Sendable {
         var registration = NodeStatusReporter.Registration(podCIDR: c.podCIDR, labels: c.nodeLabels, taints: c.nodeTaints,
                                                            controlPlane: c.controlPlane)
         registration.kubeletPort = c.kubeletServer?.port ?? 10250
-        let reporter = NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, registration: registration,
+        var reporter = NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, registration: registration,
                                           images: { NodeStatusReporter.imageList(images) }, clock: clock)
         var net = PodNetwork.Configuration()
         net.bridgeName = c.bridgeName
@@ -71,6 +71,10 @@ public struct EmbeddedAgent: Sendable {
             net.subnet = cidr
         } else {
             net.subnet = try await waitForPodCIDR(reporter)
+            // Should the Node be deleted and registered again, it asks for the CIDR its bridge uses.
+            registration.podCIDR = net.subnet
+            reporter = NodeStatusReporter(client: client, nodeName: c.nodeName, hostIP: c.hostIP, registration: registration,
+                                          images: { NodeStatusReporter.imageList(images) }, clock: clock)
         }
         net.dataDirectory = c.dataDir
         net.runDirectory = c.runDir

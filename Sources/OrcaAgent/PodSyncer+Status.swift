@@ -104,7 +104,9 @@ extension PodSyncer {
             condition("Ready", ready, reason: readyReason, message: readyMessage),
             condition("ContainersReady", ready, reason: readyReason, message: readyMessage),
         ]
-        if let scheduled = previous.first(where: { $0["type"]?.stringValue == "PodScheduled" }) { conditions.append(scheduled) }
+        // Conditions of other components (PodScheduled, DisruptionTarget, readiness gates) stay.
+        let own = Set(conditions.compactMap { $0["type"]?.stringValue })
+        conditions += previous.filter { !own.contains($0["type"]?.stringValue ?? "") }
         var status: [String: JSONValue] = [
             "phase": .string(phase), "conditions": .array(conditions), "containerStatuses": .array(apps.map(\.1.status)),
             "hostIP": .string(hostIP), "hostIPs": [["ip": .string(hostIP)]],

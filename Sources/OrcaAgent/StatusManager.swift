@@ -69,9 +69,9 @@ actor StatusManager {
         e.pod = pod
         if e.written == nil, e.status == nil, let apiStatus, !apiStatus.isNull { e.written = apiStatus }
         let new = PodStatusEquality.withTransitionTimes(status, previous: e.status, now: KubernetesTime.string(clock.now))
-        if let old = e.status {
-            if PodStatusEquality.matches(new, old) { return }
-            // A pod's phase never leaves Succeeded or Failed.
+        if let old = e.status, PodStatusEquality.matches(new, old) { return }
+        if let old = e.status ?? e.written {
+            // A pod's phase never leaves Succeeded or Failed (the API's copy counts after a restart).
             if Self.isTerminal(old), !Self.isTerminal(new) {
                 logger.warning("pod \(pod.namespace)/\(pod.name): status with phase \(new["phase"]?.stringValue ?? "") after \(old["phase"]?.stringValue ?? "") ignored")
                 return

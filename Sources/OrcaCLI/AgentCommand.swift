@@ -32,6 +32,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard (token == nil) != (tokenFile == nil) else { throw ValidationError("give the join token with exactly one of --token and --token-file") }
         _ = try labels()
         _ = try taints()
+        if let nodeName { try NodeName.validate(nodeName) }
     }
 
     func labels() throws -> [String: String] {
@@ -83,49 +84,55 @@ struct AgentCommand: AsyncParsableCommand {
         let ca = try await bootstrap.certificateAuthority()
         // The client follows the node's client certificate as it is renewed.
         let client = RotatingAPIClient(try HTTPSAPIClient(kubeconfig: kubeconfig))
-        let clientCertificate = NodeCertificateManager(
-            kind: .client, nodeName: nodeName, directory: bootstrap.directory, caPEM: ca,
-            current: try .init(certificatePEM: String(decoding: kubeconfig.clientCertificatePEM ?? [], as: UTF8.self),
-                               keyPEM: String(decoding: kubeconfig.clientKeyPEM ?? [], as: UTF8.self)),
-            requester: bootstrap.requester(client: client),
-            onRotated: { issued in
-                do {
-                    let renewed = try HTTPSAPIClient(kubeconfig: bootstrap.kubeconfig(ca: ca, cert: issued.certificatePEM, key: issued.keyPEM))
-                    await client.rotate(to: renewed)
-                } catch {
-                    logger.error("cannot use the renewed client certificate (in use from the next start): \(error)")
-                }
-            })
+        // Whatever ends the agent, its client's connections are closed before the process goes on.
+        do {
+            let clientCertificate = NodeCertificateManager(
+                kind: .client, nodeName: nodeName, directory: bootstrap.directory, caPEM: ca,
+                current: try .init(certificatePEM: String(decoding: kubeconfig.clientCertificatePEM ?? [], as: UTF8.self),
+                                   keyPEM: String(decoding: kubeconfig.clientKeyPEM ?? [], as: UTF8.self)),
+                requester: bootstrap.requester(client: client),
+                onRotated: { issued in
+                    do {
+                        let renewed = try HTTPSAPIClient(kubeconfig: bootstrap.kubeconfig(ca: ca, cert: issued.certificatePEM, key: issued.keyPEM))
+                        await client.rotate(to: renewed)
+                    } catch {
+                        logger.error("cannot use the renewed client certificate (in use from the next start): \(error)")
+                    }
+                })
 
-        var config = EmbeddedAgent.Configuration(dataDir: dataDir, nodeName: nodeName, hostIP: nodeIP)
-        config.podCIDR = nil
-        config.bridgeName = bridgeName
-        config.logRoot = podLogDir
-        config.runDir = runDir
-        config.cgroupRoot = cgroupRoot
-        config.nodeLabels = try labels()
-        config.nodeTaints = try taints()
-        config.registries = registryOptions.configuration
-        // The kubelet server's certificate, asked for as the node.
-        let serving = try await bootstrap.servingCertificate(client: client, addresses: [nodeIP])
-        let servingCertificate = NodeCertificateManager(
-            kind: .serving(addresses: [nodeIP]), nodeName: nodeName, directory: bootstrap.directory, caPEM: ca,
-            current: try .init(certificatePEM: serving.cert, keyPEM: serving.key), requester: bootstrap.requester(client: client))
-        config.kubeletServer = .init(port: kubeletPort, certificatePEM: serving.cert, keyPEM: serving.key, caPEM: ca)
-        // New connections get the renewed serving certificate (KubeletServer sets it as its
-        // TLSConfiguration.sslContextCallback).
-        config.kubeletServer?.sslContextCallback = servingCertificate.sslContextCallback
-        let agent = try await EmbeddedAgent.make(client: client, configuration: config)
-        logger.info("node \(nodeName) (\(nodeIP)) runs pods for \(server)")
-        print("orca: node \(nodeName) joined \(server)")
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: TaskService(name: "agent") { await agent.run() }),
-            // Last, so they stop first on shutdown (a renewal under way is abandoned).
-            .init(service: TaskService(name: "client-certificate") { await clientCertificate.run() }),
-            .init(service: TaskService(name: "serving-certificate") { await servingCertificate.run() }),
-        ]
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+            var config = EmbeddedAgent.Configuration(dataDir: dataDir, nodeName: nodeName, hostIP: nodeIP)
+            config.podCIDR = nil
+            config.bridgeName = bridgeName
+            config.logRoot = podLogDir
+            config.runDir = runDir
+            config.cgroupRoot = cgroupRoot
+            config.nodeLabels = try labels()
+            config.nodeTaints = try taints()
+            config.registries = registryOptions.configuration
+            // The kubelet server's certificate, asked for as the node.
+            let serving = try await bootstrap.servingCertificate(client: client, addresses: [nodeIP])
+            let servingCertificate = NodeCertificateManager(
+                kind: .serving(addresses: [nodeIP]), nodeName: nodeName, directory: bootstrap.directory, caPEM: ca,
+                current: try .init(certificatePEM: serving.cert, keyPEM: serving.key), requester: bootstrap.requester(client: client))
+            config.kubeletServer = .init(port: kubeletPort, certificatePEM: serving.cert, keyPEM: serving.key, caPEM: ca)
+            // New connections get the renewed serving certificate (KubeletServer sets it as its
+            // TLSConfiguration.sslContextCallback).
+            config.kubeletServer?.sslContextCallback = servingCertificate.sslContextCallback
+            let agent = try await EmbeddedAgent.make(client: client, configuration: config)
+            logger.info("node \(nodeName) (\(nodeIP)) runs pods for \(server)")
+            print("orca: node \(nodeName) joined \(server)")
+            let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: TaskService(name: "agent") { await agent.run() }),
+                // Last, so they stop first on shutdown (a renewal under way is abandoned).
+                .init(service: TaskService(name: "client-certificate") { await clientCertificate.run() }),
+                .init(service: TaskService(name: "serving-certificate") { await servingCertificate.run() }),
+            ]
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
         try? await client.shutdown()
     }
 }

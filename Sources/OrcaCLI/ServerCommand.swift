@@ -39,6 +39,7 @@ struct ServerCommand: AsyncParsableCommand {
         guard CIDRAllocator(clusterCIDR: clusterCIDR, nodePrefixLength: 24) != nil else {
             throw ValidationError("--cluster-cidr \(clusterCIDR) must be an IPv4 network of /8 to /24, e.g. 10.42.0.0/16")
         }
+        if let nodeName { try NodeName.validate(nodeName) }
         guard nodeMonitorGracePeriod >= 1 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
         guard (0...65535).contains(kubeletPort) else { throw ValidationError("--kubelet-port must be 0 to 65535") }
     }
@@ -156,7 +157,8 @@ extension ServerCommand {
         let elector = LeaderElector(client: client, configuration: .init(name: "kube-controller-manager", identity: identity))
         var runnables: [any Runnable] = [
             await namespaces.controller(informers: informers),
-            await CertificateSigningRequestApprover.controller(client: client, informers: informers),
+            await CertificateSigningRequestApprover.controller(client: client, informers: informers,
+                                                               reservedAddresses: Set(["127.0.0.1", NodeAddress.primaryIPv4() ?? "127.0.0.1"] + tlsSANs)),
             await CertificateSigningRequestSigner.controller(client: client, informers: informers, authority: authority),
             await NodeIPAMController.controller(client: client, informers: informers, clusterCIDR: clusterCIDR),
             await NodeLifecycleController.controller(client: client, informers: informers,

@@ -22,5 +22,13 @@ import Testing
                 return e.code == 409 && e.message.contains("Precondition failed: UID in precondition: someone-else, UID in object meta: \(uid)")
             }
         #expect(try await c.registry.get(cms, namespace: "default", name: "a")[path: ["data", "k"]]?.stringValue == "w")
+        // A status write for another pod of the same name is refused too.
+        let pods = c.r("pods")
+        _ = try await c.registry.create(pods, namespace: "default", object: [
+            "metadata": ["name": "p"], "spec": ["containers": [["name": "c", "image": "busybox"]]]])
+        await #expect { _ = try await c.registry.mergePatchRequest(pods, namespace: "default", name: "p",
+                                                                   patch: ["metadata": ["uid": "old-pod"], "status": ["phase": "Running"]],
+                                                                   subresource: "status") }
+            throws: { ($0 as? APIError)?.code == 409 }
     }
 }

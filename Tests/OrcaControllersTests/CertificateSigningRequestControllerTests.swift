@@ -95,9 +95,21 @@ typealias CSR = OrcaAPI.CertificateSigningRequest
         try await submit(c, "mine", subject: serving, signer: "kubernetes.io/kubelet-serving", usages: usages, user: Self.nodeUser)
         try await submit(c, "bootstrap", subject: serving, signer: "kubernetes.io/kubelet-serving", usages: usages,
                          user: NodeJoinToken.bootstrapUser(id: "abcdef"))
+        // Names that are not the node's own stay pending: the API server's, or another node's address.
+        let posing = CertificateAuthority.Subject(commonName: "system:node:n1", organizations: ["system:nodes"],
+                                                  dnsNames: ["kubernetes.default.svc"], ipAddresses: ["10.0.0.7"])
+        try await submit(c, "posing", subject: posing, signer: "kubernetes.io/kubelet-serving", usages: usages, user: Self.nodeUser)
+        var other = c.readyNode("n2")
+        other.status?.addresses = [NodeAddress(address: "10.0.0.9", type: "InternalIP")]
+        try await c.client.create(other)
+        let stealing = CertificateAuthority.Subject(commonName: "system:node:n1", organizations: ["system:nodes"],
+                                                    dnsNames: ["n1"], ipAddresses: ["10.0.0.9"])
+        try await submit(c, "stealing", subject: stealing, signer: "kubernetes.io/kubelet-serving", usages: usages, user: Self.nodeUser)
         #expect(try await eventually { try await csr(c, "mine").status?.certificate != nil })
-        try await Task.sleep(for: .milliseconds(100))
+        try await Task.sleep(for: .milliseconds(200))
         #expect(try await csr(c, "bootstrap").status?.certificate == nil)
+        #expect(try await csr(c, "posing").status?.conditions == nil)
+        #expect(try await csr(c, "stealing").status?.conditions == nil)
     }
 
     @Test func anApprovedRequestTheSignerCannotHonourFails() async throws {

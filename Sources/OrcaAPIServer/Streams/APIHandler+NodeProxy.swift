@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,19 +21,20 @@ extension APIHandler {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no kubelet client is configured")
         }
         let node = try await registry.get(nodes, namespace: nil, name: name)
-        let (status, contentType, stream) = try await kubelets.get(node: node, path: path + (query.map { "?" + $0 } ?? ""))
-        return Self.streamed(status: status, contentType: contentType ?? "text/plain", stream)
+        let response = try await kubelets.get(node: node, path: path + (query.map { "?" + $0 } ?? ""))
+        return Self.streamed(response)
     }
 
-    /// A response whose body is `stream`, chunk by chunk.
-    static func streamed(status: Int, contentType: String, _ stream: AsyncThrowingStream<[UInt8], any Error>) -> Response {
-        let body = ResponseBody { writer in
-            for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+    /// A kubelet's response passed on as it is read: each chunk is written before the next is
+    /// read, so a slow client slows the kubelet down instead of filling memory.
+    static func streamed(_ response: HTTPClientResponse) -> Response {
+        let body = ResponseBody { [body = response.body] writer in
+            for try await chunk in body { try await writer.write(chunk) }
             try await writer.finish(nil)
         }
         var headers: HTTPFields = [:]
-        headers[.contentType] = contentType
-        return Response(status: .init(code: status), headers: headers, body: body)
+        headers[.contentType] = response.headers.first(name: "Content-Type") ?? "text/plain"
+        return Response(status: .init(code: Int(response.status.code)), headers: headers, body: body)
     }
 
     /// A kubelet's error body (a `Status`, or text) as an `APIError` with the kubelet's code.

@@ -16,12 +16,12 @@ import OrcaPKI
 /// `pods/log` and `nodes/proxy` are proxied as HTTP; `exec`, `attach` and `portforward` are
 /// relayed message by message to a WebSocket the API server opens to the kubelet with the
 /// subprotocol the client chose (both ends speak the same ones).
-public final class KubeletClient: Sendable {
+public struct KubeletClient: Sendable {
     let tls: TLSConfiguration
-    let http: HTTPClient
     let logger = Logger(label: "orca.apiserver.kubelet")
 
-    /// A client with the API server's kubelet-client certificate from `pki`.
+    /// A client with the API server's kubelet-client certificate from `pki`. Requests go through
+    /// the process-wide HTTP client with this TLS configuration (nothing to shut down).
     public init(pki: ClusterPKI) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(pki.caCertPEM.utf8), format: .pem)])
@@ -30,12 +30,7 @@ public final class KubeletClient: Sendable {
         // Kubelet serving certificates name the node's addresses; nodes are reached by IP.
         tls.certificateVerification = .fullVerification
         self.tls = tls
-        var config = HTTPClient.Configuration(tlsConfiguration: tls)
-        config.timeout.connect = .seconds(10)
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
-
-    deinit { try? http.syncShutdown() }
 
     /// `https://<InternalIP>:<port>` of a node, or 503 when it has no address yet.
     static func base(of node: JSONValue) throws -> String {
@@ -49,27 +44,15 @@ public final class KubeletClient: Sendable {
         return "https://\(ip.contains(":") ? "[\(ip)]" : ip):\(port)"
     }
 
-    /// A streamed GET of `path` (with its query) on the node's kubelet: the status and the body.
-    public func get(node: JSONValue, path: String) async throws -> (Int, String?, AsyncThrowingStream<[UInt8], any Error>) {
-        let url = try Self.base(of: node) + path
-        var request = HTTPClientRequest(url: url)
+    /// A GET of `path` (with its query) on the node's kubelet; the body is read as it comes.
+    public func get(node: JSONValue, path: String) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: try Self.base(of: node) + path)
         request.method = .GET
-        let response: HTTPClientResponse
-        do { response = try await http.execute(request, timeout: .hours(24)) } catch {
+        request.tlsConfiguration = tls
+        do { return try await HTTPClient.shared.execute(request, timeout: .hours(24)) } catch {
             throw APIError(code: 502, reason: "InternalError",
                            message: "error trying to reach the kubelet of node \(node.metadataName ?? ""): \(error)")
         }
-        let body = response.body
-        let stream = AsyncThrowingStream<[UInt8], any Error> { continuation in
-            let task = Task {
-                do {
-                    for try await chunk in body { continuation.yield(Array(chunk.readableBytesView)) }
-                    continuation.finish()
-                } catch { continuation.finish(throwing: error) }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-        return (Int(response.status.code), response.headers.first(name: "Content-Type"), stream)
     }
 
     /// Relays a client's WebSocket to `path` on the node's kubelet with `protocolName`, until

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OrcaClient
+import OrcaPKI
 
 /// Approves the certificate requests of nodes, as kube-controller-manager's `csrapproving`
 /// controller (with the permissions Kubernetes bootstraps): a node client certificate asked for
@@ -12,21 +13,38 @@ import OrcaClient
 public struct CertificateSigningRequestApprover: Reconciler {
     let client: any APIClient
     let requests: SharedInformer<CertificateSigningRequest>
+    let nodes: SharedInformer<Node>
+    /// Addresses no node may have in a serving certificate: the API server's own.
+    let reservedAddresses: Set<String>
     let clock: any WallClock
     let logger = Logger(label: "orca.controller.csrapproving")
 
     /// Builds the approver on `informers`.
-    public static func controller(client: any APIClient, informers: SharedInformerFactory,
+    public static func controller(client: any APIClient, informers: SharedInformerFactory, reservedAddresses: Set<String> = [],
                                   clock: any WallClock = SystemClock()) async -> Controller<CertificateSigningRequestApprover> {
         let requests = await informers.informer(CertificateSigningRequest.self)
+        let nodes = await informers.informer(Node.self)
         let queue = RateLimitingQueue(clock: clock)
         await requests.addEventHandler(InformerEventHandler(
             onAdd: { await queue.add(SharedInformer<CertificateSigningRequest>.key($0)) },
             onUpdate: { _, csr in await queue.add(SharedInformer<CertificateSigningRequest>.key(csr)) },
             onDelete: { _ in }))
         return Controller(name: "csrapproving", queue: queue,
-                          reconciler: CertificateSigningRequestApprover(client: client, requests: requests, clock: clock),
-                          workers: 1, waitForSync: [{ await requests.waitForSync() }])
+                          reconciler: CertificateSigningRequestApprover(client: client, requests: requests, nodes: nodes,
+                                                                        reservedAddresses: reservedAddresses, clock: clock),
+                          workers: 1, waitForSync: [{ await requests.waitForSync() }, { await nodes.waitForSync() }])
+    }
+
+    /// A serving certificate may name only the node itself and addresses that are not the API
+    /// server's nor another node's: otherwise its holder could pose as them to anyone trusting the CA.
+    func servingNamesAreTheNodes(_ subject: CertificateAuthority.Subject) async -> Bool {
+        let name = String(subject.commonName.dropFirst("system:node:".count))
+        guard subject.dnsNames.allSatisfy({ $0 == name }) else { return false }
+        var taken = reservedAddresses
+        for node in await nodes.list() where node.metadata?.name != name {
+            for address in node.status?.addresses ?? [] { if let a = address.address { taken.insert(a) } }
+        }
+        return subject.ipAddresses.allSatisfy { !taken.contains($0) }
     }
 
     public func reconcile(_ key: String) async throws -> ReconcileResult {
@@ -46,7 +64,8 @@ public struct CertificateSigningRequestApprover: Reconciler {
                 return .done
             }
         case KubeletCertificateRequest.servingSigner where KubeletCertificateRequest.isNodeServing(request, usages: usages):
-            guard requester == request.subject.commonName, groups.contains("system:nodes") else { return .done }
+            guard requester == request.subject.commonName, groups.contains("system:nodes"),
+                  await servingNamesAreTheNodes(request.subject) else { return .done }
             message = "Auto approving kubelet serving certificate of the node that asked for it."
         default:
             return .done

@@ -92,7 +92,7 @@ public struct TaintEvictionController: Reconciler {
             return .done
         case .at(let deadline) where deadline > now:
             await tracker.schedule(key)
-            return .requeue(after: .seconds(deadline.timeIntervalSince(now)))
+            return .requeue(after: .seconds(clamping: deadline.timeIntervalSince(now)))
         case .at, .now:
             _ = await tracker.cancel(key)
             try await evict(pod)

@@ -157,6 +157,8 @@ public actor PodGCController: Runnable {
             }
             var options = DeletionOptions()
             options.gracePeriodSeconds = 0
+            // This pod, not a namesake created since.
+            options.preconditionUID = pod.metadata?.uid
             try await client.delete(Pod.self, namespace: namespace, name: name, options: options)
         } catch let e as APIError where e.isNotFound {
             return
