@@ -160,6 +160,7 @@ extension ServerCommand {
             await CertificateSigningRequestApprover.controller(client: client, informers: informers,
                                                                reservedAddresses: Set(["127.0.0.1", NodeAddress.primaryIPv4() ?? "127.0.0.1"] + tlsSANs)),
             await CertificateSigningRequestSigner.controller(client: client, informers: informers, authority: authority),
+            await CertificateSigningRequestCleaner.controller(client: client, informers: informers),
             await NodeIPAMController.controller(client: client, informers: informers, clusterCIDR: clusterCIDR),
             await NodeLifecycleController.controller(client: client, informers: informers,
                                                      configuration: .init(nodeMonitorGracePeriod: .seconds(nodeMonitorGracePeriod))),

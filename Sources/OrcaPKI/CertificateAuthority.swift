@@ -116,3 +116,13 @@ public struct CertificateAuthority: Sendable {
         get throws { try certificate.serializeAsPEM().pemString }
     }
 }
+
+extension CertificateAuthority {
+    /// The `notAfter` of the first PEM block of `pem` (a CSR's `status.certificate`, decoded
+    /// from base64); nil when that block is not a certificate that parses.
+    public static func notAfter(ofPEM pem: String) -> Date? {
+        guard let first = try? PEMDocument.parseMultiple(pemString: pem).first,
+              let certificate = try? Certificate(pemDocument: first) else { return nil }
+        return certificate.notValidAfter
+    }
+}

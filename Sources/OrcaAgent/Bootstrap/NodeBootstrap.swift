@@ -44,11 +44,12 @@ public struct NodeBootstrap: Sendable {
         try PrivateFiles.directory(directory, mode: 0o700)
         if let pem = try? String(contentsOfFile: caPath, encoding: .utf8), token.matches(caPEM: pem) { return pem }
         let rest = try RESTClient(kubeconfig: Kubeconfig(server: server, insecureSkipTLSVerify: true))
-        defer { Task { try? await rest.shutdown() } }
         let response: RESTClient.Response
         do { response = try await rest.send(.GET, "/cacerts", json: nil) } catch {
+            try? await rest.shutdown()
             throw OrcaError(.unavailable, "cannot reach the server at \(server): \(error)")
         }
+        try? await rest.shutdown()
         guard response.isSuccess else {
             throw OrcaError(.unavailable, "the server at \(server) answered \(response.status) for /cacerts: is it an orca server?")
         }
@@ -68,14 +69,19 @@ public struct NodeBootstrap: Sendable {
             return kubeconfig(ca: ca, cert: pair.cert, key: pair.key)
         }
         let client = try bootstrapClient(ca: ca)
-        defer { Task { try? await client.shutdown() } }
         let subject = CertificateAuthority.Subject(commonName: "system:node:\(nodeName)", organizations: ["system:nodes"])
         let (cert, key): (String, String)
         do {
             (cert, key) = try await request(subject, signer: "kubernetes.io/kube-apiserver-client-kubelet",
                                             usages: ["digital signature", "key encipherment", "client auth"], client: client)
-        } catch let e as APIError where e.code == 401 {
-            throw OrcaError(.invalid, "the server refused the join token (401 Unauthorized): use the token in the server's <data-dir>/node-token")
+            try? await client.shutdown()
+        } catch {
+            // The temporary client is closed on every path before the process goes on.
+            try? await client.shutdown()
+            if let e = error as? APIError, e.code == 401 {
+                throw OrcaError(.invalid, "the server refused the join token (401 Unauthorized): use the token in the server's <data-dir>/node-token")
+            }
+            throw error
         }
         try Self.save(cert: cert, key: key, certPath: certPath, keyPath: keyPath)
         logger.info("node \(nodeName) joined \(server) with a new client certificate")
