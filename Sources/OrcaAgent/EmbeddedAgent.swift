@@ -11,6 +11,8 @@ public struct EmbeddedAgent: Sendable {
     public let nodeName: String
     let client: any APIClient
     let kubeletServer: KubeletServer.Configuration?
+    /// Sends the agent's events.
+    let broadcaster: EventBroadcaster
     let reporter: NodeStatusReporter
     let syncer: PodSyncer
     let workers: PodWorkers
@@ -81,7 +83,9 @@ public struct EmbeddedAgent: Sendable {
         let network = PodNetwork(configuration: net)
         let paths = AgentPaths(podsRoot: c.dataDir + "/pods", logRoot: c.logRoot, cgroupRoot: c.cgroupRoot)
         let env = EnvironmentResolver(client: client)
-        let events = EventRecorder(client: client, component: "kubelet", host: c.nodeName, clock: clock)
+        // Pod workers never wait for an event to be written: a broadcaster task sends them.
+        let broadcaster = EventBroadcaster()
+        let events = EventRecorder(client: client, component: "kubelet", host: c.nodeName, clock: clock, broadcaster: broadcaster)
         let probes = ProbeManager(prober: Prober(runtime: runtime), events: events, clock: clock)
         let puller = ImagePuller(store: images, configuration: c.registries)
         let imageManager = ImageManager(images: images, puller: puller, client: client, events: events, clock: clock)
@@ -92,7 +96,7 @@ public struct EmbeddedAgent: Sendable {
                                events: events, probes: probes, statusManager: statusManager,
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .seconds(clamping: $0)) }),
                                paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
-        return EmbeddedAgent(nodeName: c.nodeName, client: client, kubeletServer: c.kubeletServer,
+        return EmbeddedAgent(nodeName: c.nodeName, client: client, kubeletServer: c.kubeletServer, broadcaster: broadcaster,
                              reporter: reporter,
                              syncer: syncer, workers: PodWorkers(), statusManager: statusManager, images: images,
                              imageGC: ImageGarbageCollector(store: images, runtime: runtime, clock: clock),
@@ -163,6 +167,7 @@ public struct EmbeddedAgent: Sendable {
         await probes.setOnChange { uid in await workers.poke(uid) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await reporter.run() }
+            group.addTask { [broadcaster] in await broadcaster.run() }
             group.addTask { [client, nodeName, reporter] in
                 // Routes to the other nodes' pod CIDRs (flannel host-gw style); removed when the agent stops.
                 await NodeRouteController(client: client, nodeName: nodeName, hostIP: reporter.hostIP).run()

@@ -7,20 +7,36 @@ public struct EventRecorder: Sendable {
     let component: String
     let host: String?
     let clock: @Sendable () -> Date
+    /// When set, events are queued and sent by the broadcaster's task: recording never waits.
+    let broadcaster: EventBroadcaster?
 
-    public init(client: any APIClient, component: String, host: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(client: any APIClient, component: String, host: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+                broadcaster: EventBroadcaster? = nil) {
         self.client = client
         self.component = component
         self.host = host
         self.clock = clock
+        self.broadcaster = broadcaster
     }
 
     /// Records an event; failures are logged away (events are best effort, as in Kubernetes).
+    /// With a broadcaster it is queued (with its time of recording) and this returns at once.
     public func record(_ object: JSONValue, type: String, reason: String, message: String, fieldPath: String? = nil) async {
+        guard let broadcaster else {
+            await send(object, type: type, reason: reason, message: message, fieldPath: fieldPath, at: clock())
+            return
+        }
+        let recordedAt = clock()
+        broadcaster.enqueue { [self] in
+            await send(object, type: type, reason: reason, message: message, fieldPath: fieldPath, at: recordedAt)
+        }
+    }
+
+    func send(_ object: JSONValue, type: String, reason: String, message: String, fieldPath: String?, at time: Date) async {
         let ns = object.metadataNamespace ?? "default"
         let name = object.metadataName ?? ""
         let events = client.resource("events")
-        let now = KubernetesTime.string(clock())
+        let now = KubernetesTime.string(time)
         // Deterministic name per (object, reason, message) so repeats aggregate.
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in "\(object.metadataUID ?? name)|\(reason)|\(message)|\(fieldPath ?? "")".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
