@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOSSL
+import OrcaPKI
 import X509
 
 /// The per-request context: Hummingbird's core storage plus the connection, so the
@@ -54,15 +55,7 @@ public struct Authenticator: Sendable {
             return nil
         }
         if let subject {
-            var cn = ""
-            var orgs: [String] = []
-            for rdn in subject {
-                for attr in rdn {
-                    if attr.type == .RDNAttributeType.commonName { cn = attr.value.description }
-                    if attr.type == .RDNAttributeType.organizationName { orgs.append(attr.value.description) }
-                }
-            }
-            return UserInfo(name: cn, groups: orgs + ["system:authenticated"])
+            return UserInfo(name: subject.commonName, groups: subject.organizations + ["system:authenticated"])
         }
         return nil
     }

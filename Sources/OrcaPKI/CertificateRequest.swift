@@ -20,14 +20,8 @@ public struct CertificateRequest: Sendable {
             throw PKIError("the request's signature does not verify")
         }
         self.csr = csr
-        var cn = ""
-        var orgs: [String] = []
-        for rdn in csr.subject {
-            for attr in rdn {
-                if attr.type == .RDNAttributeType.commonName { cn = attr.value.description }
-                if attr.type == .RDNAttributeType.organizationName { orgs.append(attr.value.description) }
-            }
-        }
+        let cn = csr.subject.commonName
+        let orgs = csr.subject.organizations
         var dns: [String] = []
         var ips: [String] = []
         if let names = try? csr.attributes.extensionRequest?.extensions.subjectAlternativeNames {

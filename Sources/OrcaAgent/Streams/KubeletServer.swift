@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import OrcaClient
+import OrcaPKI
 import OrcaStreams
 import X509
 
@@ -100,15 +101,7 @@ public struct KubeletServer: Sendable {
         for ch in candidates {
             guard let cert = try? await ch.nioSSL_peerCertificate().get(), let der = try? cert.toDERBytes(),
                   let parsed = try? Certificate(derEncoded: der) else { continue }
-            var cn = ""
-            var orgs: [String] = []
-            for rdn in parsed.subject {
-                for attr in rdn {
-                    if attr.type == .RDNAttributeType.commonName { cn = attr.value.description }
-                    if attr.type == .RDNAttributeType.organizationName { orgs.append(attr.value.description) }
-                }
-            }
-            return cn == "kube-apiserver-kubelet-client" || orgs.contains("system:masters")
+            return parsed.subject.commonName == "kube-apiserver-kubelet-client" || parsed.subject.organizations.contains("system:masters")
         }
         return false
     }
