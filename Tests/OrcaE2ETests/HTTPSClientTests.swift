@@ -128,7 +128,8 @@ import Testing
             options.resourceVersion = list[path: ["metadata", "resourceVersion"]]?.stringValue
             options.fieldSelector = try FieldMatcher(parsing: "metadata.name=watched")
             options.allowWatchBookmarks = true
-            options.timeoutSeconds = 30
+            // Long enough for a loaded CI machine: the loop ends at DELETED, not at the timeout.
+            options.timeoutSeconds = 600
             let stream = try await client.watch(configMaps, namespace: "default", options: options)
 
             try await client.create(ConfigMap(metadata: ObjectMeta(name: "unwatched", namespace: "default")))
