@@ -81,8 +81,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "OrcaNetwork", dependencies: [
-            "OrcaCore",
+            "OrcaCore", "OrcaAPI",
             .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "OrcaAgent", dependencies: [
             "OrcaClient", "OrcaRuntime", "OrcaNetwork", "OrcaPKI", "OrcaStreams",

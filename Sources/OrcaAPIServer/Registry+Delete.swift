@@ -55,9 +55,7 @@ extension Registry {
             if options.dryRun { return (old, true) }
             do {
                 let (_, delRev) = try await store.delete(r.storeKey(namespace: namespace, name: name), expectedRevision: rev)
-                if r.group.isEmpty, r.resource == "services" {
-                    await ServiceAddressAllocator(store: store).release(ServiceAddressAllocator.keys(of: old))
-                }
+                if Self.isService(r) { await serviceAllocator.release(ServiceAddressAllocator.keys(of: old)) }
                 var gone = old
                 gone.resourceVersion = String(delRev)
                 return (gone, true)

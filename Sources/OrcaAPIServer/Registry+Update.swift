@@ -62,24 +62,31 @@ extension Registry {
             if !stale { return old }
         }
         if dryRun { return next }
-        if next.deletionTimestamp != nil, next.finalizers.isEmpty,
-           r.resource != "namespaces" || (next[path: ["spec", "finalizers"]]?.arrayValue ?? []).isEmpty,
-           (next[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0) == 0 || r.resource != "pods" {
-            do {
+        let deleting = next.deletionTimestamp != nil && next.finalizers.isEmpty
+            && (r.resource != "namespaces" || (next[path: ["spec", "finalizers"]]?.arrayValue ?? []).isEmpty)
+            && ((next[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0) == 0 || r.resource != "pods")
+        // A Service's new addresses are claimed before the write; the ones it gave up (or all,
+        // when this write finishes its deletion) are released after it.
+        let service = Self.isService(r)
+        let claimed = service && !deleting ? try await serviceAllocator.allocate(&next, old: old) : []
+        do {
+            if deleting {
                 let (_, delRev) = try await store.delete(key, expectedRevision: revision)
                 next.resourceVersion = String(delRev)
-                return next
-            } catch let e as OrcaError {
-                throw APIError.from(e, resource: r, name: name)
+            } else {
+                let kv = try await store.update(key, value: try encode(next, key: key), expectedRevision: revision)
+                next.resourceVersion = String(kv.modRevision)
             }
+        } catch {
+            await serviceAllocator.release(claimed)
+            if let e = error as? OrcaError { throw APIError.from(e, resource: r, name: name) }
+            throw error
         }
-        do {
-            let kv = try await store.update(key, value: try encode(next, key: key), expectedRevision: revision)
-            next.resourceVersion = String(kv.modRevision)
-            return next
-        } catch let e as OrcaError {
-            throw APIError.from(e, resource: r, name: name)
+        if service {
+            let kept = deleting ? [] : Set(ServiceAddressAllocator.keys(of: next))
+            await serviceAllocator.release(ServiceAddressAllocator.keys(of: old).filter { !kept.contains($0) })
         }
+        return next
     }
 
     /// Applies `mutate` to the latest object, retrying on conflicts (the patch path).

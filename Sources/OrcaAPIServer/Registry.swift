@@ -12,6 +12,8 @@ public final class Registry: Sendable {
     let strategies: [String: any ResourceStrategy]
     let clock: @Sendable () -> Date
     let newUID: @Sendable () -> String
+    /// Where Services' cluster IPs and node ports come from.
+    public let serviceNetwork: ServiceNetwork
     /// Encryption at rest, by group resource (`secrets`): what `encryption` covers.
     /// Resources not in it are stored unencrypted.
     public let transformers: [String: StorageTransformer]
@@ -25,8 +27,9 @@ public final class Registry: Sendable {
                 strategies: [String: any ResourceStrategy] = [:],
                 clock: @escaping @Sendable () -> Date = { Date() },
                 newUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
-                encryption: EncryptionConfiguration? = nil) {
+                encryption: EncryptionConfiguration? = nil, serviceNetwork: ServiceNetwork = .standard) {
         self.store = store
+        self.serviceNetwork = serviceNetwork
         self.catalog = catalog
         self.strategies = strategies
         self.clock = clock
@@ -44,6 +47,12 @@ public final class Registry: Sendable {
         self.transformers = transformers
         self.transformerPrefixes = prefixes
     }
+
+    /// The allocator of Services' addresses.
+    var serviceAllocator: ServiceAddressAllocator { ServiceAddressAllocator(store: store, network: serviceNetwork) }
+
+    /// Whether `r` is core/v1 Services (whose writes claim and release addresses).
+    static func isService(_ r: ResourceType) -> Bool { r.group.isEmpty && r.resource == "services" }
 
     func strategy(_ r: ResourceType) -> any ResourceStrategy {
         strategies[r.groupResource] ?? GenericStrategy()
@@ -170,8 +179,8 @@ public final class Registry: Sendable {
         if !causes.isEmpty { throw APIError.invalid(r, obj.metadataName ?? "", causes) }
         if dryRun { return obj }
         var claimed: [String] = []
-        let allocator = ServiceAddressAllocator(store: store)
-        if r.group.isEmpty, r.resource == "services" { claimed = try await allocator.allocate(&obj) }
+        let allocator = serviceAllocator
+        if Self.isService(r) { claimed = try await allocator.allocate(&obj, old: nil) }
         var attempts = 0
         while true {
             do {

@@ -1,16 +1,16 @@
 import Foundation
-import OrcaPKI
 import OrcaAPI
 import OrcaStore
 
-/// Allocates Service cluster IPs from the service CIDR (10.43.0.0/16) and node ports
-/// (30000–32767). Each allocation is a store key created atomically, so two services
-/// can never get the same address, and it is released when the service is deleted.
+/// Allocates Service cluster IPs from the service CIDR and node ports from the node-port
+/// range. Each allocation is a store key created atomically, so two Services can never get
+/// the same address; the registry releases a Service's keys when it is deleted — directly or
+/// when its last finalizer goes — and the ones an update gave up.
 struct ServiceAddressAllocator: Sendable {
     let store: any KVStore
+    let network: ServiceNetwork
     static let prefix = "/registry/orca.allocations/"
-    /// The `kubernetes` service's address and the cluster DNS address are reserved.
-    static let reserved: Set<String> = ["10.43.0.1", "10.43.0.10"]
+    static let resource = ResourceType("", "v1", "Service", "services")
 
     static func ipKey(_ ip: String) -> String { "\(prefix)clusterips/\(ip)" }
     static func portKey(_ port: Int64) -> String { "\(prefix)nodeports/\(port)" }
@@ -25,57 +25,109 @@ struct ServiceAddressAllocator: Sendable {
         }
     }
 
-    /// Fills `spec.clusterIP(s)` and node ports of a new Service; returns the claimed keys.
-    func allocate(_ service: inout JSONValue) async throws -> [String] {
+    /// Gives a new or updated Service the addresses it lacks and claims the ones it asks for
+    /// that `old` (the stored Service, nil on create) did not hold: a cluster IP unless it is
+    /// headless or an ExternalName, node ports for NodePort and LoadBalancer. Returns the keys
+    /// claimed; on a 422 (out of range, already allocated) nothing stays claimed.
+    func allocate(_ service: inout JSONValue, old: JSONValue?) async throws -> [String] {
         var claimed: [String] = []
-        let owner = "\(service.metadataNamespace ?? "")/\(service.metadataName ?? "")"
-        let type = service[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
-        if type != "ExternalName" {
-            let requested = service[path: ["spec", "clusterIP"]]?.stringValue ?? ""
-            if requested == "None" {
-                service[path: ["spec", "clusterIPs"]] = ["None"]
-            } else if !requested.isEmpty {
-                guard requested.hasPrefix("10.43."), ClusterPKI.ipBytes(requested) != nil else {
-                    throw APIError.invalid(ResourceType("", "v1", "Service", "services"), service.metadataName ?? "",
-                                           [.invalid("spec.clusterIPs[0]", requested, "provided IP is not in the valid range. The range of valid IPs is 10.43.0.0/16")])
-                }
-                guard try await claim(Self.ipKey(requested), owner: owner) else {
-                    throw APIError.invalid(ResourceType("", "v1", "Service", "services"), service.metadataName ?? "",
-                                           [.invalid("spec.clusterIPs", requested, "failed to allocate IP \(requested): provided IP is already allocated")])
-                }
-                claimed.append(Self.ipKey(requested))
-                service[path: ["spec", "clusterIPs"]] = [.string(requested)]
-            } else {
-                var offset = Int.random(in: 2..<65534)
-                for _ in 0..<65534 {
-                    let ip = "10.43.\(offset >> 8).\(offset & 0xff)"
-                    offset = offset >= 65533 ? 2 : offset + 1
-                    if Self.reserved.contains(ip) || ip.hasSuffix(".0") || ip.hasSuffix(".255") { continue }
-                    if try await claim(Self.ipKey(ip), owner: owner) {
-                        claimed.append(Self.ipKey(ip))
-                        service[path: ["spec", "clusterIP"]] = .string(ip)
-                        service[path: ["spec", "clusterIPs"]] = [.string(ip)]
-                        break
-                    }
-                }
+        do {
+            try await allocateClusterIP(&service, old: old, claimed: &claimed)
+            try await allocateNodePorts(&service, old: old, claimed: &claimed)
+            return claimed
+        } catch {
+            await release(claimed)
+            throw error
+        }
+    }
+
+    private func owner(_ service: JSONValue) -> String {
+        "\(service.metadataNamespace ?? "")/\(service.metadataName ?? "")"
+    }
+
+    private func invalid(_ service: JSONValue, _ cause: StatusCause) -> APIError {
+        APIError.invalid(Self.resource, service.metadataName ?? "", [cause])
+    }
+
+    private func allocateClusterIP(_ service: inout JSONValue, old: JSONValue?, claimed: inout [String]) async throws {
+        guard service[path: ["spec", "type"]]?.stringValue != "ExternalName" else { return }
+        let requested = service[path: ["spec", "clusterIP"]]?.stringValue ?? ""
+        if requested == "None" {
+            service[path: ["spec", "clusterIPs"]] = ["None"]
+            return
+        }
+        if !requested.isEmpty, requested == old?[path: ["spec", "clusterIP"]]?.stringValue {
+            return  // held already
+        }
+        if !requested.isEmpty {
+            guard network.isAllocatable(requested) else {
+                throw invalid(service, .invalid("spec.clusterIPs[0]", requested,
+                                                "failed to allocate IP \(requested): provided IP is not in the valid range. The range of valid IPs is \(network.serviceCIDR)"))
+            }
+            guard requested != network.clusterDNS, try await claim(Self.ipKey(requested), owner: owner(service)) else {
+                throw invalid(service, .invalid("spec.clusterIPs[0]", requested, "failed to allocate IP \(requested): provided IP is already allocated"))
+            }
+            claimed.append(Self.ipKey(requested))
+            service[path: ["spec", "clusterIPs"]] = [.string(requested)]
+            return
+        }
+        let cidr = network.serviceCIDR
+        let size = cidr.size
+        // Random start, then linear: the first free address after it that is not held back.
+        var offset = size > 4 ? UInt64.random(in: 2..<(size - 1)) : 1
+        for _ in 0..<size {
+            defer { offset = offset + 1 >= size - 1 ? 2 : offset + 1 }
+            guard let ip = cidr.address(at: offset), network.isAllocatable(ip),
+                  ip != network.apiServiceIP, ip != network.clusterDNS else { continue }
+            if try await claim(Self.ipKey(ip), owner: owner(service)) {
+                claimed.append(Self.ipKey(ip))
+                service[path: ["spec", "clusterIP"]] = .string(ip)
+                service[path: ["spec", "clusterIPs"]] = [.string(ip)]
+                return
             }
         }
-        if type == "NodePort" || type == "LoadBalancer" {
-            var ports = service[path: ["spec", "ports"]]?.arrayValue ?? []
-            for i in ports.indices where ports[i]["nodePort"] == nil {
-                var candidate = Int64.random(in: 30000...32767)
-                for _ in 0..<2768 {
-                    if try await claim(Self.portKey(candidate), owner: owner) {
-                        claimed.append(Self.portKey(candidate))
-                        ports[i]["nodePort"] = .int(candidate)
-                        break
-                    }
-                    candidate = candidate >= 32767 ? 30000 : candidate + 1
+        throw APIError(code: 500, reason: "InternalError",
+                       message: "Internal error occurred: failed to allocate a serviceIP: range is full")
+    }
+
+    private func allocateNodePorts(_ service: inout JSONValue, old: JSONValue?, claimed: inout [String]) async throws {
+        guard ServiceStrategy.needsNodePorts(service), var ports = service[path: ["spec", "ports"]]?.arrayValue else { return }
+        let held = Set(old.map(Self.keys) ?? [])
+        var ours: Set<Int64> = []  // one node port may serve TCP and UDP of this Service
+        for i in ports.indices {
+            if let requested = ports[i]["nodePort"]?.intValue {
+                let key = Self.portKey(requested)
+                if held.contains(key) || ours.contains(requested) { ours.insert(requested); continue }
+                guard network.nodePorts.contains(requested) else {
+                    throw invalid(service, .invalid("spec.ports[\(i)].nodePort", number: requested,
+                                                    "provided port is not in the valid range. The range of valid ports is \(network.nodePorts.lowerBound)-\(network.nodePorts.upperBound)"))
                 }
+                guard try await claim(key, owner: owner(service)) else {
+                    throw invalid(service, .invalid("spec.ports[\(i)].nodePort", number: requested, "provided port is already allocated"))
+                }
+                claimed.append(key)
+                ours.insert(requested)
+                continue
             }
-            service[path: ["spec", "ports"]] = .array(ports)
+            let range = network.nodePorts
+            var candidate = Int64.random(in: range)
+            var found = false
+            for _ in 0..<(range.count) {
+                if try await claim(Self.portKey(candidate), owner: owner(service)) {
+                    claimed.append(Self.portKey(candidate))
+                    ports[i]["nodePort"] = .int(candidate)
+                    ours.insert(candidate)
+                    found = true
+                    break
+                }
+                candidate = candidate >= range.upperBound ? range.lowerBound : candidate + 1
+            }
+            if !found {
+                throw APIError(code: 500, reason: "InternalError",
+                               message: "Internal error occurred: failed to allocate a nodePort: range is full")
+            }
         }
-        return claimed
+        service[path: ["spec", "ports"]] = .array(ports)
     }
 
     /// The allocation keys a stored Service holds.
@@ -85,11 +137,12 @@ struct ServiceAddressAllocator: Sendable {
             keys.append(ipKey(ip))
         }
         for p in service[path: ["spec", "ports"]]?.arrayValue ?? [] {
-            if let n = p["nodePort"]?.intValue { keys.append(portKey(n)) }
+            if let n = p["nodePort"]?.intValue, !keys.contains(portKey(n)) { keys.append(portKey(n)) }
         }
         return keys
     }
 
+    /// Deletes the allocation keys (best effort: a leftover key only keeps an address unused).
     func release(_ keys: [String]) async {
         for k in keys { _ = try? await store.delete(k, expectedRevision: nil) }
     }

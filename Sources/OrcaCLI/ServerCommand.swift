@@ -33,6 +33,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The pod network of the cluster; each node gets a /24 of it.") var clusterCIDR = "10.42.0.0/16"
     @Option(help: "Seconds without a heartbeat before a node is marked Unknown and its pods not ready.") var nodeMonitorGracePeriod = 40
     @Option(help: "Port of the embedded node's kubelet server (streams of its pods; 0: none).") var kubeletPort = 10250
+    @Option(help: "The range Services' cluster IPs come from.") var serviceCIDR = "10.43.0.0/16"
+    @Option(name: .customLong("cluster-dns"), help: "The cluster DNS address Orca serves (default: the service CIDR's tenth address, 10.43.0.10).")
+    var clusterDNS: String?
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -42,6 +45,20 @@ struct ServerCommand: AsyncParsableCommand {
         if let nodeName { try NodeName.validate(nodeName) }
         guard nodeMonitorGracePeriod >= 1 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
         guard (0...65535).contains(kubeletPort) else { throw ValidationError("--kubelet-port must be 0 to 65535") }
+        _ = try serviceNetwork()
+    }
+
+    /// The service CIDR and cluster DNS address from the options.
+    func serviceNetwork() throws -> ServiceNetwork {
+        guard let cidr = IPv4CIDR(serviceCIDR), cidr.prefixLength >= 8, cidr.prefixLength <= 28 else {
+            throw ValidationError("--service-cidr \(serviceCIDR) must be an IPv4 network of /8 to /28, e.g. 10.43.0.0/16")
+        }
+        let dns = clusterDNS ?? ServiceNetwork.defaultClusterDNS(cidr)
+        let network = ServiceNetwork(serviceCIDR: cidr, clusterDNS: dns)
+        guard network.isAllocatable(dns), dns != network.apiServiceIP else {
+            throw ValidationError("--cluster-dns \(dns) must be an address of --service-cidr \(cidr) other than its first")
+        }
+        return network
     }
 
     mutating func run() async throws {
@@ -77,7 +94,8 @@ struct ServerCommand: AsyncParsableCommand {
             }
             encryption = try EncryptionConfiguration.loadOrCreate(path: path)
         }
-        let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption)
+        let serviceNetwork = try self.serviceNetwork()
+        let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption, serviceNetwork: serviceNetwork)
         let kubeconfigPath = dataDir + "/kubeconfig.yaml"
 
         let client = LocalAPIClient(registry: registry)
@@ -125,7 +143,7 @@ struct ServerCommand: AsyncParsableCommand {
                 logger.error("writing \(kubeconfigPath): \(error)")
             }
             logger.info("Kubernetes API listening on https://\(bindAddress):\(port)")
-            do { try await namespaces.ensureAPIService(hostIP: hostIP, port: port) } catch {
+            do { try await namespaces.ensureAPIService(hostIP: hostIP, port: port, serviceIP: serviceNetwork.apiServiceIP) } catch {
                 logger.warning("creating the kubernetes service: \(error)")
             }
             print("orca: API server ready on https://127.0.0.1:\(port); kubeconfig: \(kubeconfigPath)")

@@ -13,14 +13,16 @@ struct TestCluster {
     let registry: Registry
     let clock: ManualClock
 
-    init(namespaces: [String] = ["default"], encryption: EncryptionConfiguration? = nil) async throws {
+    init(namespaces: [String] = ["default"], encryption: EncryptionConfiguration? = nil,
+         serviceNetwork: ServiceNetwork = .standard) async throws {
         let store = MemoryKVStore()
         let clock = ManualClock(now: TestCluster.start)
         let uids = Mutex(0)
         self.store = store
         self.clock = clock
         self.registry = Registry(store: store, strategies: Strategies.standard, clock: { clock.now },
-                                 newUID: { uids.withLock { $0 += 1; return "uid-\($0)" } }, encryption: encryption)
+                                 newUID: { uids.withLock { $0 += 1; return "uid-\($0)" } }, encryption: encryption,
+                                 serviceNetwork: serviceNetwork)
         for ns in namespaces {
             _ = try await registry.create(r("namespaces"), namespace: nil, object: ["metadata": ["name": .string(ns)]])
         }

@@ -88,23 +88,45 @@ public struct NamespaceController: Reconciler {
 }
 
 extension NamespaceController {
-    /// The `kubernetes` Service in `default` (10.43.0.1:443) and its Endpoints, pointing
-    /// at the API server, as in-cluster clients expect.
-    public func ensureAPIService(hostIP: String, port: Int) async throws {
+    /// The `kubernetes` Service in `default` (`serviceIP`:443, the service CIDR's first
+    /// address) with its Endpoints and EndpointSlice pointing at the API server, as in-cluster
+    /// clients expect; kept current as kube-apiserver's endpoint reconciler keeps them.
+    public func ensureAPIService(hostIP: String, port: Int, serviceIP: String = "10.43.0.1") async throws {
         let services = client.resource("services")
         let service: JSONValue = [
             "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
-            "spec": ["type": "ClusterIP", "clusterIP": "10.43.0.1",
+            "spec": ["type": "ClusterIP", "clusterIP": .string(serviceIP),
                      "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(Int64(port))]]],
         ]
-        do { _ = try await client.create(services, namespace: "default", object: service) } catch let e as APIError where e.code == 409 || e.code == 422 {}
+        do { _ = try await client.create(services, namespace: "default", object: service) } catch let e as APIError where e.code == 409 {
+            // Kept from an earlier start: the target port follows the API server's port.
+            _ = try await client.mergePatch(services, namespace: "default", name: "kubernetes",
+                                            patch: ["spec": ["ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(Int64(port))]]]],
+                                            subresource: nil)
+        }
         let endpoints: JSONValue = [
             "metadata": ["name": "kubernetes", "labels": ["endpointslice.kubernetes.io/skip-mirror": "true"]],
             "subsets": [["addresses": [["ip": .string(hostIP)]], "ports": [["name": "https", "port": .int(Int64(port)), "protocol": "TCP"]]]],
         ]
-        let r = client.resource("endpoints")
-        do { _ = try await client.create(r, namespace: "default", object: endpoints) } catch let e as APIError where e.code == 409 {
-            _ = try await client.update(r, namespace: "default", name: "kubernetes", object: endpoints, subresource: nil)
+        try await createOrReplace(client.resource("endpoints"), endpoints)
+        let slice: JSONValue = [
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": ["name": "kubernetes", "labels": ["kubernetes.io/service-name": "kubernetes"]],
+            "addressType": "IPv4",
+            "endpoints": [["addresses": [.string(hostIP)], "conditions": ["ready": true]]],
+            "ports": [["name": "https", "port": .int(Int64(port)), "protocol": "TCP"]],
+        ]
+        try await createOrReplace(client.resource("endpointslices", group: "discovery.k8s.io"), slice)
+    }
+
+    private func createOrReplace(_ r: ResourceType, _ object: JSONValue) async throws {
+        let name = object.metadataName ?? ""
+        do { _ = try await client.create(r, namespace: "default", object: object) } catch let e as APIError where e.code == 409 {
+            var replacement = object
+            if let current = try? await client.get(r, namespace: "default", name: name) {
+                replacement.resourceVersion = current.resourceVersion
+            }
+            _ = try await client.update(r, namespace: "default", name: name, object: replacement, subresource: nil)
         }
     }
 }
