@@ -23,6 +23,11 @@ public struct EmbeddedAgent: Sendable {
     let imageGC: ImageGarbageCollector
     /// Serves `kubectl logs` through the API server.
     public let logs: any PodStreamProvider
+    /// The cluster's Services and EndpointSlices, as kube-proxy watches them: for the service
+    /// proxy, the cluster DNS and the Service environment variables.
+    let services: SharedInformer<Service>
+    let endpointSlices: SharedInformer<EndpointSlice>
+    let configuration: Configuration
     let logger = Logger(label: "orca.agent")
 
     /// Configuration of the agent's directories and network.
@@ -46,6 +51,12 @@ public struct EmbeddedAgent: Sendable {
         public var cgroupRoot: String = "/orca"
         /// How registries are reached (plain-HTTP registries, mirrors).
         public var registries = RegistryConfiguration()
+        /// The cluster DNS address pods resolve with (`--cluster-dns`); the node serves it.
+        public var clusterDNS = "10.43.0.10"
+        /// The cluster DNS domain.
+        public var clusterDomain = "cluster.local"
+        /// The cluster's pod network (traffic from outside it to a Service is masqueraded).
+        public var clusterCIDR = "10.42.0.0/16"
 
         public init(dataDir: String, nodeName: String, hostIP: String) {
             self.dataDir = dataDir
@@ -82,7 +93,9 @@ public struct EmbeddedAgent: Sendable {
         net.runDirectory = c.runDir
         let network = PodNetwork(configuration: net)
         let paths = AgentPaths(podsRoot: c.dataDir + "/pods", logRoot: c.logRoot, cgroupRoot: c.cgroupRoot)
-        let env = EnvironmentResolver(client: client)
+        let services = SharedInformer<Service>(client: client, resource: client.resource("services"))
+        let endpointSlices = SharedInformer<EndpointSlice>(client: client, resource: client.resource("endpointslices", group: "discovery.k8s.io"))
+        let env = EnvironmentResolver(client: client, services: services)
         // Pod workers never wait for an event to be written: a broadcaster task sends them.
         let broadcaster = EventBroadcaster()
         let events = EventRecorder(client: client, component: "kubelet", host: c.nodeName, clock: clock, broadcaster: broadcaster)
@@ -91,7 +104,8 @@ public struct EmbeddedAgent: Sendable {
         let imageManager = ImageManager(images: images, puller: puller, client: client, events: events, clock: clock)
         let statusManager = StatusManager(writer: APIPodStatusWriter(client: client), clock: SystemClock())
         let volumes = VolumeManager(client: client, env: env, sources: VolumeSourceCache(client: client, clock: SystemClock()))
-        let syncer = PodSyncer(client: client, runtime: runtime, network: network, imageManager: imageManager, podFiles: PodFiles(),
+        let syncer = PodSyncer(client: client, runtime: runtime, network: network, imageManager: imageManager,
+                               podFiles: PodFiles(clusterDomain: c.clusterDomain, clusterDNS: [c.clusterDNS]),
                                volumes: volumes, envResolver: env,
                                events: events, probes: probes, statusManager: statusManager,
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .seconds(clamping: $0)) }),
@@ -105,7 +119,8 @@ public struct EmbeddedAgent: Sendable {
                                  case .running?, .created?: return false
                                  default: return true
                                  }
-                             }))
+                             }),
+                             services: services, endpointSlices: endpointSlices, configuration: c)
     }
 
     /// Registers the node and waits until the server's node IPAM gave it a pod CIDR.
@@ -179,6 +194,8 @@ public struct EmbeddedAgent: Sendable {
                 group.addTask { await server.run() }
             }
             group.addTask { await pods.run() }
+            group.addTask { [services] in await services.run() }
+            group.addTask { [endpointSlices] in await endpointSlices.run() }
             group.addTask { [imageGC, logger] in
                 // Image garbage collection: first after a minute, then every five minutes.
                 try? await Task.sleep(for: .seconds(60))

@@ -3,9 +3,13 @@ import OrcaClient
 
 /// Resolves a container's environment as the kubelet does: `envFrom`, then `env` with
 /// `value` (with `$(VAR)` expansion), `fieldRef`, `resourceFieldRef`, `configMapKeyRef`
-/// and `secretKeyRef`. A missing non-optional source is a `CreateContainerConfigError`.
+/// and `secretKeyRef`, then the Service variables the container did not set itself (they can
+/// be used in `$(VAR)` expansion). A missing non-optional source is a
+/// `CreateContainerConfigError`.
 struct EnvironmentResolver: Sendable {
     let client: any APIClient
+    /// The Services the node knows (nil: no Service variables, for tests without Services).
+    var services: SharedInformer<Service>? = nil
 
     struct ConfigError: Error, CustomStringConvertible {
         let description: String
@@ -18,6 +22,9 @@ struct EnvironmentResolver: Sendable {
         func set(_ k: String, _ v: String) {
             if let i = index[k] { env[i] = (k, v) } else { index[k] = env.count; env.append((k, v)) }
         }
+        let serviceEnv = try await serviceVariables(pod)
+        // `$(VAR)` sees the Service variables under the container's own.
+        var expansion = Dictionary(serviceEnv, uniquingKeysWith: { _, b in b })
         for source in container["envFrom"]?.arrayValue ?? [] {
             let prefix = source["prefix"]?.stringValue ?? ""
             if let ref = source["configMapRef"] {
@@ -32,7 +39,8 @@ struct EnvironmentResolver: Sendable {
         for e in container["env"]?.arrayValue ?? [] {
             let name = e["name"]?.stringValue ?? ""
             if let v = e["value"]?.stringValue {
-                set(name, Self.expand(v, Dictionary(env, uniquingKeysWith: { _, b in b })))
+                expansion.merge(env, uniquingKeysWith: { _, b in b })
+                set(name, Self.expand(v, expansion))
                 continue
             }
             guard let from = e["valueFrom"] else { set(name, ""); continue }
@@ -65,7 +73,18 @@ struct EnvironmentResolver: Sendable {
                 set(name, v)
             }
         }
+        for (k, v) in serviceEnv where index[k] == nil { set(k, v) }
         return env
+    }
+
+    /// The pod's Service variables, once the node has read the Services at least once.
+    func serviceVariables(_ pod: JSONValue) async throws -> [(String, String)] {
+        guard let services else { return [] }
+        guard await services.hasSynced else {
+            throw ConfigError(description: "services have not yet been read at least once, cannot construct envvars")
+        }
+        return ServiceEnvironment.variables(services: await services.list(), namespace: pod.metadataNamespace ?? "default",
+                                            enableServiceLinks: pod[path: ["spec", "enableServiceLinks"]]?.boolValue ?? true)
     }
 
     /// A ConfigMap's `data`, as environment variables see it (the kubelet reads only `data`

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OrcaAgent
+import OrcaAPI
 import OrcaClient
 import OrcaPKI
 import ServiceLifecycle
@@ -25,6 +26,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-taint"), help: "A taint of the node, KEY[=VALUE]:EFFECT; repeatable.") var nodeTaints: [String] = []
     @Option(help: "Log level (trace, debug, info, warning, error).") var logLevel = "info"
     @Option(help: "Port of the kubelet server (logs, exec, attach, port-forward of this node's pods).") var kubeletPort = 10250
+    @Option(name: .customLong("cluster-dns"), help: "The cluster DNS address pods resolve with; the node serves it.") var clusterDNS = "10.43.0.10"
+    @Option(help: "The cluster DNS domain.") var clusterDomain = "cluster.local"
+    @Option(help: "The cluster's pod network (traffic from outside it to Services is masqueraded).") var clusterCIDR = "10.42.0.0/16"
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -33,6 +37,8 @@ struct AgentCommand: AsyncParsableCommand {
         _ = try labels()
         _ = try taints()
         if let nodeName { try NodeName.validate(nodeName) }
+        guard IPv4CIDR.parse(clusterDNS) != nil else { throw ValidationError("--cluster-dns must be an IPv4 address, not \"\(clusterDNS)\"") }
+        guard IPv4CIDR(clusterCIDR) != nil else { throw ValidationError("--cluster-cidr must be an IPv4 network, not \"\(clusterCIDR)\"") }
     }
 
     func labels() throws -> [String: String] {
@@ -109,6 +115,9 @@ struct AgentCommand: AsyncParsableCommand {
             config.nodeLabels = try labels()
             config.nodeTaints = try taints()
             config.registries = registryOptions.configuration
+            config.clusterDNS = clusterDNS
+            config.clusterDomain = clusterDomain
+            config.clusterCIDR = clusterCIDR
             // The kubelet server's certificate, asked for as the node.
             let serving = try await bootstrap.servingCertificate(client: client, addresses: [nodeIP])
             let servingCertificate = NodeCertificateManager(

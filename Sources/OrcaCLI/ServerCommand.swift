@@ -122,6 +122,8 @@ struct ServerCommand: AsyncParsableCommand {
             config.logRoot = podLogDir
             config.runDir = runDir
             config.registries = registryOptions.configuration
+            config.clusterDNS = serviceNetwork.clusterDNS
+            config.clusterCIDR = clusterCIDR
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
         let adminToken = try AdminToken.loadOrCreate(path: dataDir + "/tls/admin.token")
