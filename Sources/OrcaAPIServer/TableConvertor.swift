@@ -138,28 +138,9 @@ public struct TableConvertor: Sendable {
                     Column(name: "Data", type: "integer") { o, _ in .int(Int64(o["data"]?.objectValue?.count ?? 0)) }, Self.ageColumn]
         case ("", "serviceaccounts"):
             return [Self.nameColumn, Column(name: "Secrets", type: "integer") { o, _ in .int(Int64(o["secrets"]?.arrayValue?.count ?? 0)) }, Self.ageColumn]
-        case ("", "services"):
-            return [Self.nameColumn,
-                    Column(name: "Type") { o, _ in .string(Self.str(o, "spec.type")) },
-                    Column(name: "Cluster-IP") { o, _ in Self.none(Self.str(o, "spec.clusterIP")) },
-                    Column(name: "External-IP") { o, _ in
-                        let ips = (o[path: ["spec", "externalIPs"]]?.arrayValue ?? []).compactMap(\.stringValue)
-                        return Self.none(ips.joined(separator: ","))
-                    },
-                    Column(name: "Port(s)") { o, _ in
-                        let ports = (o[path: ["spec", "ports"]]?.arrayValue ?? []).map { p -> String in
-                            let port = p["port"]?.intValue ?? 0
-                            let proto = p["protocol"]?.stringValue ?? "TCP"
-                            if let np = p["nodePort"]?.intValue { return "\(port):\(np)/\(proto)" }
-                            return "\(port)/\(proto)"
-                        }
-                        return Self.none(ports.joined(separator: ","))
-                    },
-                    Self.ageColumn,
-                    Column(name: "Selector", priority: 1) { o, _ in
-                        let sel = (o[path: ["spec", "selector"]]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-                        return Self.none(sel.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
-                    }]
+        case ("", "services"): return ServicePrinter.services
+        case ("", "endpoints"): return ServicePrinter.endpoints
+        case ("discovery.k8s.io", "endpointslices"): return ServicePrinter.endpointSlices
         case ("", "events"), ("events.k8s.io", "events"):
             return Self.eventColumns
         case ("apps", "deployments"): return WorkloadPrinter.deployments

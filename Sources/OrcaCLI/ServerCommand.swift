@@ -196,6 +196,7 @@ extension ServerCommand {
             await StatefulSetController.controller(client: client, informers: informers),
             await DaemonSetController.controller(client: client, informers: informers),
             await DisruptionController.controller(client: client, informers: informers),
+            await ServiceLoadBalancerController.controller(client: client, informers: informers),
             await PersistentVolumeBinder.controller(client: client, informers: informers),
             await PersistentVolumeClaimProtection.controller(client: client, informers: informers),
             await LocalPathProvisioner.controller(client: client, informers: informers, dataDirectory: dataDir,
