@@ -28,6 +28,8 @@ public struct EmbeddedAgent: Sendable {
     let services: SharedInformer<Service>
     let endpointSlices: SharedInformer<EndpointSlice>
     let configuration: Configuration
+    /// The node's pod CIDR (its bridge's subnet).
+    let podCIDR: String
     let logger = Logger(label: "orca.agent")
 
     /// Configuration of the agent's directories and network.
@@ -57,6 +59,10 @@ public struct EmbeddedAgent: Sendable {
         public var clusterDomain = "cluster.local"
         /// The cluster's pod network (traffic from outside it to a Service is masqueraded).
         public var clusterCIDR = "10.42.0.0/16"
+
+        /// The service proxy's nftables table: `orca-proxy`, or `orca-proxy-<bridge>` for an
+        /// agent on another bridge (several agents in one network namespace, as in tests).
+        public var proxyTableName: String { bridgeName == "orca0" ? "orca-proxy" : "orca-proxy-\(bridgeName)" }
 
         public init(dataDir: String, nodeName: String, hostIP: String) {
             self.dataDir = dataDir
@@ -120,7 +126,7 @@ public struct EmbeddedAgent: Sendable {
                                  default: return true
                                  }
                              }),
-                             services: services, endpointSlices: endpointSlices, configuration: c)
+                             services: services, endpointSlices: endpointSlices, configuration: c, podCIDR: net.subnet)
     }
 
     /// Registers the node and waits until the server's node IPAM gave it a pod CIDR.
@@ -196,6 +202,18 @@ public struct EmbeddedAgent: Sendable {
             group.addTask { await pods.run() }
             group.addTask { [services] in await services.run() }
             group.addTask { [endpointSlices] in await endpointSlices.run() }
+            if let bridge = PodBridge(name: configuration.bridgeName, subnet: podCIDR) {
+                let dns = ClusterDNSController(services: services, endpointSlices: endpointSlices, bridge: bridge,
+                                               clusterDNS: configuration.clusterDNS, zone: configuration.clusterDomain,
+                                               reverseCIDRs: [configuration.clusterCIDR])
+                group.addTask { await dns.run() }
+                // Services on this node (kube-proxy's nftables mode); the cluster DNS address
+                // goes to the DNS server on the bridge's gateway.
+                let proxy = ServiceProxy(services: services, slices: endpointSlices, nodeName: nodeName,
+                                         tableName: configuration.proxyTableName, clusterCIDR: configuration.clusterCIDR,
+                                         clusterDNS: .init(ip: configuration.clusterDNS, target: dns.listenAddress, port: 53))
+                group.addTask { await proxy.run() }
+            }
             group.addTask { [imageGC, logger] in
                 // Image garbage collection: first after a minute, then every five minutes.
                 try? await Task.sleep(for: .seconds(60))

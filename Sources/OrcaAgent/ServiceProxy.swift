@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import OrcaClient
+import OrcaNetwork
+
+/// This node's service proxy — kube-proxy in nftables mode: keeps one nftables table
+/// (`ServiceProxyRules`) in step with the Services and EndpointSlices.
+///
+/// The caller creates and runs the two informers; this adds its event handlers and waits for
+/// them to sync. Then it makes sure bridged pod traffic passes netfilter
+/// (`net.bridge.bridge-nf-call-iptables=1`, loading `br_netfilter` if needed) and the host
+/// forwards IPv4, and on every relevant add, update or delete — at most once per
+/// `minimumInterval`, changes in between coalesced — builds the script and applies it with one
+/// `nft -f` when it differs from the last one applied. Every `resyncInterval` it rebuilds too,
+/// and restores the table if something outside removed it. A script nft refuses is logged
+/// with nft's message; the previous rules stay in place and the next signal retries.
+/// When cancelled it deletes its table.
+public struct ServiceProxy: Sendable {
+    /// This node: endpoints with this `nodeName` are local.
+    public let nodeName: String
+    let services: SharedInformer<Service>
+    let slices: SharedInformer<EndpointSlice>
+    let rules: ServiceProxyRules
+    let nftables: NFTables
+    let bridgeNetfilter: BridgeNetfilter
+    /// Only used to turn on IPv4 forwarding.
+    let forwarding: NodeRoutes
+    let resyncInterval: Duration
+    let minimumInterval: Duration
+    let logger = Logger(label: "orca.agent.proxy")
+
+    /// Creates the proxy of `nodeName`, owning the `ip` table `tableName`.
+    public init(services: SharedInformer<Service>, slices: SharedInformer<EndpointSlice>, nodeName: String,
+                tableName: String = ServiceProxyRules.defaultTableName,
+                clusterCIDR: String = ServiceProxyRules.defaultClusterCIDR,
+                clusterDNS: ServiceProxyRules.ClusterDNSRedirect? = nil,
+                nftables: NFTables = NFTables(), bridgeNetfilter: BridgeNetfilter = BridgeNetfilter(),
+                forwarding: NodeRoutes = NodeRoutes(),
+                minimumInterval: Duration = .seconds(1), resyncInterval: Duration = .seconds(30)) {
+        self.services = services
+        self.slices = slices
+        self.nodeName = nodeName
+        self.rules = ServiceProxyRules(nodeName: nodeName, tableName: tableName, clusterCIDR: clusterCIDR, clusterDNS: clusterDNS)
+        self.nftables = nftables
+        self.bridgeNetfilter = bridgeNetfilter
+        self.forwarding = forwarding
+        self.minimumInterval = minimumInterval
+        self.resyncInterval = resyncInterval
+    }
+
+    /// The table this proxy owns (as made a valid nft name).
+    public var tableName: String { rules.tableName }
+
+    // MARK: change filters (no I/O)
+
+    /// Whether a Service update touched what rules are made from (spec, load balancer status).
+    static func serviceChanged(_ old: Service, _ new: Service) -> Bool {
+        old.spec != new.spec || old.status?.loadBalancer != new.status?.loadBalancer
+    }
+
+    /// Whether an EndpointSlice update touched what rules are made from.
+    static func sliceChanged(_ old: EndpointSlice, _ new: EndpointSlice) -> Bool {
+        let label = "kubernetes.io/service-name"
+        return old.endpoints != new.endpoints || old.ports != new.ports || old.addressType != new.addressType
+            || old.metadata?.labels?[label] != new.metadata?.labels?[label]
+    }
+
+    // MARK: running
+
+    /// What the sync loop remembers between passes.
+    struct SyncState: Sendable {
+        /// The script nft last took.
+        var applied: String?
+        /// The last script nft refused, and its error (so a repeat is not logged again).
+        var refused: String?
+        var refusedMessage: String?
+        /// Problems already logged.
+        var reported: Set<ServiceProxyRules.Problem> = []
+    }
+
+    /// Keeps the rules until cancelled; then deletes the table.
+    public func run() async {
+        // One pending signal at most: changes during a sync or the pause after it coalesce.
+        let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await services.addEventHandler(InformerEventHandler(
+            onAdd: { _ in signal.yield() },
+            onUpdate: { old, new in if Self.serviceChanged(old, new) { signal.yield() } },
+            onDelete: { _ in signal.yield() }))
+        await slices.addEventHandler(InformerEventHandler(
+            onAdd: { _ in signal.yield() },
+            onUpdate: { old, new in if Self.sliceChanged(old, new) { signal.yield() } },
+            onDelete: { _ in signal.yield() }))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [resyncInterval] in
+                while (try? await Task.sleep(for: resyncInterval)) != nil { signal.yield() }
+            }
+            group.addTask {
+                await services.waitForSync()
+                await slices.waitForSync()
+                guard !Task.isCancelled else { return }
+                await prepareHost()
+                signal.yield()
+                var state = SyncState()
+                for await _ in signals {
+                    if Task.isCancelled { break }
+                    state = await sync(state)
+                    try? await Task.sleep(for: minimumInterval)
+                    if Task.isCancelled { break }
+                }
+            }
+        }
+        signal.finish()
+        // Cancelled: the rules go with the agent. Detached, so `nft` is not killed by our cancellation.
+        let nftables = self.nftables, table = tableName, logger = self.logger
+        await Task.detached {
+            do {
+                if try await nftables.deleteTable(family: .ip, name: table) {
+                    logger.info("removed the service proxy rules (nftables table ip \(table))")
+                }
+            } catch {
+                logger.warning("cannot remove the service proxy rules: \(error)")
+            }
+        }.value
+    }
+
+    /// Turns on what service traffic needs from the host; warns about what it cannot.
+    func prepareHost() async {
+        do { try await bridgeNetfilter.enable() } catch {
+            logger.warning("""
+                cannot turn on net.bridge.bridge-nf-call-iptables (br_netfilter): a pod connecting to a service \
+                whose endpoint is on the same node may get no reply: \(error)
+                """)
+        }
+        do { try await forwarding.enableForwarding() } catch {
+            logger.warning("cannot enable IPv4 forwarding, service traffic to other nodes' pods is dropped: \(error)")
+        }
+    }
+
+    /// One pass: build the script from the informer caches, apply it if it changed (or if the
+    /// table has gone), log new problems and refusals.
+    func sync(_ previous: SyncState) async -> SyncState {
+        var state = previous
+        let output = rules.build(services: await services.list(), slices: await slices.list())
+        for problem in output.problems where !state.reported.contains(problem) {
+            logger.warning("service proxy skips \(problem) (other services are unaffected)")
+        }
+        state.reported = Set(output.problems)
+
+        if output.script == state.applied {
+            // Unchanged: only make sure nobody removed the table (e.g. `nft flush ruleset`).
+            guard (try? await nftables.hasTable(family: .ip, name: tableName)) == false else { return state }
+            logger.warning("nftables table ip \(tableName) has disappeared; restoring the service proxy rules")
+        }
+        do {
+            try await nftables.apply(output.script)
+            if state.applied == nil {
+                logger.info("service proxy rules applied (nftables table ip \(tableName))")
+            } else {
+                logger.debug("service proxy rules updated (nftables table ip \(tableName))")
+            }
+            state.applied = output.script
+            state.refused = nil
+            state.refusedMessage = nil
+        } catch {
+            let message = "\(error)"
+            if output.script != state.refused || message != state.refusedMessage {
+                logger.error("""
+                    nft refused the service proxy rules; the previous rules stay in place and the next change \
+                    or resync retries: \(message)
+                    """)
+            }
+            state.refused = output.script
+            state.refusedMessage = message
+        }
+        return state
+    }
+}
