@@ -216,6 +216,11 @@ extension ServiceCluster {
         let hairpin = try s.inClient("for i in 1 2 3 4 5 6; do timeout 5 wget -qO- http://web/; done", pod: replica)
         #expect(hairpin.split(separator: "\n").count == 6, "\(hairpin)")
 
+        // ClientIP affinity: one client, one replica.
+        try s.run("patch", "svc", "web", "-n", Self.namespace, "-p", #"{"spec":{"sessionAffinity":"ClientIP"}}"#)
+        try s.until("a client sticks to one replica") { Set(try Self.answers(s, "http://web/", count: 10)).count == 1 }
+        try s.run("patch", "svc", "web", "-n", Self.namespace, "-p", #"{"spec":{"sessionAffinity":"None"}}"#)
+
         // The kubernetes Service reaches the API server from pods.
         let version = try s.inClient("timeout 10 wget -qO- --no-check-certificate https://kubernetes.default.svc/version")
         #expect(version.contains("gitVersion"), "\(version)")
@@ -325,6 +330,33 @@ extension ServiceCluster {
                 let r = try OrcaServerProcess.run("/usr/bin/curl", ["-s", "--max-time", "3", "http://\(host.ip):\(nodePort)/"])
                 return r.status == 0 && web.keys.contains(r.out.trimmingCharacters(in: .whitespacesAndNewlines))
             }
+        }
+
+        // externalTrafficPolicy Local: a node port answers only on nodes with a ready replica,
+        // and only with that node's own replica.
+        try c.run("scale", "deployment", "web", "-n", Self.namespace, "--replicas=2")
+        try c.until("web has two ready endpoints") { try Self.endpoints(c, "web").filter(\.ready).count == 2 }
+        try c.run("patch", "svc", "web", "-n", Self.namespace, "-p", #"{"spec":{"externalTrafficPolicy":"Local"}}"#)
+        let local = try Self.endpoints(c, "web").filter(\.ready)
+        for host in c.hosts {
+            let mine = Set(local.filter { $0.node == host.nodeName }.map(\.ip))
+            let names = Set(web.filter { mine.contains($0.value) }.map(\.key))
+            try c.until("node port with Local policy on \(host.nodeName): \(names.isEmpty ? "no answer" : "its own replica")") {
+                let r = try OrcaServerProcess.run("/usr/bin/curl", ["-s", "--max-time", "2", "http://\(host.ip):\(nodePort)/"])
+                let answer = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+                return names.isEmpty ? r.status != 0 : names.contains(answer)
+            }
+        }
+
+        // LoadBalancer: the nodes' addresses as ingress; the Service port answers on them.
+        try c.run("patch", "svc", "web", "-n", Self.namespace, "-p", #"{"spec":{"type":"LoadBalancer","externalTrafficPolicy":"Cluster"}}"#)
+        try c.until("web has the nodes as load balancer ingress") {
+            let ingress = try c.run("get", "svc", "web", "-n", Self.namespace, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")
+            return Set(ingress.split(separator: " ").map(String.init)) == Set(c.hosts.map(\.ip))
+        }
+        try c.until("port 80 answers on \(c.hosts[2].ip)") {
+            let r = try OrcaServerProcess.run("/usr/bin/curl", ["-s", "--max-time", "3", "http://\(c.hosts[2].ip):80/"])
+            return r.status == 0 && web.keys.contains(r.out.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
         // StatefulSet pods on other nodes resolve by their stable names.

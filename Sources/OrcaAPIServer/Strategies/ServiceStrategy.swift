@@ -72,6 +72,8 @@ struct ServiceStrategy: ResourceStrategy {
         if o[path: ["spec", "type"]] == nil { o[path: ["spec", "type"]] = "ClusterIP" }
         let type = o[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
         if o[path: ["spec", "sessionAffinity"]] == nil { o[path: ["spec", "sessionAffinity"]] = "None" }
+        // `SetDefaults_Service`: no affinity, no affinity config.
+        if o[path: ["spec", "sessionAffinity"]]?.stringValue == "None" { o[path: ["spec", "sessionAffinityConfig"]] = nil }
         if o[path: ["spec", "sessionAffinity"]]?.stringValue == "ClientIP",
            o[path: ["spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"]] == nil {
             o[path: ["spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"]] = 10800
