@@ -12,6 +12,11 @@ import Testing
         defer { open.stop() }
         let locked = try LoopbackRegistry(credentials: ("orca", "s3cret"))
         defer { locked.stop() }
+        // The agent builds the built-in busybox as it starts, maybe after its node is Ready.
+        try s.eventually("the built-in busybox is stored") {
+            let refs = try? Data(contentsOf: URL(fileURLWithPath: s.dataDir + "/images/refs.json"))
+            return refs.map { String(decoding: $0, as: UTF8.self).contains("docker.io/library/busybox:1.35") } ?? false
+        }
         let layout = try TestImageLayout(store: s.dataDir + "/images", base: "docker.io/library/busybox:1.35",
                                          file: "hello.txt", content: "hello from the registry\n", tag: "v1")
         defer { layout.remove() }
