@@ -55,7 +55,7 @@ extension Registry {
             if options.dryRun { return (old, true) }
             do {
                 let (_, delRev) = try await store.delete(r.storeKey(namespace: namespace, name: name), expectedRevision: rev)
-                if Self.isService(r) { await serviceAllocator.release(ServiceAddressAllocator.keys(of: old)) }
+                if Self.isService(r) { await serviceAllocator.release(ServiceAddressAllocator.keys(of: old), of: old) }
                 var gone = old
                 gone.resourceVersion = String(delRev)
                 return (gone, true)

@@ -78,13 +78,13 @@ extension Registry {
                 next.resourceVersion = String(kv.modRevision)
             }
         } catch {
-            await serviceAllocator.release(claimed)
+            await serviceAllocator.release(claimed, of: next)
             if let e = error as? OrcaError { throw APIError.from(e, resource: r, name: name) }
             throw error
         }
         if service {
             let kept = deleting ? [] : Set(ServiceAddressAllocator.keys(of: next))
-            await serviceAllocator.release(ServiceAddressAllocator.keys(of: old).filter { !kept.contains($0) })
+            await serviceAllocator.release(ServiceAddressAllocator.keys(of: old).filter { !kept.contains($0) }, of: old)
         }
         return next
     }

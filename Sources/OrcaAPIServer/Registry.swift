@@ -194,10 +194,10 @@ public final class Registry: Sendable {
                     obj.metadataName = generated + Registry.randomSuffix()
                     continue
                 }
-                await allocator.release(claimed)
+                await allocator.release(claimed, of: obj)
                 throw APIError.alreadyExists(r, obj.metadataName!)
             } catch {
-                await allocator.release(claimed)
+                await allocator.release(claimed, of: obj)
                 throw error
             }
         }

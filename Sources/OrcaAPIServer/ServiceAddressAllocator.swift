@@ -36,14 +36,17 @@ struct ServiceAddressAllocator: Sendable {
             try await allocateNodePorts(&service, old: old, claimed: &claimed)
             return claimed
         } catch {
-            await release(claimed)
+            await release(claimed, of: service)
             throw error
         }
     }
 
-    private func owner(_ service: JSONValue) -> String {
-        "\(service.metadataNamespace ?? "")/\(service.metadataName ?? "")"
+    /// What an allocation key holds: the Service's UID (keys of older versions hold `ns/name`).
+    static func owner(_ service: JSONValue) -> String {
+        service.metadataUID ?? "\(service.metadataNamespace ?? "")/\(service.metadataName ?? "")"
     }
+
+    private func owner(_ service: JSONValue) -> String { Self.owner(service) }
 
     private func invalid(_ service: JSONValue, _ cause: StatusCause) -> APIError {
         APIError.invalid(Self.resource, service.metadataName ?? "", [cause])
@@ -57,14 +60,18 @@ struct ServiceAddressAllocator: Sendable {
             return
         }
         if !requested.isEmpty, requested == old?[path: ["spec", "clusterIP"]]?.stringValue {
-            return  // held already
+            service[path: ["spec", "clusterIPs"]] = [.string(requested)]  // held already
+            return
         }
         if !requested.isEmpty {
             guard network.isAllocatable(requested) else {
                 throw invalid(service, .invalid("spec.clusterIPs[0]", requested,
                                                 "failed to allocate IP \(requested): provided IP is not in the valid range. The range of valid IPs is \(network.serviceCIDR)"))
             }
-            guard requested != network.clusterDNS, try await claim(Self.ipKey(requested), owner: owner(service)) else {
+            // The first address is the `kubernetes` Service's, the DNS address the cluster DNS's.
+            let reserved = requested == network.clusterDNS
+                || requested == network.apiServiceIP && !(service.metadataNamespace == "default" && service.metadataName == "kubernetes")
+            guard !reserved, try await claim(Self.ipKey(requested), owner: owner(service)) else {
                 throw invalid(service, .invalid("spec.clusterIPs[0]", requested, "failed to allocate IP \(requested): provided IP is already allocated"))
             }
             claimed.append(Self.ipKey(requested))
@@ -91,7 +98,8 @@ struct ServiceAddressAllocator: Sendable {
     }
 
     private func allocateNodePorts(_ service: inout JSONValue, old: JSONValue?, claimed: inout [String]) async throws {
-        guard ServiceStrategy.needsNodePorts(service), var ports = service[path: ["spec", "ports"]]?.arrayValue else { return }
+        guard ServiceStrategy.hasNodePorts(service), var ports = service[path: ["spec", "ports"]]?.arrayValue else { return }
+        let allocates = ServiceStrategy.allocatesNodePorts(service)
         let held = Set(old.map(Self.keys) ?? [])
         var ours: Set<Int64> = []  // one node port may serve TCP and UDP of this Service
         for i in ports.indices {
@@ -109,6 +117,7 @@ struct ServiceAddressAllocator: Sendable {
                 ours.insert(requested)
                 continue
             }
+            guard allocates else { continue }
             let range = network.nodePorts
             var candidate = Int64.random(in: range)
             var found = false
@@ -142,8 +151,14 @@ struct ServiceAddressAllocator: Sendable {
         return keys
     }
 
-    /// Deletes the allocation keys (best effort: a leftover key only keeps an address unused).
-    func release(_ keys: [String]) async {
-        for k in keys { _ = try? await store.delete(k, expectedRevision: nil) }
+    /// Deletes the allocation keys `service` holds — only those whose owner it is, so a key
+    /// another Service claimed is never freed (best effort: a leftover key only keeps an
+    /// address unused).
+    func release(_ keys: [String], of service: JSONValue) async {
+        let owners: Set<String> = [Self.owner(service), "\(service.metadataNamespace ?? "")/\(service.metadataName ?? "")"]
+        for k in keys {
+            guard let kv = try? await store.get(k, revision: nil), owners.contains(String(decoding: kv.value, as: UTF8.self)) else { continue }
+            _ = try? await store.delete(k, expectedRevision: kv.modRevision)
+        }
     }
 }

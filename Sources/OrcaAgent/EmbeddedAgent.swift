@@ -202,7 +202,9 @@ public struct EmbeddedAgent: Sendable {
             group.addTask { await pods.run() }
             group.addTask { [services] in await services.run() }
             group.addTask { [endpointSlices] in await endpointSlices.run() }
-            if let bridge = PodBridge(name: configuration.bridgeName, subnet: podCIDR) {
+            let bridge = PodBridge(name: configuration.bridgeName, subnet: podCIDR)
+            if bridge == nil { logger.error("pod CIDR \(podCIDR) is not an IPv4 network: no service proxy and no cluster DNS on this node") }
+            if let bridge {
                 let dns = ClusterDNSController(services: services, endpointSlices: endpointSlices, bridge: bridge,
                                                clusterDNS: configuration.clusterDNS, zone: configuration.clusterDomain,
                                                reverseCIDRs: [configuration.clusterCIDR])

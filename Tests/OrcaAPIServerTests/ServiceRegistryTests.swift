@@ -37,6 +37,11 @@ import Testing
         (#"{"type":"ExternalName"}"#, "spec.externalName", "Required value"),
         (#"{}"#, "spec.ports", "Required value"),
         (#"{"ports":[{"port":80}],"clusterIP":"10.43.0.10"}"#, "spec.clusterIPs[0]", "provided IP is already allocated"),
+        (#"{"ports":[{"port":80}],"clusterIP":"10.43.0.1"}"#, "spec.clusterIPs[0]", "provided IP is already allocated"),
+        (#"{"ports":[{"port":80}],"clusterIP":"10.43.2.2","clusterIPs":["10.43.3.3"]}"#, "spec.clusterIPs[0]", "must match `clusterIP` when both are specified"),
+        (#"{"ports":[{"port":80}],"clusterIPs":["10.43.2.2","10.43.3.3"]}"#, "spec.clusterIPs", "only one IP family is configured on this cluster"),
+        (#"{"ports":[{"port":80}],"ipFamilies":["IPv6"]}"#, "spec.ipFamilies[0]", "not configured on this cluster"),
+        (#"{"ports":[{"port":80}],"ipFamilyPolicy":"RequireDualStack"}"#, "spec.ipFamilyPolicy", "not configured for dual-stack services"),
     ]
 
     @Test(arguments: invalid.indices) func invalidServicesAre422WithTheField(_ i: Int) async throws {
@@ -138,6 +143,70 @@ import Testing
         }
         let taken = try await c.registry.create(services, namespace: "default", object: Self.service("ip", #"{"clusterIP":"\#(ip)","ports":[{"port":80}]}"#))
         #expect(taken[path: ["spec", "clusterIP"]]?.stringValue == ip)
+    }
+
+    @Test func clusterIPsAloneGiveTheClusterIPAndCannotDriftFromIt() async throws {
+        let c = try await TestCluster()
+        let services = c.r("services")
+        let created = try await c.registry.create(services, namespace: "default", object: Self.service("ips", #"{"clusterIPs":["10.43.4.4"],"ports":[{"port":80}]}"#))
+        #expect(created[path: ["spec", "clusterIP"]] == "10.43.4.4")
+        let e = await apiError { _ = try await c.registry.guaranteedUpdate(services, namespace: "default", name: "ips") { old in
+            var s = old
+            s[path: ["spec", "clusterIPs"]] = ["10.43.5.5"]
+            return s
+        } }
+        #expect(e?.code == 422)
+        // The address is still held: another Service cannot take it.
+        #expect(await apiError { _ = try await c.registry.create(services, namespace: "default", object: Self.service("x",
+            #"{"clusterIP":"10.43.4.4","ports":[{"port":80}]}"#)) }?.code == 422)
+    }
+
+    @Test func aReplaceWithoutAllocatedValuesKeepsThem() async throws {
+        let c = try await TestCluster()
+        let services = c.r("services")
+        let created = try await c.registry.create(services, namespace: "default", object: Self.service("np",
+            #"{"type":"NodePort","ports":[{"name":"http","port":80},{"name":"https","port":443}]}"#))
+        let ports = (created[path: ["spec", "ports"]]?.arrayValue ?? []).compactMap { $0["nodePort"]?.intValue }
+        #expect(ports.count == 2)
+        // As `kubectl replace` of the original manifest: no clusterIP, no node ports.
+        let replaced = try await c.registry.update(services, namespace: "default", name: "np", object: Self.service("np",
+            #"{"type":"NodePort","clusterIP":"","ports":[{"name":"https","port":443},{"name":"http","port":80}]}"#))
+        #expect(replaced[path: ["spec", "clusterIP"]] == created[path: ["spec", "clusterIP"]])
+        let after = Dictionary(uniqueKeysWithValues: (replaced[path: ["spec", "ports"]]?.arrayValue ?? []).map {
+            ($0["name"]?.stringValue ?? "", $0["nodePort"]?.intValue ?? 0)
+        })
+        let before = Dictionary(uniqueKeysWithValues: (created[path: ["spec", "ports"]]?.arrayValue ?? []).map {
+            ($0["name"]?.stringValue ?? "", $0["nodePort"]?.intValue ?? 0)
+        })
+        #expect(after == before)
+    }
+
+    @Test func aLoadBalancerWithoutNodePortAllocationStillClaimsTheOnesItNames() async throws {
+        let c = try await TestCluster()
+        let services = c.r("services")
+        let lb = try await c.registry.create(services, namespace: "default", object: Self.service("lb",
+            #"{"type":"LoadBalancer","allocateLoadBalancerNodePorts":false,"ports":[{"name":"a","port":80,"nodePort":30900},{"name":"b","port":81}]}"#))
+        let ports = lb[path: ["spec", "ports"]]?.arrayValue ?? []
+        #expect(ports.first?["nodePort"] == 30900)
+        #expect(ports.last?["nodePort"] == nil)
+        #expect(await apiError { _ = try await c.registry.create(services, namespace: "default", object: Self.service("np",
+            #"{"type":"NodePort","ports":[{"port":80,"nodePort":30900}]}"#)) }?.code == 422)
+        // Turning allocation off keeps what it has.
+        let off = try await c.registry.guaranteedUpdate(services, namespace: "default", name: "lb") { old in
+            var s = old
+            s[path: ["spec", "allocateLoadBalancerNodePorts"]] = true
+            return s
+        }
+        #expect(off[path: ["spec", "ports"]]?.arrayValue?.first?["nodePort"] == 30900)
+    }
+
+    @Test func releaseFreesOnlyTheKeysTheServiceOwns() async throws {
+        let c = try await TestCluster()
+        let allocator = c.registry.serviceAllocator
+        _ = try await c.store.create(ServiceAddressAllocator.portKey(31111), value: Array("uid-someone-else".utf8))
+        let service = Self.service("mine", #"{"type":"NodePort","ports":[{"port":80,"nodePort":31111}]}"#)
+        await allocator.release([ServiceAddressAllocator.portKey(31111)], of: service)
+        #expect(try await c.store.get(ServiceAddressAllocator.portKey(31111), revision: nil) != nil)
     }
 
     @Test func aSmallServiceCIDRSkipsTheReservedAddressesAndFills() async throws {

@@ -44,3 +44,29 @@ import Testing
         #expect(try await eventually { try await ingress(c, "lb").isEmpty })
     }
 }
+
+extension ServiceLoadBalancerControllerTests {
+    @Test func aPortHeldByAnOlderLoadBalancerOrReservedStaysPending() async throws {
+        let c = try await ControllerTestCluster()
+        try await c.client.create(node(c, "a", internalIP: "10.0.0.2"))
+        let controller = await ServiceLoadBalancerController.controller(client: c.client, informers: c.informers, reservedPorts: [6443], clock: c.clock)
+        let run = Task { await ControllerManager(name: "test", informers: c.informers, runnables: [controller]).run() }
+        defer { run.cancel() }
+        func lb(_ name: String, port: Int32) -> Service {
+            Service(metadata: ObjectMeta(name: name, namespace: "default"),
+                    spec: ServiceSpec(ports: [ServicePort(port: port, protocol: "TCP")], type: "LoadBalancer"))
+        }
+        try await c.client.create(lb("first", port: 80))
+        #expect(try await eventually { try await ingress(c, "first") == ["10.0.0.2"] })
+        c.clock.advance(by: .seconds(5))
+        try await c.client.create(lb("second", port: 80))
+        try await c.client.create(lb("api", port: 6443))
+        try await c.client.create(lb("free", port: 81))
+        #expect(try await eventually { try await ingress(c, "free") == ["10.0.0.2"] })
+        #expect(try await ingress(c, "second").isEmpty)
+        #expect(try await ingress(c, "api").isEmpty)
+        // The older one goes: the port is the second's.
+        try await c.client.delete(Service.self, namespace: "default", name: "first")
+        #expect(try await eventually { try await ingress(c, "second") == ["10.0.0.2"] })
+    }
+}

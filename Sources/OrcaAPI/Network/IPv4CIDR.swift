@@ -13,7 +13,7 @@ public struct IPv4CIDR: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = Self.parse(String(parts[0])),
-              let length = Int(parts[1]), (0...32).contains(length), parts[1].allSatisfy(\.isNumber) else { return nil }
+              let length = Int(parts[1]), (0...32).contains(length), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         prefixLength = length
         network = address & Self.mask(length)
     }
@@ -21,13 +21,15 @@ public struct IPv4CIDR: Sendable, Hashable, CustomStringConvertible {
     /// The mask of a prefix length.
     public static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : ~UInt32(0) << UInt32(32 - length) }
 
-    /// The number of a dotted-quad IPv4 address, or nil if `text` is not one.
+    /// The number of a dotted-quad IPv4 address, or nil if `text` is not one (leading zeros
+    /// are refused: resolvers read `010` as octal).
     public static func parse(_ text: String) -> UInt32? {
         let octets = text.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4 else { return nil }
         var value: UInt32 = 0
         for o in octets {
-            guard !o.isEmpty, o.count <= 3, o.allSatisfy(\.isNumber), let n = UInt32(o), n <= 255 else { return nil }
+            guard !o.isEmpty, o.count <= 3, o.allSatisfy({ $0.isASCII && $0.isNumber }), o.count == 1 || o.first != "0",
+                  let n = UInt32(o), n <= 255 else { return nil }
             value = value << 8 | n
         }
         return value

@@ -11,23 +11,35 @@ struct ServiceStrategy: ResourceStrategy {
 
     func prepareForCreate(_ object: inout JSONValue, context: StrategyContext) throws {
         object["status"] = ["loadBalancer": [:]]
+        Self.normalizeClusterIPs(&object)
         Self.defaults(&object)
     }
 
-    func prepareForUpdate(_ object: inout JSONValue, old: JSONValue, context: StrategyContext) throws {
-        let type = object[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
-        if type != "ExternalName" {
-            // A replace without the allocated addresses keeps them (as `kubectl replace` expects).
-            if object[path: ["spec", "clusterIP"]] == nil { object[path: ["spec", "clusterIP"]] = old[path: ["spec", "clusterIP"]] }
-            if object[path: ["spec", "clusterIPs"]] == nil { object[path: ["spec", "clusterIPs"]] = old[path: ["spec", "clusterIPs"]] }
+    /// `normalizeClusterIPs`: a `clusterIPs` without `clusterIP` gives it its first entry.
+    static func normalizeClusterIPs(_ service: inout JSONValue) {
+        let ip = service[path: ["spec", "clusterIP"]]?.stringValue ?? ""
+        if ip.isEmpty, let first = service[path: ["spec", "clusterIPs"]]?.arrayValue?.first?.stringValue, !first.isEmpty {
+            service[path: ["spec", "clusterIP"]] = .string(first)
         }
+    }
+
+    func prepareForUpdate(_ object: inout JSONValue, old: JSONValue, context: StrategyContext) throws {
+        Self.normalizeClusterIPs(&object)
+        Self.patchAllocatedValues(&object, old: old)
         Self.dropTypeDependentFields(&object, old: old)
         Self.defaults(&object)
         if object["status"] == nil { object["status"] = old["status"] ?? ["loadBalancer": [:]] }
     }
 
-    /// Whether a Service of `type` has node ports (`needsNodePort`).
-    static func needsNodePorts(_ service: JSONValue) -> Bool {
+    /// Whether a Service has node ports (`needsNodePort`): NodePort and LoadBalancer, whose
+    /// requested node ports are claimed.
+    static func hasNodePorts(_ service: JSONValue) -> Bool {
+        ["NodePort", "LoadBalancer"].contains(service[path: ["spec", "type"]]?.stringValue ?? "ClusterIP")
+    }
+
+    /// Whether missing node ports are allocated: NodePort, and LoadBalancer unless
+    /// `allocateLoadBalancerNodePorts` is false.
+    static func allocatesNodePorts(_ service: JSONValue) -> Bool {
         switch service[path: ["spec", "type"]]?.stringValue ?? "ClusterIP" {
         case "NodePort": return true
         case "LoadBalancer": return service[path: ["spec", "allocateLoadBalancerNodePorts"]]?.boolValue ?? true
@@ -35,12 +47,31 @@ struct ServiceStrategy: ResourceStrategy {
         }
     }
 
+    /// `patchAllocatedValues`: a replace that leaves out what was allocated keeps it — the
+    /// cluster IP when it comes empty, and each node port (matched by port name, or the only
+    /// port) when both the old and new types have node ports.
+    static func patchAllocatedValues(_ service: inout JSONValue, old: JSONValue) {
+        let type = service[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
+        if type != "ExternalName", (service[path: ["spec", "clusterIP"]]?.stringValue ?? "").isEmpty {
+            service[path: ["spec", "clusterIP"]] = old[path: ["spec", "clusterIP"]]
+            service[path: ["spec", "clusterIPs"]] = old[path: ["spec", "clusterIPs"]]
+        }
+        guard hasNodePorts(service), hasNodePorts(old), var ports = service[path: ["spec", "ports"]]?.arrayValue else { return }
+        let before = old[path: ["spec", "ports"]]?.arrayValue ?? []
+        for i in ports.indices where ports[i]["nodePort"] == nil || ports[i]["nodePort"] == .int(0) {
+            let name = ports[i]["name"]?.stringValue ?? ""
+            let match = before.count == 1 && ports.count == 1 ? before.first : before.first { ($0["name"]?.stringValue ?? "") == name }
+            if let nodePort = match?["nodePort"], nodePort.intValue != nil { ports[i]["nodePort"] = nodePort }
+        }
+        service[path: ["spec", "ports"]] = .array(ports)
+    }
+
     /// `dropTypeDependentFields`: a change of type drops what only the old type had, unless the
     /// client changed it too — node ports leaving NodePort/LoadBalancer, the cluster IP going to
     /// ExternalName, the external traffic policy leaving NodePort/LoadBalancer.
     static func dropTypeDependentFields(_ service: inout JSONValue, old: JSONValue) {
         let type = service[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
-        if needsNodePorts(old), !needsNodePorts(service), var ports = service[path: ["spec", "ports"]]?.arrayValue {
+        if hasNodePorts(old), !hasNodePorts(service), var ports = service[path: ["spec", "ports"]]?.arrayValue {
             let before = Dictionary((old[path: ["spec", "ports"]]?.arrayValue ?? []).map { (portKey($0), $0["nodePort"]) },
                                     uniquingKeysWith: { a, _ in a })
             if ports.allSatisfy({ $0["nodePort"] == nil || before[portKey($0)] == $0["nodePort"] }) {
@@ -117,6 +148,15 @@ struct ServiceStrategy: ResourceStrategy {
         } else if !clusterIP.isEmpty, !headless, IPAddress.parse(clusterIP) == nil {
             causes.append(.invalid("spec.clusterIPs[0]", clusterIP, "must be empty, 'None', or a valid IP address"))
         }
+        if type != "ExternalName", let ips = spec["clusterIPs"]?.arrayValue, !ips.isEmpty {
+            if ips.count > 1 {
+                causes.append(.invalid("spec.clusterIPs", ips.compactMap(\.stringValue).joined(separator: ","),
+                                       "only one IP family is configured on this cluster"))
+            } else if let first = ips.first?.stringValue, first != clusterIP {
+                causes.append(.invalid("spec.clusterIPs[0]", first, "must match `clusterIP` when both are specified"))
+            }
+        }
+        causes += Self.validateIPFamilies(spec, type: type)
         if headless, type == "NodePort" || type == "LoadBalancer" {
             causes.append(.invalid("spec.clusterIPs[0]", clusterIP, "may not be set to 'None' for \(type) services"))
         }
@@ -184,6 +224,29 @@ struct ServiceStrategy: ResourceStrategy {
             }
             let pair = portKey(p)
             if !pairs.insert(pair).inserted { causes.append(.duplicate(path, "{\(proto) \(p["port"]?.intValue ?? 0)}")) }
+        }
+        return causes
+    }
+
+    /// This cluster is IPv4 single-stack: `ipFamilies` may only name IPv4, and dual stack
+    /// cannot be required.
+    static func validateIPFamilies(_ spec: JSONValue, type: String) -> [StatusCause] {
+        guard type != "ExternalName" else { return [] }
+        var causes: [StatusCause] = []
+        for (i, family) in (spec["ipFamilies"]?.arrayValue ?? []).enumerated() {
+            let f = family.stringValue ?? ""
+            if !["IPv4", "IPv6"].contains(f) {
+                causes.append(.notSupported("spec.ipFamilies[\(i)]", f, ["IPv4", "IPv6"]))
+            } else if f != "IPv4" {
+                causes.append(.invalid("spec.ipFamilies[\(i)]", f, "not configured on this cluster"))
+            }
+        }
+        if let policy = spec["ipFamilyPolicy"]?.stringValue {
+            if !["PreferDualStack", "RequireDualStack", "SingleStack"].contains(policy) {
+                causes.append(.notSupported("spec.ipFamilyPolicy", policy, ["PreferDualStack", "RequireDualStack", "SingleStack"]))
+            } else if policy == "RequireDualStack" {
+                causes.append(.invalid("spec.ipFamilyPolicy", policy, "this cluster is not configured for dual-stack services"))
+            }
         }
         return causes
     }
