@@ -59,6 +59,8 @@ public struct EmbeddedAgent: Sendable {
         public var clusterDomain = "cluster.local"
         /// The cluster's pod network (traffic from outside it to a Service is masqueraded).
         public var clusterCIDR = "10.42.0.0/16"
+        /// The Services' network (its unknown reverse names are the cluster DNS's NXDOMAIN).
+        public var serviceCIDR = "10.43.0.0/16"
 
         /// The service proxy's nftables table: `orca-proxy`, or `orca-proxy-<bridge>` for an
         /// agent on another bridge (several agents in one network namespace, as in tests).
@@ -207,7 +209,7 @@ public struct EmbeddedAgent: Sendable {
             if let bridge {
                 let dns = ClusterDNSController(services: services, endpointSlices: endpointSlices, bridge: bridge,
                                                clusterDNS: configuration.clusterDNS, zone: configuration.clusterDomain,
-                                               reverseCIDRs: [configuration.clusterCIDR])
+                                               reverseCIDRs: [configuration.clusterCIDR], serviceCIDR: configuration.serviceCIDR)
                 group.addTask { await dns.run() }
                 // Services on this node (kube-proxy's nftables mode); the cluster DNS address
                 // goes to the DNS server on the bridge's gateway.

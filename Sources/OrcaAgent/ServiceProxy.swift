@@ -11,9 +11,13 @@ import OrcaNetwork
 /// (`net.bridge.bridge-nf-call-iptables=1`, loading `br_netfilter` if needed) and the host
 /// forwards IPv4, and on every relevant add, update or delete — at most once per
 /// `minimumInterval`, changes in between coalesced — builds the script and applies it with one
-/// `nft -f` when it differs from the last one applied. Every `resyncInterval` it rebuilds too,
-/// and restores the table if something outside removed it. A script nft refuses is logged
-/// with nft's message; the previous rules stay in place and the next signal retries.
+/// `nft -f` when the rules differ from the last ones applied. The first apply recreates the table
+/// (an earlier run may have left anything in it); later ones update it in place, so ClientIP
+/// affinity survives changes to other services. Every `resyncInterval` it rebuilds too, and
+/// restores the table if something outside removed it. A script nft refuses is logged with nft's
+/// message; the previous rules stay in place and the next signal retries. After each apply it
+/// deletes the conntrack entries of UDP and SCTP flows the new rules would not make
+/// (`DatagramServicePorts`), with the `conntrack` binary when there is one.
 /// When cancelled it deletes its table.
 public struct ServiceProxy: Sendable {
     /// This node: endpoints with this `nodeName` are local.
@@ -23,6 +27,7 @@ public struct ServiceProxy: Sendable {
     let rules: ServiceProxyRules
     let nftables: NFTables
     let bridgeNetfilter: BridgeNetfilter
+    let conntrack: Conntrack
     /// Only used to turn on IPv4 forwarding.
     let forwarding: NodeRoutes
     let resyncInterval: Duration
@@ -35,7 +40,7 @@ public struct ServiceProxy: Sendable {
                 clusterCIDR: String = ServiceProxyRules.defaultClusterCIDR,
                 clusterDNS: ServiceProxyRules.ClusterDNSRedirect? = nil,
                 nftables: NFTables = NFTables(), bridgeNetfilter: BridgeNetfilter = BridgeNetfilter(),
-                forwarding: NodeRoutes = NodeRoutes(),
+                conntrack: Conntrack = Conntrack(), forwarding: NodeRoutes = NodeRoutes(),
                 minimumInterval: Duration = .seconds(1), resyncInterval: Duration = .seconds(30)) {
         self.services = services
         self.slices = slices
@@ -43,6 +48,7 @@ public struct ServiceProxy: Sendable {
         self.rules = ServiceProxyRules(nodeName: nodeName, tableName: tableName, clusterCIDR: clusterCIDR, clusterDNS: clusterDNS)
         self.nftables = nftables
         self.bridgeNetfilter = bridgeNetfilter
+        self.conntrack = conntrack
         self.forwarding = forwarding
         self.minimumInterval = minimumInterval
         self.resyncInterval = resyncInterval
@@ -69,13 +75,22 @@ public struct ServiceProxy: Sendable {
 
     /// What the sync loop remembers between passes.
     struct SyncState: Sendable {
-        /// The script nft last took.
+        /// The rules of the last script nft took.
         var applied: String?
-        /// The last script nft refused, and its error (so a repeat is not logged again).
+        /// What the table holds since then; nil when unknown (before the first apply, or after the
+        /// table vanished): the next script recreates the table.
+        var contents: ServiceProxyRules.TableContents?
+        /// The UDP and SCTP ports of the applied rules (none before the first apply, as kube-proxy
+        /// starts: every UDP service with endpoints is then newly active).
+        var datagramPorts = DatagramServicePorts()
+        /// The rules of the last script nft refused, and its error (so a repeat is not logged again).
         var refused: String?
         var refusedMessage: String?
         /// Problems already logged.
         var reported: Set<ServiceProxyRules.Problem> = []
+        /// Whether the missing conntrack binary, and a deferred chain deletion, were reported.
+        var reportedNoConntrack = false
+        var reportedDeferredDeletion = false
     }
 
     /// Keeps the rules until cancelled; then deletes the table.
@@ -136,42 +151,89 @@ public struct ServiceProxy: Sendable {
         }
     }
 
-    /// One pass: build the script from the informer caches, apply it if it changed (or if the
-    /// table has gone), log new problems and refusals.
+    /// One pass: build the script from the informer caches, apply it if the rules changed (or if
+    /// the table has gone), log new problems and refusals, clean up conntrack after an apply.
     func sync(_ previous: SyncState) async -> SyncState {
         var state = previous
-        let output = rules.build(services: await services.list(), slices: await slices.list())
+        let (services, slices) = (await self.services.list(), await self.slices.list())
+        var output = rules.build(services: services, slices: slices, current: state.contents)
         for problem in output.problems where !state.reported.contains(problem) {
             logger.warning("service proxy skips \(problem) (other services are unaffected)")
         }
         state.reported = Set(output.problems)
 
-        if output.script == state.applied {
+        if output.rules == state.applied, output.contents == state.contents {
             // Unchanged: only make sure nobody removed the table (e.g. `nft flush ruleset`).
             guard (try? await nftables.hasTable(family: .ip, name: tableName)) == false else { return state }
             logger.warning("nftables table ip \(tableName) has disappeared; restoring the service proxy rules")
+            state.contents = nil
+            output = rules.build(services: services, slices: slices, current: nil)
         }
+        guard let contents = await apply(output, &state) else { return state }
+        if state.applied == nil {
+            logger.info("service proxy rules applied (nftables table ip \(tableName))")
+        } else {
+            logger.debug("service proxy rules updated (nftables table ip \(tableName))")
+        }
+        state.applied = output.rules
+        state.contents = contents
+        state.refused = nil
+        state.refusedMessage = nil
+        await cleanUpConntrack(output.datagramPorts.staleFlows(since: state.datagramPorts), &state)
+        state.datagramPorts = output.datagramPorts
+        return state
+    }
+
+    /// Applies the script — or, when nft refuses it and it deletes chains, the same update with
+    /// those chains only emptied — and returns what the table then holds; nil (logged) when nft
+    /// took neither, and the previous rules stay.
+    func apply(_ output: ServiceProxyRules.Output, _ state: inout SyncState) async -> ServiceProxyRules.TableContents? {
         do {
             try await nftables.apply(output.script)
-            if state.applied == nil {
-                logger.info("service proxy rules applied (nftables table ip \(tableName))")
-            } else {
-                logger.debug("service proxy rules updated (nftables table ip \(tableName))")
-            }
-            state.applied = output.script
-            state.refused = nil
-            state.refusedMessage = nil
+            return output.contents
         } catch {
+            if let deferring = output.deferringChainDeletion, (try? await nftables.apply(deferring.script)) != nil {
+                let level: Logger.Level = state.reportedDeferredDeletion ? .debug : .info
+                logger.log(level: level, """
+                    nft would not delete unused service chains in the transaction that unlinks them (an older \
+                    kernel); they are emptied now and deleted by the next update: \(error)
+                    """)
+                state.reportedDeferredDeletion = true
+                return deferring.contents
+            }
             let message = "\(error)"
-            if output.script != state.refused || message != state.refusedMessage {
+            if output.rules != state.refused || message != state.refusedMessage {
                 logger.error("""
                     nft refused the service proxy rules; the previous rules stay in place and the next change \
                     or resync retries: \(message)
                     """)
             }
-            state.refused = output.script
+            state.refused = output.rules
             state.refusedMessage = message
+            return nil
         }
-        return state
+    }
+
+    /// Deletes the conntrack entries `filters` match; failures are logged and skipped.
+    func cleanUpConntrack(_ filters: [Conntrack.Filter], _ state: inout SyncState) async {
+        guard !filters.isEmpty else { return }
+        guard conntrack.isAvailable else {
+            if !state.reportedNoConntrack {
+                logger.warning("""
+                    no conntrack binary (Debian package conntrack): UDP flows to removed service endpoints \
+                    keep their old destination until they go quiet
+                    """)
+                state.reportedNoConntrack = true
+            }
+            return
+        }
+        for filter in filters {
+            do {
+                let deleted = try await conntrack.delete(filter)
+                if deleted > 0 { logger.debug("deleted \(deleted) stale conntrack entries (\(filter))") }
+            } catch {
+                logger.warning("cannot delete stale conntrack entries: \(error)")
+            }
+        }
     }
 }

@@ -29,6 +29,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("cluster-dns"), help: "The cluster DNS address pods resolve with; the node serves it.") var clusterDNS = "10.43.0.10"
     @Option(help: "The cluster DNS domain.") var clusterDomain = "cluster.local"
     @Option(help: "The cluster's pod network (traffic from outside it to Services is masqueraded).") var clusterCIDR = "10.42.0.0/16"
+    @Option(help: "The Services' network, as the server's --service-cidr.") var serviceCIDR = "10.43.0.0/16"
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -39,6 +40,7 @@ struct AgentCommand: AsyncParsableCommand {
         if let nodeName { try NodeName.validate(nodeName) }
         guard IPv4CIDR.parse(clusterDNS) != nil else { throw ValidationError("--cluster-dns must be an IPv4 address, not \"\(clusterDNS)\"") }
         guard IPv4CIDR(clusterCIDR) != nil else { throw ValidationError("--cluster-cidr must be an IPv4 network, not \"\(clusterCIDR)\"") }
+        guard IPv4CIDR(serviceCIDR) != nil else { throw ValidationError("--service-cidr must be an IPv4 network, not \"\(serviceCIDR)\"") }
     }
 
     func labels() throws -> [String: String] {
@@ -118,6 +120,7 @@ struct AgentCommand: AsyncParsableCommand {
             config.clusterDNS = clusterDNS
             config.clusterDomain = clusterDomain
             config.clusterCIDR = clusterCIDR
+            config.serviceCIDR = serviceCIDR
             // The kubelet server's certificate, asked for as the node.
             let serving = try await bootstrap.servingCertificate(client: client, addresses: [nodeIP])
             let servingCertificate = NodeCertificateManager(

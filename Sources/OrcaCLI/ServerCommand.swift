@@ -9,6 +9,7 @@ import OrcaScheduler
 import OrcaAgent
 import OrcaStoreSQLite
 import ServiceLifecycle
+import Synchronization
 
 /// `orca server`: API server, store, scheduler, controllers and (unless disabled) a node agent.
 struct ServerCommand: AsyncParsableCommand {
@@ -123,6 +124,7 @@ struct ServerCommand: AsyncParsableCommand {
             config.runDir = runDir
             config.registries = registryOptions.configuration
             config.clusterDNS = serviceNetwork.clusterDNS
+            config.serviceCIDR = serviceNetwork.serviceCIDR.description
             config.clusterCIDR = clusterCIDR
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
@@ -138,6 +140,7 @@ struct ServerCommand: AsyncParsableCommand {
         serverConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
         let server = APIServer(registry: registry, configuration: serverConfiguration, podStreams: agent?.streams,
                                localNodeName: agent?.nodeName)
+        let listeningPort = Mutex<Int?>(nil)
         let app = try server.application(logger: logger) { port in
             // Written once the port is known (`--https-port 0` picks a free one).
             // Created 0600 before its first byte is written: never readable by others.
@@ -145,6 +148,7 @@ struct ServerCommand: AsyncParsableCommand {
                 logger.error("writing \(kubeconfigPath): \(error)")
             }
             logger.info("Kubernetes API listening on https://\(bindAddress):\(port)")
+            listeningPort.withLock { $0 = port }
             do { try await namespaces.ensureAPIService(hostIP: hostIP, port: port, serviceIP: serviceNetwork.apiServiceIP) } catch {
                 logger.warning("creating the kubernetes service: \(error)")
             }
@@ -154,6 +158,16 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
+            .init(service: TaskService(name: "kubernetes-service") {
+                // As kube-apiserver's kubernetes-service controller: the Service, its Endpoints and
+                // EndpointSlice come back every 10 s should someone delete or change them.
+                while (try? await Task.sleep(for: .seconds(10))) != nil {
+                    guard let port = listeningPort.withLock({ $0 }) else { continue }
+                    do { try await namespaces.ensureAPIService(hostIP: hostIP, port: port, serviceIP: serviceNetwork.apiServiceIP) } catch {
+                        logger.debug("keeping the kubernetes service: \(error)")
+                    }
+                }
+            }),
             .init(service: await controllerManager(client: client, namespaces: namespaces, authority: try pki.authority)),
         ]
         if let agent {

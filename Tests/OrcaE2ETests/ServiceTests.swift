@@ -224,6 +224,12 @@ extension ServiceCluster {
         // The kubernetes Service reaches the API server from pods.
         let version = try s.inClient("timeout 10 wget -qO- --no-check-certificate https://kubernetes.default.svc/version")
         #expect(version.contains("gitVersion"), "\(version)")
+        // Deleted, it comes back (kube-apiserver's kubernetes-service controller).
+        try s.run("delete", "service", "kubernetes", "-n", "default")
+        try s.until("the kubernetes Service is back") {
+            try s.kubectl(["get", "service", "kubernetes", "-n", "default", "-o", "jsonpath={.spec.clusterIP}"], stdin: nil, timeout: 30).out
+                == "\(serviceNet).1"
+        }
 
         // Service variables in pods made after the Service; none with enableServiceLinks: false.
         try s.run("apply", "-f", "-", stdin: Self.client("late"))

@@ -9,7 +9,7 @@ struct ClusterDNSMessageTests {
         (try? DNSName(text)) ?? .root
     }
 
-    /// A response with one record of every kind the codec interprets, plus a raw MX and an OPT.
+    /// A response with one record of every kind the codec interprets, plus a raw HINFO and an OPT.
     static let everyKind: DNSMessage = {
         let owner = name("web.default.svc.cluster.local")
         let records: [DNSRecordData] = [
@@ -22,7 +22,12 @@ struct ClusterDNSMessageTests {
             .soa(.init(primary: name("ns.dns.cluster.local"), mailbox: name("hostmaster.cluster.local"), serial: 7,
                        refresh: 7200, retry: 1800, expire: 86400, minimum: 5)),
             .txt([Array("1.0.1".utf8), [], Array(repeating: 0x41, count: 255)]),
-            .raw(type: .mx, data: [0, 10, 0]),
+            .mx(.init(preference: 10, exchange: name("mail.web.default.svc.cluster.local"))),
+            .mb(name("mail.example.com")),
+            .mg(name("member.example.com")),
+            .mr(name("renamed.example.com")),
+            .minfo(.init(responsibleMailbox: name("owner.example.com"), errorMailbox: name("errors.example.com"))),
+            .raw(type: DNSRecordType(rawValue: 13), data: [3, 0x78, 0x38, 0x36, 5, 0x4C, 0x69, 0x6E, 0x75, 0x78]),
         ]
         return DNSMessage(
             header: DNSHeader(id: 0xBEEF, isResponse: true, opcode: .query, isAuthoritative: true, isTruncated: false,
@@ -42,7 +47,107 @@ struct ClusterDNSMessageTests {
         let parsed = try DNSMessage(bytes: bytes)
         #expect(parsed == Self.everyKind)
         #expect(parsed.serialized() == bytes)
-        #expect(parsed.answers.map(\.type) == [.a, .aaaa, .cname, .ns, .ptr, .srv, .soa, .txt, .mx])
+        #expect(parsed.answers.map(\.type) == [.a, .aaaa, .cname, .ns, .ptr, .srv, .soa, .txt, .mx, .mb, .mg, .mr, .minfo,
+                                                DNSRecordType(rawValue: 13)])
+        #expect(!parsed.isFullyDecoded)
+        #expect(parsed.answers.map(\.type.description).suffix(6) == ["MX", "MB", "MG", "MR", "MINFO", "TYPE13"])
+    }
+
+    // MARK: Names inside record data
+
+    /// An upstream's answer to `<name> MX`, built by hand as resolvers compress it: every owner
+    /// and the tail of every exchange is a pointer to the question's name at offset 12, the
+    /// additional `A` record's owner a pointer into the first MX's data. With `withRP`, an RP
+    /// record (a type the codec keeps raw) whose names are pointers too, as old BINDs send it.
+    static func compressedMXAnswer(id: UInt16, name: DNSName, count: Int, withRP: Bool = false) -> [UInt8] {
+        let answers = count + (withRP ? 1 : 0)
+        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x81, 0x80, 0, 1, UInt8(answers >> 8), UInt8(answers & 0xFF), 0, 0, 0, 1]
+        for label in name.labels { bytes += [UInt8(label.count)] + label }
+        bytes += [0, 0, 15, 0, 1]
+        let question: [UInt8] = [0xC0, 12]
+        let ttl: [UInt8] = [0, 0, 0x01, 0x2C]
+        var firstExchange = 0
+        for index in 0..<count {
+            let label = Array("mx\(index)".utf8)
+            let data: [UInt8] = [0, UInt8(10 + index)] + [UInt8(label.count)] + label + question
+            bytes += question + [0, 15, 0, 1] + ttl + [0, UInt8(data.count)]
+            if index == 0 { firstExchange = bytes.count + 2 }
+            bytes += data
+        }
+        if withRP {
+            let data: [UInt8] = [10] + Array("hostmaster".utf8) + question + question
+            bytes += question + [0, 17, 0, 1] + ttl + [0, UInt8(data.count)] + data
+        }
+        bytes += [0xC0 | UInt8(firstExchange >> 8), UInt8(firstExchange & 0xFF), 0, 1, 0, 1] + ttl + [0, 4, 192, 0, 2, 25]
+        return bytes
+    }
+
+    @Test func compressedNamesInMXDataAreReadWholeAndWrittenAnew() throws {
+        let bytes = Self.compressedMXAnswer(id: 7, name: Self.name("example.com"), count: 2, withRP: true)
+        let upstream = try DNSMessage(bytes: bytes)
+        #expect(upstream.answers.map(\.description) == [
+            "example.com. 300 IN MX 10 mx0.example.com.", "example.com. 300 IN MX 11 mx1.example.com.", "example.com. 300 IN TYPE17 \\# 15",
+        ])
+        #expect(upstream.additionals.map(\.description) == ["mx0.example.com. 300 IN A 192.0.2.25"])
+        #expect(!upstream.isFullyDecoded)
+
+        // Appended after an alias, as the ExternalName chase does: at offset 12 is now another
+        // name, so a copied pointer would read `mx0.ext.default.svc.cluster.local`.
+        let alias = Self.name("ext.default.svc.cluster.local")
+        var response = DNSMessage.response(to: .query(id: 1, name: alias, type: .mx))
+        response.answers = [DNSResourceRecord(name: alias, ttl: 5, data: .cname(Self.name("example.com")))]
+            + upstream.answers.filter { !$0.data.isRaw }
+        #expect(response.isFullyDecoded)
+        let reread = try DNSMessage(bytes: response.serialized())
+        #expect(reread.answers.map(\.description) == [
+            "ext.default.svc.cluster.local. 5 IN CNAME example.com.",
+            "example.com. 300 IN MX 10 mx0.example.com.", "example.com. 300 IN MX 11 mx1.example.com.",
+        ])
+    }
+
+    @Test func mailboxNamesMayPointIntoTheirOwnData() throws {
+        // MINFO whose EMAILBX is a pointer to its RMAILBX, which ends in a pointer to the question.
+        var bytes = Self.question([7] + Array("example".utf8) + [3] + Array("com".utf8) + [0], answerCount: 1)
+        let data: [UInt8] = [5] + Array("owner".utf8) + [0xC0, 12] + [6] + Array("errors".utf8) + [0xC0, UInt8(12 + 13 + 4 + 12)]
+        bytes += [0xC0, 12, 0, 14, 0, 1, 0, 0, 0, 5, 0, UInt8(data.count)] + data
+        let message = try DNSMessage(bytes: bytes)
+        #expect(message.answers.map(\.description) == ["example.com. 5 IN MINFO owner.example.com. errors.owner.example.com."])
+        #expect(try DNSMessage(bytes: message.serialized()) == message)
+    }
+
+    @Test func anUpstreamAnswerWithRawRecordsIsNeverCutOnlyMarkedTruncated() throws {
+        let upstream = try DNSMessage(bytes: Self.compressedMXAnswer(id: 9, name: Self.name("many.example.com"), count: 40, withRP: true))
+        #expect(upstream.serialized().count > 512)
+        let cut = try DNSMessage(bytes: ClusterDNSResponder.cut(upstream, maxSize: 512))
+        #expect(cut.header.id == 9)
+        #expect(cut.header.isTruncated)
+        #expect(cut.header.isResponse && cut.header.recursionAvailable)
+        #expect(cut.questions == upstream.questions)
+        #expect(cut.answers.isEmpty && cut.authorities.isEmpty && cut.additionals.isEmpty)
+    }
+
+    @Test func aFullyDecodedUpstreamAnswerIsCutWithItsNamesWhole() throws {
+        let upstream = try DNSMessage(bytes: Self.compressedMXAnswer(id: 9, name: Self.name("many.example.com"), count: 40))
+        #expect(upstream.isFullyDecoded)
+        let bytes = ClusterDNSResponder.cut(upstream, maxSize: 512)
+        #expect(bytes.count <= 512)
+        let cut = try DNSMessage(bytes: bytes)
+        #expect(cut.header.isTruncated)
+        #expect(!cut.answers.isEmpty && cut.answers.count < 40)
+        #expect(cut.answers == Array(upstream.answers.prefix(cut.answers.count)))
+        for (index, record) in cut.answers.enumerated() {
+            #expect(record.data == .mx(.init(preference: UInt16(10 + index), exchange: Self.name("mx\(index).many.example.com"))))
+        }
+    }
+
+    @Test func onlyTheQuestionKeepsItsPlaceAndBigOptionsGo() throws {
+        var message = try DNSMessage(bytes: Self.compressedMXAnswer(id: 3, name: Self.name("example.com"), count: 1, withRP: true))
+        message.edns = EDNS(options: [0, 12, 0x01, 0xF4] + Array(repeating: 0, count: 500))
+        #expect(message.truncatedToQuestion(maxSize: 4096).count > 512)
+        let small = try DNSMessage(bytes: message.truncatedToQuestion(maxSize: 512))
+        #expect(small.header.isTruncated)
+        #expect(small.questions == message.questions)
+        #expect(small.edns == EDNS())
     }
 
     @Test(arguments: [

@@ -1,3 +1,4 @@
+import Foundation
 import OrcaAPI
 @testable import OrcaNetwork
 import Testing
@@ -239,10 +240,45 @@ struct ClusterDNSRecordsTests {
         #expect(Self.records.answer(Self.query(name, type)) == nil)
     }
 
-    @Test func otherClassesAreLeftToTheUpstreams() {
+    @Test func otherClassesOfOurNamesAreRefusedAndOthersLeftToTheUpstreams() {
         #expect(Self.records.answer(Self.query("version.bind", .txt, class: .chaos)) == nil)
-        #expect(Self.records.answer(Self.query("web.default.svc.cluster.local", .a, class: .chaos)) == nil)
+        #expect(Self.records.answer(Self.query("1.1.168.192.in-addr.arpa", .ptr, class: .chaos)) == nil)
+        #expect(Self.records.answer(Self.query("web.default.svc.cluster.local", .a, class: .chaos))?.header.rcode == .refused)
+        #expect(Self.records.answer(Self.query("Cluster.Local", .soa, class: DNSClass(rawValue: 4)))?.header.rcode == .refused)
+        #expect(Self.records.answer(Self.query("20.0.43.10.in-addr.arpa", .ptr, class: .chaos))?.header.rcode == .refused)
+        #expect(Self.records.answer(Self.query("77.1.42.10.in-addr.arpa", .ptr, class: .chaos))?.header.rcode == .refused)
         #expect(Self.records.answer(Self.query("web.default.svc.cluster.local", .a, class: .any))?.answers.count == 1)
+    }
+
+    @Test func theSerialIsTheCallers() {
+        #expect(Self.records.serial == 42)
+        #expect(ClusterDNSRecords(zone: ClusterDNSRecords.defaultZone).serial == 1)
+    }
+
+    @Test(arguments: [
+        (UInt32?.none, 1_700_000_000.9, UInt32(1_700_000_000)),
+        // Later than the last serial: the time.
+        (1_699_999_000, 1_700_000_000, 1_700_000_000),
+        // Within the same second, or with the clock set back: one more.
+        (1_700_000_000, 1_700_000_000.5, 1_700_000_001),
+        (1_700_000_005, 1_700_000_001, 1_700_000_006),
+        (100, -5, 101),
+        // Past 2^32 the serial wraps as RFC 1982 counts.
+        (UInt32.max, 5, 5),
+        (UInt32.max, .infinity, 0),
+        (UInt32?.none, .nan, 0),
+    ])
+    func theNextSerialGrows(previous: UInt32?, unixTime: Double, next: UInt32) {
+        #expect(ClusterDNSRecords.nextSerial(after: previous, now: Date(timeIntervalSince1970: unixTime)) == next)
+    }
+
+    @Test func serialsGrowWithEveryRebuild() {
+        var serial = ClusterDNSRecords.nextSerial(after: nil, now: Date(timeIntervalSince1970: 1_700_000_000))
+        for step in 0..<1000 {
+            let next = ClusterDNSRecords.nextSerial(after: serial, now: Date(timeIntervalSince1970: 1_700_000_000 + Double(step) / 100))
+            #expect(next &- serial > 0 && next &- serial < 1 << 31)
+            serial = next
+        }
     }
 
     @Test func zoneTransfersAreRefused() throws {

@@ -106,14 +106,19 @@ struct ClusterDNSServerTests {
 
     /// Sends `queries` on one connection and returns as many responses, in arrival order.
     static func exchangeTCP(_ queries: [[UInt8]], server: SocketAddress) async throws -> [DNSMessage] {
+        try await exchangeTCPBytes(queries, server: server).map { try DNSMessage(bytes: $0) }
+    }
+
+    /// `exchangeTCP` without parsing the responses.
+    static func exchangeTCPBytes(_ queries: [[UInt8]], server: SocketAddress) async throws -> [[UInt8]] {
         let channel = try await connectTCP(server)
         return try await channel.executeThenClose { inbound, outbound in
             let net = channel.channel.eventLoop.scheduleTask(in: safetyNet) { channel.channel.close(promise: nil) }
             defer { net.cancel() }
             for query in queries { try await outbound.write(try #require(DNSTCPFrameDecoder.frame(query))) }
-            var responses: [DNSMessage] = []
+            var responses: [[UInt8]] = []
             for try await frame in inbound {
-                responses.append(try DNSMessage(bytes: frame.readableBytesView))
+                responses.append(Array(frame.readableBytesView))
                 if responses.count == queries.count { return responses }
             }
             throw NoResponse()
@@ -204,6 +209,33 @@ struct ClusterDNSServerTests {
         }
     }
 
+    @Test func mutatedQueriesNeverTrapTheResponder() async throws {
+        let responder = ClusterDNSResponder(
+            records: { Self.records },
+            forwarder: DNSForwarder(upstreams: { [] }, timeout: .seconds(1), group: MultiThreadedEventLoopGroup.singleton, logger: Self.logger))
+        let seeds = [
+            Self.query("big.default.svc.cluster.local"), Self.query("ext.default.svc.cluster.local", .mx, edns: EDNS()),
+            Self.query("20.0.43.10.in-addr.arpa", .ptr), Self.query("www.example.com", .aaaa, edns: EDNS(udpPayloadSize: 600)),
+        ]
+        var random = ClusterDNSMessageTests.SeededGenerator(state: 0x2545_F491_4F6C_DD1D)
+        for round in 0..<2000 {
+            var bytes = seeds[round % seeds.count]
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            }
+            if round % 7 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &random))) }
+            let transport: ClusterDNSResponder.Transport = round % 2 == 0 ? .udp : .tcp
+            guard let response = await responder.respond(to: bytes, over: transport) else { continue }
+            // Whatever goes back parses and, over UDP, fits what the query allows.
+            let parsed = try DNSMessage(bytes: response)
+            #expect(parsed.header.isResponse)
+            if transport == .udp {
+                let limit = (try? DNSMessage(bytes: bytes))?.maxUDPResponseSize ?? DNSMessage.classicUDPSize
+                #expect(response.count <= limit)
+            }
+        }
+    }
+
     @Test func otherOpcodesAndEDNSVersionsAreRefusedPolitely() async throws {
         try await Self.withServer { _, address in
             var notify = DNSMessage.query(id: 4, name: Self.name("cluster.local"), type: .soa)
@@ -214,6 +246,30 @@ struct ClusterDNSServerTests {
             let response = try await Self.askUDP(future, server: address)
             #expect(response.header.rcode == .badVersion)
             #expect(response.edns?.version == 0)
+        }
+    }
+
+    @Test func stoppingTheServerClosesEveryConnection() async throws {
+        // A burst of connections, then the server stops at once: some are served, some still
+        // wait in the listener's stream. Every one is closed long before it would idle out, and
+        // none that was never taken up traps (NIO traps on a dropped, unclosed NIOAsyncChannel).
+        for _ in 0..<10 {
+            let clients = try await Self.withServer(idleTimeout: .seconds(600)) { _, address in
+                let connecting = (0..<64).map { _ in ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(to: address) }
+                var clients: [any Channel] = []
+                for connection in connecting { clients.append(try await connection.get()) }
+                return clients
+            }
+            for client in clients {
+                let safetyNetFired = Mutex(false)
+                let net = client.eventLoop.scheduleTask(in: Self.safetyNet) {
+                    safetyNetFired.withLock { $0 = true }
+                    client.close(promise: nil)
+                }
+                try? await client.closeFuture.get()
+                net.cancel()
+                #expect(!safetyNetFired.withLock { $0 })
+            }
         }
     }
 
@@ -303,6 +359,45 @@ struct ClusterDNSServerTests {
         }
     }
 
+    @Test func upstreamsAreSwappedWhileServing() async throws {
+        try await FakeUpstream.serve(.answer(.v4(0xC000_020A))) { upstream, fake in
+            try await Self.withServer { server, address in
+                #expect(try await Self.askUDP(Self.query("www.example.com"), server: address).header.rcode == .serverFailure)
+                server.update(upstreams: [upstream])
+                #expect(server.upstreams == [upstream])
+                let response = try await Self.askUDP(Self.query("www.example.com"), server: address)
+                #expect(response.answers.map(\.data) == [.address(.v4(0xC000_020A))])
+                #expect(fake.queries == (udp: 1, tcp: 0))
+                server.update(upstreams: [])
+                #expect(try await Self.askUDP(Self.query("www.example.com"), server: address).header.rcode == .serverFailure)
+                #expect(fake.queries == (udp: 1, tcp: 0))
+            }
+        }
+    }
+
+    @Test func namesOfTheZoneNeverGoUpstream() async throws {
+        try await FakeUpstream.serve(.answer(.v4(0xC000_020B))) { upstream, fake in
+            try await Self.withServer(upstreams: [upstream]) { _, address in
+                let cases: [(String, DNSRecordType, DNSResponseCode)] = [
+                    ("web.default.svc.cluster.local", .a, .noError),
+                    ("nothing.default.svc.cluster.local", .a, .nameError),
+                    ("www.example.com.default.svc.cluster.local", .aaaa, .nameError),
+                    ("x.y.z.cluster.local", .mx, .nameError),
+                    ("cluster.local", .axfr, .refused),
+                ]
+                for (text, type, rcode) in cases {
+                    let response = try await Self.askUDP(Self.query(text, type), server: address)
+                    #expect(response.header.rcode == rcode, "\(text) \(type)")
+                }
+                var chaos = DNSMessage.query(id: 8, name: Self.name("web.default.svc.cluster.local"), type: .a)
+                chaos.questions[0].class = .chaos
+                let refused = try await Self.askUDP(chaos.serialized(), server: address)
+                #expect(refused.header.rcode == .refused)
+                #expect(fake.queries == (udp: 0, tcp: 0))
+            }
+        }
+    }
+
     @Test func withoutUpstreamsOtherNamesGetSERVFAIL() async throws {
         try await Self.withServer { _, address in
             let response = try await Self.askUDP(Self.query("www.example.com"), server: address)
@@ -317,6 +412,52 @@ struct ClusterDNSServerTests {
                 #expect(response.answers.map(\.description) == [
                     "ext.default.svc.cluster.local. 5 IN CNAME www.example.com.", "www.example.com. 60 IN A 192.0.2.7",
                 ])
+            }
+        }
+    }
+
+    @Test func anExternalNamesMailExchangersComeWholeFromACompressingUpstream() async throws {
+        try await FakeUpstream.serve(.compressedMX(count: 3, withRP: true)) { upstream, _ in
+            try await Self.withServer(upstreams: [upstream]) { _, address in
+                let response = try await Self.askUDP(Self.query("ext.default.svc.cluster.local", .mx, edns: EDNS()), server: address)
+                // The upstream's RP record (kept raw, its names pointers into the upstream's message) is dropped.
+                #expect(response.answers.map(\.description) == [
+                    "ext.default.svc.cluster.local. 5 IN CNAME www.example.com.",
+                    "www.example.com. 300 IN MX 10 mx0.www.example.com.",
+                    "www.example.com. 300 IN MX 11 mx1.www.example.com.",
+                    "www.example.com. 300 IN MX 12 mx2.www.example.com.",
+                ])
+            }
+        }
+    }
+
+    @Test func anOversizedUpstreamAnswerWithRawRecordsIsTruncatedToItsQuestionOverUDP() async throws {
+        try await FakeUpstream.serve(.compressedMX(count: 40, withRP: true)) { upstream, _ in
+            try await Self.withServer(upstreams: [upstream]) { _, address in
+                let udp = try await Self.askUDP(Self.query("many.example.com", .mx, id: 0x3131), server: address)
+                #expect(udp.header.id == 0x3131)
+                #expect(udp.header.isTruncated)
+                #expect(udp.questions == [DNSQuestion(name: Self.name("many.example.com"), type: .mx)])
+                #expect(udp.answers.isEmpty && udp.authorities.isEmpty && udp.additionals.isEmpty)
+
+                // Over TCP the upstream's answer comes as it was sent, but for the id.
+                let tcp = try await Self.exchangeTCPBytes([Self.query("many.example.com", .mx, id: 0x3232)], server: address)
+                #expect(tcp == [ClusterDNSMessageTests.compressedMXAnswer(id: 0x3232, name: Self.name("many.example.com"), count: 40, withRP: true)])
+            }
+        }
+    }
+
+    @Test func anOversizedDecodedUpstreamAnswerIsCutWithItsNamesWhole() async throws {
+        try await FakeUpstream.serve(.compressedMX(count: 40, withRP: false)) { upstream, _ in
+            try await Self.withServer(upstreams: [upstream]) { _, address in
+                let bytes = try await Self.exchangeUDP([Self.query("many.example.com", .mx)], server: address)
+                #expect(bytes.count <= 512)
+                let udp = try DNSMessage(bytes: bytes)
+                #expect(udp.header.isTruncated)
+                #expect(!udp.answers.isEmpty)
+                for (index, record) in udp.answers.enumerated() {
+                    #expect(record.data == .mx(.init(preference: UInt16(10 + index), exchange: Self.name("mx\(index).many.example.com"))))
+                }
             }
         }
     }
@@ -352,6 +493,45 @@ struct ClusterDNSServerTests {
         #expect(ClusterDNSServer.hostUpstreams(resolvConfPath: path, excluding: ["10.43.0.10"]) == [try SocketAddress(ipAddress: "127.0.0.53", port: 53)])
         #expect(ClusterDNSServer.hostUpstreams(resolvConfPath: path + ".missing").isEmpty)
     }
+
+    @Test func resolvConfIsReadAgainWhenItChanges() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resolv-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/resolv.conf"
+        var watcher = ResolvConfWatcher(path: path, excluding: ["10.43.0.10"])
+        #expect(watcher.changedUpstreams() == nil)
+
+        try "nameserver 10.43.0.10\nnameserver 1.1.1.1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(watcher.changedUpstreams() == [try SocketAddress(ipAddress: "1.1.1.1", port: 53)])
+        #expect(watcher.changedUpstreams() == nil)
+
+        // Replaced, as resolvconf and NetworkManager do it.
+        try "nameserver 9.9.9.9\nnameserver 2001:db8::53\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(watcher.changedUpstreams() == [try SocketAddress(ipAddress: "9.9.9.9", port: 53), try SocketAddress(ipAddress: "2001:db8::53", port: 53)])
+        #expect(watcher.changedUpstreams() == nil)
+
+        // Written in place: same inode, other size.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data("nameserver 8.8.8.8\n".utf8))
+        try handle.close()
+        #expect(watcher.changedUpstreams() == [try SocketAddress(ipAddress: "8.8.8.8", port: 53)])
+
+        // Gone for a moment (nil: keep what you have), then back: read again.
+        try FileManager.default.removeItem(atPath: path)
+        #expect(watcher.changedUpstreams() == nil)
+        try "nameserver 8.8.8.8\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(watcher.changedUpstreams() == [try SocketAddress(ipAddress: "8.8.8.8", port: 53)])
+
+        // Through a symlink, as systemd-resolved's stub file is linked.
+        let link = directory + "/link.conf"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        var linked = ResolvConfWatcher(path: link)
+        #expect(linked.changedUpstreams() == [try SocketAddress(ipAddress: "8.8.8.8", port: 53)])
+        try "nameserver 8.8.4.4\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(linked.changedUpstreams() == [try SocketAddress(ipAddress: "8.8.4.4", port: 53)])
+    }
 }
 
 /// A resolver on 127.0.0.1 (UDP and TCP on one port) that answers every query the same way and
@@ -366,6 +546,8 @@ final class FakeUpstream: Sendable {
         case refuse
         /// Over UDP an empty answer with TC set; over TCP `answers` A records.
         case truncateUDP(answers: Int)
+        /// `ClusterDNSMessageTests.compressedMXAnswer` for the name asked, over either transport.
+        case compressedMX(count: Int, withRP: Bool)
     }
 
     let behavior: Behavior
@@ -387,6 +569,8 @@ final class FakeUpstream: Sendable {
             return nil
         case .refuse:
             response.header.rcode = .refused
+        case .compressedMX(let count, let withRP):
+            return ClusterDNSMessageTests.compressedMXAnswer(id: query.header.id, name: question.name, count: count, withRP: withRP)
         case .truncateUDP(let count):
             if overTCP {
                 response.answers = (0..<count).map { DNSResourceRecord(name: question.name, ttl: 60, data: .address(.v4(0xC000_0200 + UInt32($0)))) }

@@ -19,6 +19,8 @@ final class ServiceProxyTestNode: @unchecked Sendable {
     static let ipA = "10.42.7.2"
     static let ipB = "10.42.7.3"
     static let serverPort = 8080
+    /// Where `startUDPServers()` answers.
+    static let udpPort = 5353
 
     let node: String
     let podA: String
@@ -85,6 +87,53 @@ final class ServiceProxyTestNode: @unchecked Sendable {
         }
     }
 
+    /// Starts a UDP echo (python3) in each pod on `udpPort` that answers `pod-a` / `pod-b`, and waits
+    /// until both answer directly.
+    func startUDPServers() async throws {
+        let code = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("0.0.0.0", int(sys.argv[2])))
+            while True:
+                _, peer = s.recvfrom(512)
+                s.sendto(sys.argv[1].encode(), peer)
+            """
+        for (pod, name) in [(podA, "pod-a"), (podB, "pod-b")] {
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            server.arguments = ["netns", "exec", pod, "/usr/bin/python3", "-c", code, name, "\(Self.udpPort)"]
+            server.standardInput = FileHandle.nullDevice
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            servers.append(server)
+        }
+        for (address, name) in [(Self.ipA, "pod-a"), (Self.ipB, "pod-b")] {
+            var answer = ""
+            for attempt in 0..<50 where answer != name {
+                answer = udp(from: node, to: address, port: Self.udpPort, sourcePort: 41000 + attempt)
+                if answer != name { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            try #require(answer == name, "UDP server \(name) at \(address) never answered: \(answer)")
+        }
+    }
+
+    /// One datagram from `sourcePort` inside `ns` (python3); the answer, or the error, under `timeout`.
+    func udp(from ns: String, to address: String, port: Int, sourcePort: Int) -> String {
+        let code = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("", int(sys.argv[3])))
+            s.settimeout(2)
+            s.sendto(b"hello", (sys.argv[1], int(sys.argv[2])))
+            print(s.recvfrom(512)[0].decode())
+            """
+        let r = networkTestRun("/usr/bin/timeout", ["5", "/usr/sbin/ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code,
+                                                    address, "\(port)", "\(sourcePort)"])
+        return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// One TCP connection with `busybox nc` from inside `ns`; the answer (or nc's error), under `timeout`.
     func connect(from ns: String, to address: String, port: Int, seconds: Int = 5) -> (code: Int32, output: String) {
         let r = networkTestRun("/usr/bin/timeout", ["\(seconds)", "/usr/sbin/ip", "netns", "exec", ns, "/bin/busybox", "nc", address, "\(port)"])
@@ -110,23 +159,30 @@ struct ServiceProxyIntegrationTests {
     static let table = "orca-proxy-test"
     static let rules = ServiceProxyRules(nodeName: "node-a", tableName: table, clusterCIDR: "10.42.0.0/16")
 
-    /// `web` (10.43.0.20:80, node port 30080) → `webEndpoints`; `empty` (10.43.0.21:80) with none;
-    /// `self` (10.43.0.22:80) → pod A.
-    static func script(webEndpoints: [String], affinity: Bool = false) -> String {
-        let services = [
+    /// `web` (10.43.0.20:80, node port 30080) → `webEndpoints`; `empty` (10.43.0.21:80) →
+    /// `emptyEndpoints` (none by default); `self` (10.43.0.22:80) → pod A unless `withSelf` is false.
+    static func build(webEndpoints: [String], affinity: Bool = false, emptyEndpoints: [String] = [], withSelf: Bool = true,
+                      current: ServiceProxyRules.TableContents? = nil) -> ServiceProxyRules.Output {
+        var services = [
             O.service("web", type: "NodePort", clusterIP: "10.43.0.20", ports: [O.port(nodePort: 30080)],
                       configure: { if affinity { $0.sessionAffinity = "ClientIP" } }),
             O.service("empty", clusterIP: "10.43.0.21"),
-            O.service("self", clusterIP: "10.43.0.22"),
         ]
-        let slices = [
+        var slices = [
             O.slice("web", endpoints: webEndpoints.map { O.endpoint($0) }),
-            O.slice("empty", endpoints: []),
-            O.slice("self", endpoints: [O.endpoint(ServiceProxyTestNode.ipA)]),
+            O.slice("empty", endpoints: emptyEndpoints.map { O.endpoint($0) }),
         ]
-        let out = rules.build(services: services, slices: slices)
+        if withSelf {
+            services.append(O.service("self", clusterIP: "10.43.0.22"))
+            slices.append(O.slice("self", endpoints: [O.endpoint(ServiceProxyTestNode.ipA)]))
+        }
+        let out = rules.build(services: services, slices: slices, current: current)
         #expect(out.problems.isEmpty)
-        return out.script
+        return out
+    }
+
+    static func script(webEndpoints: [String], affinity: Bool = false) -> String {
+        build(webEndpoints: webEndpoints, affinity: affinity).script
     }
 
     static func withNode(_ body: (ServiceProxyTestNode) async throws -> Void) async throws {
@@ -190,6 +246,36 @@ struct ServiceProxyIntegrationTests {
             let first = t.connect(from: t.node, to: "10.43.0.20", port: 80).output
             #expect(first == "pod-a" || first == "pod-b")
             for _ in 0..<8 { #expect(t.connect(from: t.node, to: "10.43.0.20", port: 80).output == first) }
+        }
+    }
+
+    @Test func clientIPAffinitySurvivesAnUnrelatedChange() async throws {
+        try await Self.withNode { t in
+            let first = Self.build(webEndpoints: [ServiceProxyTestNode.ipA, ServiceProxyTestNode.ipB], affinity: true)
+            try await t.nft.apply(first.script)
+            let chosen = t.connect(from: t.node, to: "10.43.0.20", port: 80).output
+            let ip = chosen == "pod-a" ? ServiceProxyTestNode.ipA : ServiceProxyTestNode.ipB
+            let set = O.Names("web").affinity("\(ip):\(ServiceProxyTestNode.serverPort)")
+            func remembered() -> String {
+                networkTestRun("/usr/sbin/ip", ["netns", "exec", t.node, "/usr/sbin/nft", "list", "set", "ip", Self.table, set]).output
+            }
+            #expect(remembered().contains(ServiceProxyTestNode.gateway), "\(remembered())")
+
+            // Other services change: `empty` gets an endpoint, `self` goes.
+            let second = Self.build(webEndpoints: [ServiceProxyTestNode.ipA, ServiceProxyTestNode.ipB], affinity: true,
+                                    emptyEndpoints: [ServiceProxyTestNode.ipB], withSelf: false, current: first.contents)
+            try await t.nft.apply(second.script)
+            #expect(remembered().contains(ServiceProxyTestNode.gateway), "\(remembered())")
+            for _ in 0..<8 { #expect(t.connect(from: t.node, to: "10.43.0.20", port: 80).output == chosen) }
+            #expect(t.connect(from: t.podA, to: "10.43.0.21", port: 80).output == "pod-b")
+            // What went is gone from the table.
+            let listing = try #require(try await t.nft.listTable(name: Self.table))
+            #expect(!listing.contains(O.Names("self").service) && !listing.contains("10.43.0.22"))
+            #expect(listing.contains("chain \(O.Names("empty").service)"))
+
+            // Recreating the table (what an agent start does) forgets the client.
+            try await t.nft.apply(Self.build(webEndpoints: [ServiceProxyTestNode.ipA, ServiceProxyTestNode.ipB], affinity: true).script)
+            #expect(!remembered().contains(ServiceProxyTestNode.gateway), "\(remembered())")
         }
     }
 

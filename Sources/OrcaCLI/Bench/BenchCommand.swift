@@ -7,6 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks: API latency and memory, pod startup (optionally against podman), image pull (against skopeo), idle pods over time, workload controllers against bare pods, node join, node failover, agent idle cost.",
         subcommands: [BenchAPICommand.self, BenchPodStartupCommand.self, BenchImagePullCommand.self, BenchSteadyStateCommand.self,
-                      BenchControllersCommand.self, BenchJoinCommand.self, BenchFailoverCommand.self, BenchAgentIdleCommand.self]
+                      BenchControllersCommand.self, BenchJoinCommand.self, BenchFailoverCommand.self, BenchAgentIdleCommand.self,
+                      BenchServicesCommand.self]
     )
 }

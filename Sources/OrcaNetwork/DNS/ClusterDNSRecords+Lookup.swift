@@ -164,6 +164,7 @@ extension ClusterDNSRecords {
         let network = reverseNetworks.first { address.isIn(network: $0.address, prefixLength: $0.prefixLength) }
         let targets = reverse[address]
         guard targets != nil || network != nil else { return nil }
+        guard Self.isServedClass(question.class) else { return DNSMessage.response(to: query, rcode: .refused) }
         guard question.type != .axfr, question.type.rawValue != 251 else {
             return DNSMessage.response(to: query, rcode: .refused, authoritative: true)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import OrcaAPI
 
 /// The cluster's DNS zone, built once from Services and EndpointSlices and answered from
@@ -19,7 +20,11 @@ import OrcaAPI
 /// - `PTR` for the reverse names of ClusterIPs and of ready headless endpoints.
 /// - `<a-b-c-d>.<ns>.pod.<zone>`: `A` of the dashed address, for any namespace.
 /// - `dns-version.<zone>`: `TXT` with the schema version; the apex has an `SOA` (and an `NS`
-///   when `nameserver` is known, `ns.dns.<zone>`).
+///   when `nameserver` is known, `ns.dns.<zone>`). The SOA serial is the caller's: pass
+///   `nextSerial(after:now:)` on every rebuild so it grows.
+///
+/// Every name in the zone is answered here, whatever its class (other than `IN`/`ANY`:
+/// REFUSED), so no cluster name is ever sent upstream.
 public struct ClusterDNSRecords: Sendable {
     /// The cluster domain, lowercased.
     public let zone: DNSName
@@ -58,7 +63,7 @@ public struct ClusterDNSRecords: Sendable {
     ///   - reverseCIDRs: networks (the service and pod CIDRs) whose unknown reverse names get
     ///     NXDOMAIN here instead of being forwarded.
     ///   - nameserver: the cluster DNS address, published as `ns.dns.<zone>`.
-    ///   - serial: the SOA serial; pass a number that grows with every rebuild.
+    ///   - serial: the SOA serial; pass `nextSerial(after:now:)` so it grows with every rebuild.
     public init(services: [Service], endpointSlices: [EndpointSlice], zone: DNSName = ClusterDNSRecords.defaultZone,
                 reverseCIDRs: [String] = [], nameserver: IPAddress? = nil, serial: UInt32 = 1) {
         let zone = zone.lowercased()
@@ -84,19 +89,40 @@ public struct ClusterDNSRecords: Sendable {
     /// How many Services have records.
     public var serviceCount: Int { services.count }
 
+    /// The SOA serial.
+    public var serial: UInt32 { soa.serial }
+
+    /// The serial for the next rebuild: the Unix time in seconds, or one more than `previous`
+    /// when that is not later (RFC 1982 serial arithmetic), so it grows with every rebuild and
+    /// across restarts of the agent. With no `previous`, the Unix time.
+    public static func nextSerial(after previous: UInt32?, now: Date) -> UInt32 {
+        let seconds = now.timeIntervalSince1970.rounded(.down)
+        let unixTime: UInt32 = seconds.isFinite ? UInt32(clamping: Int64(max(0, min(seconds, Double(UInt32.max))))) : 0
+        guard let previous else { return unixTime }
+        // `unixTime` is later than `previous` when the distance forward is below 2^31.
+        let distance = unixTime &- previous
+        return distance != 0 && distance < 1 << 31 ? unixTime : previous &+ 1
+    }
+
     /// The authoritative response to `query`, or nil when its name is neither in the zone nor a
-    /// reverse name this zone knows (the caller forwards it). Class other than `IN`/`ANY` is
-    /// not ours either. A query without exactly one question gets FORMERR.
+    /// reverse name this zone knows (the caller forwards it). A name of the zone (or a reverse
+    /// name of ours) in a class other than `IN`/`ANY` gets REFUSED; any other name in such a
+    /// class is not ours. A query without exactly one question gets FORMERR.
     public func answer(_ query: DNSMessage) -> DNSMessage? {
         guard query.questions.count == 1, let question = query.questions.first else {
             return DNSMessage.response(to: query, rcode: .formatError)
         }
-        guard question.class == .internet || question.class == .any else { return nil }
         let labels = question.name.lowercasedLabels
         if labels.count >= zoneLabels.count, labels.suffix(zoneLabels.count).elementsEqual(zoneLabels) {
+            guard Self.isServedClass(question.class) else { return DNSMessage.response(to: query, rcode: .refused) }
             return answerInZone(query, question: question, relative: labels.dropLast(zoneLabels.count))
         }
         return answerReverse(query, question: question, labels: labels)
+    }
+
+    /// `IN` or `ANY`: the classes the zone has records in.
+    static func isServedClass(_ class: DNSClass) -> Bool {
+        `class` == .internet || `class` == .any
     }
 
     /// `a.b.c.d/n` or an IPv6 CIDR as network and prefix length.

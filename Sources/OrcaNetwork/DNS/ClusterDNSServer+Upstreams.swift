@@ -18,7 +18,7 @@ extension ClusterDNSServer {
     }
 
     /// `upstreams(from:excluding:)` of the host's resolver file (`/etc/resolv.conf`); no
-    /// upstreams when the file cannot be read.
+    /// upstreams when the file cannot be read. `ResolvConfWatcher` reads it again on changes.
     public static func hostUpstreams(resolvConfPath: String = "/etc/resolv.conf", excluding: [String] = []) -> [SocketAddress] {
         guard let text = try? String(contentsOfFile: resolvConfPath, encoding: .utf8) else { return [] }
         return upstreams(from: ResolvConf(parsing: text), excluding: excluding)

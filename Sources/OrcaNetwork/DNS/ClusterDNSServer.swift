@@ -7,10 +7,11 @@ import Synchronization
 /// The cluster DNS: serves `ClusterDNSRecords` over UDP and TCP on one address and port and
 /// forwards every other name to upstream resolvers.
 ///
-/// Records are swapped with `update(_:)` whenever Services or EndpointSlices change; copies of
-/// a server share its records, so the value handed to a service group and the one the
-/// informer callback updates may be different copies. Queries in flight finish with the records
-/// they started with.
+/// Records are swapped with `update(_:)` whenever Services or EndpointSlices change, and the
+/// upstreams with `update(upstreams:)` when the host's resolvers change (see
+/// `ResolvConfWatcher`), both while serving; copies of a server share its records and
+/// upstreams, so the value handed to a service group and the one the informer callback updates
+/// may be different copies. Queries in flight finish with the records they started with.
 ///
 /// `run()` binds, serves until its task is cancelled, then closes every channel, so it fits
 /// swift-service-lifecycle as a `Service` (`extension ClusterDNSServer: Service {}` in the
@@ -20,14 +21,16 @@ import Synchronization
 /// Every query is handled in its own child task (up to `maxConcurrentQueries` per socket or
 /// connection, beyond which reading waits), so a slow upstream never holds up other queries.
 /// A query that does not parse gets FORMERR when its header is readable and is dropped
-/// otherwise; when no upstream answers within `upstreamTimeout` the client gets SERVFAIL.
+/// otherwise; when no upstream answers within `upstreamTimeout` the client gets SERVFAIL. Names
+/// of the cluster zone are never forwarded.
 public struct ClusterDNSServer: Sendable {
     /// The address to listen on (the cluster DNS Service IP, 10.43.0.10 by default).
     public let host: String
     /// The port to listen on (53; 0 for any).
     public let port: Int
-    /// The resolvers for names outside the cluster zone, tried in order.
-    public let upstreams: [SocketAddress]
+    /// The resolvers for names outside the cluster zone, tried in order (the server's own
+    /// address is skipped).
+    public var upstreams: [SocketAddress] { state.upstreams() }
     /// How long one upstream gets for one query.
     public let upstreamTimeout: Duration
     /// How long a TCP connection may stay without traffic before the server closes it.
@@ -40,7 +43,7 @@ public struct ClusterDNSServer: Sendable {
     /// The largest UDP query read.
     static let maxUDPQuery = 4096
 
-    private let state: RecordsBox
+    private let state: SharedState
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let onBound: (@Sendable (SocketAddress) -> Void)?
@@ -63,10 +66,9 @@ public struct ClusterDNSServer: Sendable {
                 logger: Logger, onBound: (@Sendable (SocketAddress) -> Void)? = nil) {
         self.host = host
         self.port = port
-        self.upstreams = upstreams
         self.upstreamTimeout = upstreamTimeout
         self.idleTimeout = idleTimeout
-        self.state = RecordsBox(records)
+        self.state = SharedState(records: records, upstreams: upstreams)
         self.group = eventLoopGroup
         self.logger = logger
         self.onBound = onBound
@@ -77,26 +79,34 @@ public struct ClusterDNSServer: Sendable {
         state.set(records)
     }
 
+    /// Forwards to `upstreams` from now on (every copy of this server does, running or not);
+    /// exchanges in flight finish with the upstreams they started with.
+    public func update(upstreams: [SocketAddress]) {
+        state.set(upstreams: upstreams)
+    }
+
     /// The records being served.
-    public var records: ClusterDNSRecords { state.get() }
+    public var records: ClusterDNSRecords { state.records() }
 
     /// Binds UDP and TCP, reports the address to `onBound`, and serves until the task is
     /// cancelled; then closes the sockets and every connection and returns. Throws when binding
     /// fails or a socket fails while serving.
     public func run() async throws {
-        let (udp, tcp) = try await bind()
+        let pending = PendingConnections()
+        let (udp, tcp) = try await bind(pending: pending)
         let address = udp.channel.localAddress ?? tcp.channel.localAddress
         logger.info("cluster DNS serving", metadata: ["address": "\(address.map { "\($0)" } ?? host)", "upstreams": "\(upstreams)"])
         let state = self.state
         // Never forward to ourselves, whatever the caller passed.
-        let upstreams = self.upstreams.filter { $0 != udp.channel.localAddress }
+        let local = udp.channel.localAddress
         let responder = ClusterDNSResponder(
-            records: { state.get() },
-            forwarder: DNSForwarder(upstreams: upstreams, timeout: Self.timeAmount(upstreamTimeout), group: group, logger: logger))
+            records: { state.records() },
+            forwarder: DNSForwarder(upstreams: { state.upstreams().filter { $0 != local } }, timeout: Self.timeAmount(upstreamTimeout),
+                                    group: group, logger: logger))
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await serveUDP(udp, responder: responder) }
-                group.addTask { try await serveTCP(tcp, responder: responder) }
+                group.addTask { try await serveTCP(tcp, pending: pending, responder: responder) }
                 if let address { onBound?(address) }
                 // Either loop ends only on cancellation or a socket failure; the other follows.
                 try await group.next()
@@ -115,10 +125,13 @@ public struct ClusterDNSServer: Sendable {
 
     typealias UDPChannel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
     typealias TCPConnection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    typealias TCPListener = NIOAsyncChannel<TCPConnection, Never>
+    /// Yields accepted connections as plain channels, not reading yet: the listener's stream
+    /// drops what it buffers when its task is cancelled, and a dropped `NIOAsyncChannel` that
+    /// was never closed traps, while a plain channel is closed by `PendingConnections`.
+    typealias TCPListener = NIOAsyncChannel<any Channel, Never>
 
     /// UDP and TCP on the same port; with port 0, retried until the UDP port is free for TCP too.
-    func bind() async throws -> (UDPChannel, TCPListener) {
+    func bind(pending: PendingConnections) async throws -> (UDPChannel, TCPListener) {
         var attempt = 0
         while true {
             attempt += 1
@@ -129,7 +142,7 @@ public struct ClusterDNSServer: Sendable {
                     channel.eventLoop.makeCompletedFuture { try UDPChannel(wrappingChannelSynchronously: channel) }
                 }
             do {
-                let tcp = try await bindTCP(port: udp.channel.localAddress?.port ?? port)
+                let tcp = try await bindTCP(port: udp.channel.localAddress?.port ?? port, pending: pending)
                 return (udp, tcp)
             } catch {
                 try? await udp.channel.close()
@@ -138,19 +151,23 @@ public struct ClusterDNSServer: Sendable {
         }
     }
 
-    func bindTCP(port: Int) async throws -> TCPListener {
+    func bindTCP(port: Int, pending: PendingConnections) async throws -> TCPListener {
         let idle = Self.timeAmount(idleTimeout)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 128)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // Nothing is read before `serve` wraps the connection, so no query is lost.
+            .childChannelOption(.autoRead, value: false)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    // Also closes a connection that is never served.
                     try pipeline.addHandler(IdleStateHandler(allTimeout: idle))
                     try pipeline.addHandler(DNSIdleCloseHandler())
                     try pipeline.addHandler(ByteToMessageHandler(DNSTCPFrameDecoder()))
-                    return try TCPConnection(wrappingChannelSynchronously: channel)
+                    pending.insert(channel)
+                    return channel
                 }
             }
     }
@@ -178,17 +195,22 @@ public struct ClusterDNSServer: Sendable {
         }
     }
 
-    func serveTCP(_ listener: TCPListener, responder: ClusterDNSResponder) async throws {
+    /// Accepts connections until cancelled; then closes the listener and every connection,
+    /// served or still waiting in the listener's stream.
+    func serveTCP(_ listener: TCPListener, pending: PendingConnections, responder: ClusterDNSResponder) async throws {
+        defer { pending.closeAll() }
         try await listener.executeThenClose { connections in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var open = 0
-                for try await connection in connections {
+                for try await channel in connections {
                     if open >= Self.maxConnections {
                         try await group.next()
                         open -= 1
                     }
                     open += 1
-                    group.addTask { await serve(connection, responder: responder) }
+                    // From here on `serve` closes it.
+                    pending.remove(channel)
+                    group.addTask { await serve(channel, responder: responder) }
                 }
                 try await group.waitForAll()
             }
@@ -197,9 +219,18 @@ public struct ClusterDNSServer: Sendable {
 
     /// One TCP connection: any number of queries, answered as they complete (RFC 7766 §6.2.1.1),
     /// until the client closes, the connection idles out or the server stops.
-    func serve(_ connection: TCPConnection, responder: ClusterDNSResponder) async {
+    func serve(_ channel: any Channel, responder: ClusterDNSResponder) async {
+        let connection: TCPConnection
+        do {
+            // Throws only when the channel has closed meanwhile; then nothing was wrapped.
+            connection = try await channel.eventLoop.submit { try TCPConnection(wrappingChannelSynchronously: channel) }.get()
+        } catch {
+            channel.close(promise: nil)
+            return
+        }
         do {
             try await connection.executeThenClose { inbound, outbound in
+                try await connection.channel.setOption(.autoRead, value: true).get()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     var inFlight = 0
                     for try await message in inbound {
@@ -223,20 +254,56 @@ public struct ClusterDNSServer: Sendable {
         }
     }
 
+    /// `duration` in nanoseconds, at most `Int64.max` and at least 0.
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        guard seconds >= 0 else { return .nanoseconds(0) }
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return .nanoseconds(.max) }
+        let (total, overflowAgain) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return .nanoseconds(overflowAgain ? .max : total)
     }
 
-    /// The records, shared by every copy of a server.
-    final class RecordsBox: Sendable {
-        private let records: Mutex<ClusterDNSRecords>
+    /// The records and upstreams, shared by every copy of a server.
+    final class SharedState: Sendable {
+        private let current: Mutex<(records: ClusterDNSRecords, upstreams: [SocketAddress])>
 
-        init(_ records: ClusterDNSRecords) {
-            self.records = Mutex(records)
+        init(records: ClusterDNSRecords, upstreams: [SocketAddress]) {
+            self.current = Mutex((records, upstreams))
         }
 
-        func get() -> ClusterDNSRecords { records.withLock { $0 } }
-        func set(_ value: ClusterDNSRecords) { records.withLock { $0 = value } }
+        func records() -> ClusterDNSRecords { current.withLock { $0.records } }
+        func set(_ records: ClusterDNSRecords) { current.withLock { $0.records = records } }
+        func upstreams() -> [SocketAddress] { current.withLock { $0.upstreams } }
+        func set(upstreams: [SocketAddress]) { current.withLock { $0.upstreams = upstreams } }
+    }
+
+    /// Accepted TCP connections the serving loop has not taken yet. The listener's stream drops
+    /// the ones it holds when its task is cancelled, and the bootstrap may still hand over one
+    /// accepted just before the listener closed; `closeAll()` closes all of them, and any that
+    /// arrives after it.
+    final class PendingConnections: Sendable {
+        private let state = Mutex<(channels: [ObjectIdentifier: any Channel], isClosed: Bool)>(([:], false))
+
+        func insert(_ channel: any Channel) {
+            let isClosed = state.withLock { state in
+                if !state.isClosed { state.channels[ObjectIdentifier(channel)] = channel }
+                return state.isClosed
+            }
+            if isClosed { channel.close(promise: nil) }
+        }
+
+        func remove(_ channel: any Channel) {
+            _ = state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+
+        func closeAll() {
+            let channels = state.withLock { state in
+                state.isClosed = true
+                defer { state.channels = [:] }
+                return Array(state.channels.values)
+            }
+            for channel in channels { channel.close(promise: nil) }
+        }
     }
 }

@@ -7,8 +7,8 @@ import NIOPosix
 /// straight away for a client that came over TCP. Each exchange has its own socket and a
 /// deadline, so any number run at once and none hangs.
 struct DNSForwarder: Sendable {
-    /// The resolvers, in the order they are tried.
-    var upstreams: [SocketAddress]
+    /// The resolvers, in the order they are tried; read once per query, as they may change.
+    var upstreams: @Sendable () -> [SocketAddress]
     /// How long one upstream gets for one exchange (connecting included).
     var timeout: TimeAmount
     var group: MultiThreadedEventLoopGroup
@@ -24,7 +24,7 @@ struct DNSForwarder: Sendable {
         guard query.count >= DNSHeader.byteCount else { return nil }
         let originalID = (query[0], query[1])
         var fallback: [UInt8]?
-        for upstream in upstreams {
+        for upstream in upstreams() {
             guard !Task.isCancelled else { return nil }
             // A fresh random id and socket per exchange make off-path spoofing hard.
             let id = UInt16.random(in: .min ... .max)

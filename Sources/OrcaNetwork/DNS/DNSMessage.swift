@@ -5,7 +5,8 @@ import OrcaCore
 ///
 /// `init(bytes:)` parses wire format (compression pointers followed, loops and every
 /// out-of-bounds read rejected with `OrcaError(.dnsMalformed)`); `serialized()` writes it with
-/// name compression, and `serialized(maxSize:)` cuts it to fit a UDP client, setting TC.
+/// name compression, and `serialized(maxSize:)` cuts it to fit a UDP client, setting TC (for a
+/// message that is not `isFullyDecoded`, `truncatedToQuestion(maxSize:)` instead).
 public struct DNSMessage: Hashable, Sendable {
     /// The id and flags; the rcode holds all 12 bits (the OPT record carries the high 8).
     public var header: DNSHeader
@@ -82,7 +83,8 @@ public struct DNSMessage: Hashable, Sendable {
 
     /// The wire form cut to at most `maxSize` bytes for a UDP client (RFC 2181 §9): first the
     /// additional records go (TC stays clear), then the authority section and trailing answers
-    /// (TC set). The question and the OPT record always stay.
+    /// (TC set). The question and the OPT record always stay. Only for messages that are
+    /// `isFullyDecoded`: raw records are written as they are, pointers and all.
     public func serialized(maxSize: Int) -> [UInt8] {
         let full = serialized()
         guard full.count > maxSize else { return full }
@@ -103,6 +105,26 @@ public struct DNSMessage: Hashable, Sendable {
             }
         }
         return best
+    }
+
+    /// Whether no record's data is kept `.raw`. Raw data may hold compression pointers into the
+    /// message it was read from, so only a fully decoded message may be cut
+    /// (`serialized(maxSize:)`) or have its records copied into another message.
+    public var isFullyDecoded: Bool {
+        !(answers.contains { $0.data.isRaw } || authorities.contains { $0.data.isRaw } || additionals.contains { $0.data.isRaw })
+    }
+
+    /// The header with TC set, the question and the OPT record, no records: what a UDP client
+    /// gets for an answer that does not fit and cannot be cut (it asks again over TCP). The OPT
+    /// record's options are dropped when they would not fit `maxSize` either.
+    public func truncatedToQuestion(maxSize: Int) -> [UInt8] {
+        var header = header
+        header.isTruncated = true
+        var message = DNSMessage(header: header, questions: questions, edns: edns)
+        let bytes = message.serialized()
+        guard bytes.count > maxSize, message.edns?.options.isEmpty == false else { return bytes }
+        message.edns?.options = []
+        return message.serialized()
     }
 
     /// The largest UDP response the sender of this query accepts: its EDNS0 payload size (at

@@ -1,7 +1,10 @@
 /// The data (RDATA) of a resource record; its case decides the record's type.
 ///
-/// Types the cluster DNS does not interpret pass through as `.raw`, byte for byte (names inside
-/// them are not decompressed, so only types RFC 3597 forbids compressing should be raw).
+/// Every RFC 1035 type whose data holds domain names (NS, CNAME, SOA, PTR, MX, MB, MG, MR,
+/// MINFO) is decoded, so names compressed against the message it came in are read in full and
+/// written anew. Other types pass through as `.raw`, byte for byte; a few later types (RP, AFSDB,
+/// RT, PX, NAPTR …) may still carry compression pointers into their original message there, so a
+/// message holding raw records is never cut or merged into another one (`isFullyDecoded`).
 public enum DNSRecordData: Hashable, Sendable {
     /// `A` for an IPv4 address, `AAAA` for an IPv6 address.
     case address(IPAddress)
@@ -17,6 +20,16 @@ public enum DNSRecordData: Hashable, Sendable {
     case soa(SOA)
     /// `TXT`: one or more character strings of at most 255 bytes each.
     case txt([[UInt8]])
+    /// `MX`: a mail exchange for the name.
+    case mx(MX)
+    /// `MB`: the host of the mailbox.
+    case mb(DNSName)
+    /// `MG`: a mailbox in the mail group.
+    case mg(DNSName)
+    /// `MR`: the new name of the mailbox.
+    case mr(DNSName)
+    /// `MINFO`: the mailboxes responsible for a mail list and receiving its errors.
+    case minfo(MINFO)
     /// Any other type, kept as raw RDATA.
     case raw(type: DNSRecordType, data: [UInt8])
 
@@ -37,6 +50,34 @@ public enum DNSRecordData: Hashable, Sendable {
             self.weight = weight
             self.port = port
             self.target = target
+        }
+    }
+
+    /// `MX` data.
+    public struct MX: Hashable, Sendable {
+        /// Lower is tried first.
+        public var preference: UInt16
+        /// The host that accepts the mail.
+        public var exchange: DNSName
+
+        /// Creates MX data.
+        public init(preference: UInt16, exchange: DNSName) {
+            self.preference = preference
+            self.exchange = exchange
+        }
+    }
+
+    /// `MINFO` data.
+    public struct MINFO: Hashable, Sendable {
+        /// RMAILBX: the mailbox responsible for the list.
+        public var responsibleMailbox: DNSName
+        /// EMAILBX: the mailbox that receives errors about the list.
+        public var errorMailbox: DNSName
+
+        /// Creates MINFO data.
+        public init(responsibleMailbox: DNSName, errorMailbox: DNSName) {
+            self.responsibleMailbox = responsibleMailbox
+            self.errorMailbox = errorMailbox
         }
     }
 
@@ -85,7 +126,18 @@ public enum DNSRecordData: Hashable, Sendable {
         case .srv: .srv
         case .soa: .soa
         case .txt: .txt
+        case .mx: .mx
+        case .mb: .mb
+        case .mg: .mg
+        case .mr: .mr
+        case .minfo: .minfo
         case .raw(let type, _): type
         }
+    }
+
+    /// Whether the data is kept as raw bytes (see the type's documentation).
+    public var isRaw: Bool {
+        if case .raw = self { return true }
+        return false
     }
 }

@@ -11,8 +11,16 @@ public struct DNSRecordType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let cname = DNSRecordType(rawValue: 5)
     /// The start of a zone of authority.
     public static let soa = DNSRecordType(rawValue: 6)
+    /// A mailbox domain name (RFC 1035, experimental).
+    public static let mb = DNSRecordType(rawValue: 7)
+    /// A mail group member (RFC 1035, experimental).
+    public static let mg = DNSRecordType(rawValue: 8)
+    /// A mail rename domain name (RFC 1035, experimental).
+    public static let mr = DNSRecordType(rawValue: 9)
     /// A domain name pointer (reverse lookups).
     public static let ptr = DNSRecordType(rawValue: 12)
+    /// Mailbox or mail list information (RFC 1035, experimental).
+    public static let minfo = DNSRecordType(rawValue: 14)
     /// Mail exchange.
     public static let mx = DNSRecordType(rawValue: 15)
     /// Text strings.
@@ -34,7 +42,11 @@ public struct DNSRecordType: RawRepresentable, Hashable, Sendable, CustomStringC
         case .ns: "NS"
         case .cname: "CNAME"
         case .soa: "SOA"
+        case .mb: "MB"
+        case .mg: "MG"
+        case .mr: "MR"
         case .ptr: "PTR"
+        case .minfo: "MINFO"
         case .mx: "MX"
         case .txt: "TXT"
         case .aaaa: "AAAA"

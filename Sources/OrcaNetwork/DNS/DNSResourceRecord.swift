@@ -24,7 +24,9 @@ public struct DNSResourceRecord: Hashable, Sendable, CustomStringConvertible {
         let rdata: String
         switch data {
         case .address(let ip): rdata = ip.description
-        case .cname(let name), .ns(let name), .ptr(let name): rdata = name.description
+        case .cname(let name), .ns(let name), .ptr(let name), .mb(let name), .mg(let name), .mr(let name): rdata = name.description
+        case .mx(let mx): rdata = "\(mx.preference) \(mx.exchange)"
+        case .minfo(let minfo): rdata = "\(minfo.responsibleMailbox) \(minfo.errorMailbox)"
         case .srv(let srv): rdata = "\(srv.priority) \(srv.weight) \(srv.port) \(srv.target)"
         case .soa(let soa):
             rdata = "\(soa.primary) \(soa.mailbox) \(soa.serial) \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)"

@@ -138,6 +138,16 @@ struct DNSWireReader {
             data = .ns(try readName())
         case .ptr:
             data = .ptr(try readName())
+        case .mx:
+            data = .mx(.init(preference: try readUInt16(), exchange: try readName()))
+        case .mb:
+            data = .mb(try readName())
+        case .mg:
+            data = .mg(try readName())
+        case .mr:
+            data = .mr(try readName())
+        case .minfo:
+            data = .minfo(.init(responsibleMailbox: try readName(), errorMailbox: try readName()))
         case .srv:
             data = .srv(.init(priority: try readUInt16(), weight: try readUInt16(), port: try readUInt16(), target: try readName()))
         case .soa:

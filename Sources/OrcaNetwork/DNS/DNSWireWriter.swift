@@ -68,7 +68,15 @@ struct DNSWireWriter {
         write(UInt16(0))
         switch record.data {
         case .address(let ip): write(ip.bytes)
-        case .cname(let name), .ns(let name), .ptr(let name): write(name, compress: true)
+        // RFC 1035 types: their names may be compressed (RFC 3597 §4).
+        case .cname(let name), .ns(let name), .ptr(let name), .mb(let name), .mg(let name), .mr(let name):
+            write(name, compress: true)
+        case .mx(let mx):
+            write(mx.preference)
+            write(mx.exchange, compress: true)
+        case .minfo(let minfo):
+            write(minfo.responsibleMailbox, compress: true)
+            write(minfo.errorMailbox, compress: true)
         case .srv(let srv):
             write(srv.priority)
             write(srv.weight)

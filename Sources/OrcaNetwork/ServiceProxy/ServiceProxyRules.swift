@@ -3,10 +3,14 @@ import OrcaAPI
 /// The service proxy's nftables rules for one node — kube-proxy's nftables mode, as one script
 /// built from a snapshot of Services and EndpointSlices, with no I/O.
 ///
-/// The script (see `NFTScript`) deletes and recreates one `ip` table in a single transaction, so
-/// applying it with `nft -f` is atomic: a failed apply leaves the previous rules in place. It is
-/// deterministic — the same snapshot gives the same text — so a caller can skip applying an
-/// unchanged script. Only IPv4 is programmed; IPv6 addresses and families are skipped.
+/// The script (see `NFTScript`) brings one `ip` table to the snapshot's rules in a single
+/// transaction, so applying it with `nft -f` is atomic: a failed apply leaves the previous rules
+/// in place. Given what the last applied script left (`current`), it updates the table in place —
+/// flushing and refilling chains and maps, deleting what is no longer wanted — so that ClientIP
+/// affinity sets of endpoints that remain keep what they learnt; without it, it recreates the
+/// table. It is deterministic — the same snapshot and `current` give the same text — and
+/// `Output.rules` depends on the snapshot alone, so a caller can skip an unchanged state. Only
+/// IPv4 is programmed; IPv6 addresses and families are skipped.
 ///
 /// What it does, as kube-proxy does:
 /// - ClusterIPs, ExternalIPs and load balancer ingress IPs (`ip daddr . l4proto . dport` in the
@@ -62,6 +66,18 @@ public struct ServiceProxyRules: Sendable {
         public var script: String
         /// Services, ports and addresses that were skipped, in service order.
         public var problems: [Problem]
+        /// The table once `script` is applied: the next `build`'s `current`.
+        public var contents: TableContents
+        /// The rules and map elements alone: equal snapshots give equal `rules` whatever `current`
+        /// was, so with equal `contents` nothing needs applying.
+        public var rules: String
+        /// The same update leaving the chains it would delete only emptied (the next update deletes
+        /// them), for kernels that refuse to delete a chain in the transaction that removes its
+        /// last reference (kube-proxy defers those deletions for kernels before 6.2); nil when the
+        /// script deletes no chain that had rules.
+        public var deferringChainDeletion: Update?
+        /// The UDP and SCTP service ports, for conntrack cleanup after the apply.
+        public var datagramPorts: DatagramServicePorts
     }
 
     /// The table name the agent uses by default.
@@ -89,8 +105,9 @@ public struct ServiceProxyRules: Sendable {
         self.clusterDNS = clusterDNS
     }
 
-    /// The script for a snapshot of Services and EndpointSlices (in any order).
-    public func build(services: [Service], slices: [EndpointSlice]) -> Output {
+    /// The script for a snapshot of Services and EndpointSlices (in any order), updating a table
+    /// that holds `current` (the `contents` of the last script applied), or recreating it when nil.
+    public func build(services: [Service], slices: [EndpointSlice], current: TableContents? = nil) -> Output {
         var writer = ServiceProxyScriptWriter(table: tableName, nodeName: nodeName, clusterCIDR: IPv4CIDR(clusterCIDR))
         if writer.clusterCIDR == nil {
             writer.problems.append(Problem(subject: "cluster CIDR", message: "\(clusterCIDR) is not an IPv4 CIDR: no masquerade of outside traffic to ClusterIPs"))
@@ -98,6 +115,7 @@ public struct ServiceProxyRules: Sendable {
         writer.writeSkeleton()
         if let clusterDNS { writer.writeClusterDNS(clusterDNS) }
         let endpoints = EndpointIndex(slices: slices)
+        var datagramPorts = DatagramServicePorts()
         let ordered = services.sorted {
             ($0.metadata?.namespace ?? "", $0.metadata?.name ?? "") < ($1.metadata?.namespace ?? "", $1.metadata?.name ?? "")
         }
@@ -106,11 +124,20 @@ public struct ServiceProxyRules: Sendable {
             let (ports, messages) = ProxiedServicePort.ports(of: service)
             writer.problems += messages.map { Problem(subject: subject, message: $0) }
             for port in ports {
-                let selection = EndpointSelection(port: port, endpoints: endpoints.endpoints(for: port), nodeName: nodeName)
-                writer.write(port, selection)
+                let all = endpoints.endpoints(for: port)
+                writer.write(port, EndpointSelection(port: port, endpoints: all, nodeName: nodeName))
+                datagramPorts.record(port, endpoints: all, reservedKeys: writer.reservedKeys)
             }
         }
         let header = ["Orca service proxy rules for node \(NFTName.sanitized(nodeName)) (generated; applied with nft -f as one transaction)"]
-        return Output(script: writer.script.render(header: header), problems: writer.problems)
+        let body = writer.script.renderBody()
+        let update = writer.script.render(header: header, body: body, current: current)
+        var deferring: Update?
+        if let current, !current.chains.subtracting(update.contents.chains).isEmpty {
+            let kept = writer.script.render(header: header, body: body, current: current, deletingNewChains: false)
+            deferring = Update(script: kept.script, contents: kept.contents)
+        }
+        return Output(script: update.script, problems: writer.problems, contents: update.contents, rules: body,
+                      deferringChainDeletion: deferring, datagramPorts: datagramPorts)
     }
 }
