@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= /var/lib/orca
 PORT ?= 6443
-APT_PACKAGES = runc conmon containernetworking-plugins busybox-static libsqlite3-dev iproute2 iptables util-linux curl python3-pip python3-grpcio docker-registry skopeo zstd apache2-utils openssl dnsmasq-base conntrack
+APT_PACKAGES = runc conmon containernetworking-plugins busybox-static libsqlite3-dev iproute2 iptables util-linux curl python3-pip python3-grpcio docker-registry skopeo zstd apache2-utils openssl nftables dnsmasq-base conntrack
 
 .PHONY: deps build run test unit-test clean-state fuzz
 
