@@ -100,7 +100,7 @@ extension PodSyncer {
         }
         return PodFilesSpec(hostname: hostname(pod), subdomain: pod[path: ["spec", "subdomain"]]?.stringValue,
                             namespace: pod.metadataNamespace ?? "default", podIPs: [ip], hostAliases: aliases,
-                            hostNetwork: false,
+                            hostNetwork: pod[path: ["spec", "hostNetwork"]]?.boolValue ?? false,
                             dnsPolicy: PodDNSPolicy(rawValue: pod[path: ["spec", "dnsPolicy"]]?.stringValue ?? "ClusterFirst") ?? .clusterFirst,
                             dnsConfig: dnsConfig)
     }

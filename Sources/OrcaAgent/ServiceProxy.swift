@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OrcaClient
+import OrcaCore
 import OrcaNetwork
 
 /// This node's service proxy — kube-proxy in nftables mode: keeps one nftables table
@@ -13,9 +14,14 @@ import OrcaNetwork
 /// `minimumInterval`, changes in between coalesced — builds the script and applies it with one
 /// `nft -f` when the rules differ from the last ones applied. The first apply recreates the table
 /// (an earlier run may have left anything in it); later ones update it in place, so ClientIP
-/// affinity survives changes to other services. Every `resyncInterval` it rebuilds too, and
-/// restores the table if something outside removed it. A script nft refuses is logged with nft's
-/// message; the previous rules stay in place and the next signal retries. After each apply it
+/// affinity survives changes to other services, and — kube-proxy's partial syncs — send only what
+/// differs from what the last apply wrote: a changed service costs its own chains and map
+/// elements, not the whole table. Every `fullSyncInterval`, and after nft refused an update, the
+/// next pass rewrites every chain and map instead (a full sync, which also repairs the table if
+/// something outside changed it); a refused partial update is retried at once as a full one.
+/// Every `resyncInterval` it rebuilds too, and restores the table if something outside removed
+/// it. A script nft refuses is logged with nft's message; the previous rules stay in place and
+/// the next signal retries. After each apply it
 /// deletes the conntrack entries of UDP and SCTP flows the new rules would not make
 /// (`DatagramServicePorts`), with the `conntrack` binary when there is one.
 /// When cancelled it deletes its table.
@@ -32,6 +38,8 @@ public struct ServiceProxy: Sendable {
     let forwarding: NodeRoutes
     let resyncInterval: Duration
     let minimumInterval: Duration
+    let fullSyncInterval: Duration
+    let clock: any WallClock
     let logger = Logger(label: "orca.agent.proxy")
 
     /// Creates the proxy of `nodeName`, owning the `ip` table `tableName`.
@@ -41,7 +49,8 @@ public struct ServiceProxy: Sendable {
                 clusterDNS: ServiceProxyRules.ClusterDNSRedirect? = nil,
                 nftables: NFTables = NFTables(), bridgeNetfilter: BridgeNetfilter = BridgeNetfilter(),
                 conntrack: Conntrack = Conntrack(), forwarding: NodeRoutes = NodeRoutes(),
-                minimumInterval: Duration = .seconds(1), resyncInterval: Duration = .seconds(30)) {
+                minimumInterval: Duration = .seconds(1), resyncInterval: Duration = .seconds(30),
+                fullSyncInterval: Duration = .seconds(3600), clock: any WallClock = SystemClock()) {
         self.services = services
         self.slices = slices
         self.nodeName = nodeName
@@ -52,6 +61,8 @@ public struct ServiceProxy: Sendable {
         self.forwarding = forwarding
         self.minimumInterval = minimumInterval
         self.resyncInterval = resyncInterval
+        self.fullSyncInterval = fullSyncInterval
+        self.clock = clock
     }
 
     /// The table this proxy owns (as made a valid nft name).
@@ -80,6 +91,10 @@ public struct ServiceProxy: Sendable {
         /// What the table holds since then; nil when unknown (before the first apply, or after the
         /// table vanished): the next script recreates the table.
         var contents: ServiceProxyRules.TableContents?
+        /// When the last full sync or recreate was applied; nil before the first apply.
+        var lastFullSync: Date?
+        /// Whether the next update rewrites everything (after nft refused one).
+        var needsFullSync = false
         /// The UDP and SCTP ports of the applied rules (none before the first apply, as kube-proxy
         /// starts: every UDP service with endpoints is then newly active).
         var datagramPorts = DatagramServicePorts()
@@ -152,28 +167,47 @@ public struct ServiceProxy: Sendable {
     }
 
     /// One pass: build the script from the informer caches, apply it if the rules changed (or if
-    /// the table has gone), log new problems and refusals, clean up conntrack after an apply.
+    /// the table has gone, or a full sync is due), log new problems and refusals, clean up
+    /// conntrack after an apply.
     func sync(_ previous: SyncState) async -> SyncState {
         var state = previous
         let (services, slices) = (await self.services.list(), await self.slices.list())
-        var output = rules.build(services: services, slices: slices, current: state.contents)
+        let now = clock.now
+        let fullSyncDue = state.needsFullSync
+            || state.lastFullSync.map { now.timeIntervalSince($0) >= fullSyncInterval.timeInterval } ?? true
+        var output = rules.build(services: services, slices: slices, current: state.contents, fullSync: fullSyncDue)
         for problem in output.problems where !state.reported.contains(problem) {
             logger.warning("service proxy skips \(problem) (other services are unaffected)")
         }
         state.reported = Set(output.problems)
 
-        if output.rules == state.applied, output.contents == state.contents {
+        if output.rules == state.applied, output.contents == state.contents, !fullSyncDue {
             // Unchanged: only make sure nobody removed the table (e.g. `nft flush ruleset`).
             guard (try? await nftables.hasTable(family: .ip, name: tableName)) == false else { return state }
             logger.warning("nftables table ip \(tableName) has disappeared; restoring the service proxy rules")
             state.contents = nil
             output = rules.build(services: services, slices: slices, current: nil)
         }
-        guard let contents = await apply(output, &state) else { return state }
+        var contents = await apply(output, &state, reportingRefusal: output.sync != .partial)
+        if contents == nil, output.sync == .partial {
+            // The table is not what the last apply left (or nft refused the partial update):
+            // rewrite everything, declaring every object, in the same pass.
+            logger.debug("nft refused a partial update of the service proxy rules; retrying as a full sync")
+            output = rules.build(services: services, slices: slices, current: state.contents, fullSync: true)
+            contents = await apply(output, &state, reportingRefusal: true)
+        }
+        guard let contents else {
+            state.needsFullSync = true
+            return state
+        }
         if state.applied == nil {
             logger.info("service proxy rules applied (nftables table ip \(tableName))")
         } else {
-            logger.debug("service proxy rules updated (nftables table ip \(tableName))")
+            logger.debug("service proxy rules updated (nftables table ip \(tableName), \(output.sync) sync)")
+        }
+        if output.sync != .partial {
+            state.lastFullSync = now
+            state.needsFullSync = false
         }
         state.applied = output.rules
         state.contents = contents
@@ -185,9 +219,10 @@ public struct ServiceProxy: Sendable {
     }
 
     /// Applies the script — or, when nft refuses it and it deletes chains, the same update with
-    /// those chains only emptied — and returns what the table then holds; nil (logged) when nft
-    /// took neither, and the previous rules stay.
-    func apply(_ output: ServiceProxyRules.Output, _ state: inout SyncState) async -> ServiceProxyRules.TableContents? {
+    /// those chains only emptied — and returns what the table then holds; nil when nft took
+    /// neither (logged when `reportingRefusal`), and the previous rules stay.
+    func apply(_ output: ServiceProxyRules.Output, _ state: inout SyncState,
+               reportingRefusal: Bool) async -> ServiceProxyRules.TableContents? {
         do {
             try await nftables.apply(output.script)
             return output.contents
@@ -201,6 +236,7 @@ public struct ServiceProxy: Sendable {
                 state.reportedDeferredDeletion = true
                 return deferring.contents
             }
+            guard reportingRefusal else { return nil }
             let message = "\(error)"
             if output.rules != state.refused || message != state.refusedMessage {
                 logger.error("""

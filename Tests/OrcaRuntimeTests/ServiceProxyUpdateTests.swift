@@ -6,6 +6,7 @@ import Testing
 
 /// `ServiceProxyRules` updating a table it knows in place: affinity sets survive, what is no longer
 /// wanted is deleted, and (as root) nft takes every update between the rules tests' scenarios.
+/// (What a partial update leaves out: `ServiceProxyPartialSyncTests`.)
 struct ServiceProxyUpdateTests {
     typealias O = ProxyObjects
     static let rules = ServiceProxyRules(nodeName: "node-a", tableName: "orca-test")
@@ -13,7 +14,7 @@ struct ServiceProxyUpdateTests {
 
     /// `web` (ClientIP affinity) → `webEndpoints`; `other` (10.43.0.30) → 10.42.0.9 when `withOther`.
     static func build(webEndpoints: [String], withOther: Bool = true, timeout: Int32? = nil,
-                      current: ServiceProxyRules.TableContents?) -> ServiceProxyRules.Output {
+                      current: ServiceProxyRules.TableContents?, fullSync: Bool = false) -> ServiceProxyRules.Output {
         var services = [O.service("web", configure: {
             $0.sessionAffinity = "ClientIP"
             if let timeout { $0.sessionAffinityConfig = SessionAffinityConfig(clientIP: ClientIPConfig(timeoutSeconds: timeout)) }
@@ -23,14 +24,16 @@ struct ServiceProxyUpdateTests {
             services.append(O.service("other", clusterIP: "10.43.0.30"))
             slices.append(O.slice("other", endpoints: [O.endpoint("10.42.0.9")]))
         }
-        return rules.build(services: services, slices: slices, current: current)
+        return rules.build(services: services, slices: slices, current: current, fullSync: fullSync)
     }
 
-    @Test func anUpdateKeepsTheTableAndItsAffinitySets() {
+    @Test func aFullSyncKeepsTheTableAndItsAffinitySets() {
         let web = O.Names("web"), other = O.Names("other")
         let (a, b) = ("10.42.0.5:8080", "10.42.0.6:8080")
         let first = Self.build(webEndpoints: ["10.42.0.5", "10.42.0.6"], current: nil)
-        let update = Self.build(webEndpoints: ["10.42.0.5"], withOther: false, current: first.contents)
+        #expect(first.sync == .recreate)
+        let update = Self.build(webEndpoints: ["10.42.0.5"], withOther: false, current: first.contents, fullSync: true)
+        #expect(update.sync == .full)
         let s = ProxyScript(update.script)
         let p = Self.prefix
 
@@ -64,6 +67,7 @@ struct ServiceProxyUpdateTests {
         let recreated = Self.build(webEndpoints: ["10.42.0.5"], withOther: false, current: nil)
         #expect(update.rules == recreated.rules)
         #expect(update.contents == recreated.contents)
+        #expect(Self.build(webEndpoints: ["10.42.0.5"], withOther: false, current: first.contents).contents == recreated.contents)
         #expect(update.script.hasSuffix(update.rules + gone.sorted().map { "delete chain \(p) \($0)\n" }.joined()))
     }
 
@@ -73,6 +77,9 @@ struct ServiceProxyUpdateTests {
         #expect(again.rules == first.rules && again.contents == first.contents)
         #expect(again.deferringChainDeletion == nil)
         #expect(!again.script.contains("\ndelete "))
+        // A partial update of nothing is the table alone.
+        #expect(again.sync == .partial)
+        #expect(ProxyScript(again.script).lines.filter { !$0.hasPrefix("#") } == ["add table \(Self.prefix)"])
         // Deterministic for the same snapshot and table.
         #expect(Self.build(webEndpoints: ["10.42.0.6", "10.42.0.5"], current: first.contents) == again)
     }
@@ -88,6 +95,14 @@ struct ServiceProxyUpdateTests {
         // Declared as it was before the delete, so the delete finds it.
         let old = try! #require(update.lines.firstIndex(of: "add set \(p) \(set) { type ipv4_addr ; flags dynamic,timeout ; timeout 10800s ; }"))
         #expect(old < deleted)
+        // The chains that use the set are rewritten around it, though their rules are the same.
+        let endpoint = web.endpoint("10.42.0.5:8080")
+        for chain in [web.service, endpoint] { #expect(update.lines.firstIndex(of: "flush chain \(p) \(chain)") ?? .max < deleted) }
+        for rule in ["\(web.service) ip saddr @\(set) goto \(endpoint)", "\(endpoint) update @\(set) { ip saddr }"] {
+            let index = try! #require(update.lines.firstIndex(of: "add rule \(p) \(rule)"))
+            #expect(index > added)
+        }
+        #expect(!update.has("flush chain \(p) \(O.Names("other").service)"))
     }
 
     @Test func chainDeletionCanBeDeferredToTheNextUpdate() throws {
@@ -102,7 +117,11 @@ struct ServiceProxyUpdateTests {
             #expect(!s.has("delete chain \(p) \(chain)"))
         }
         #expect(deferring.contents != update.contents)
-        #expect(s.has("flush chain \(p) \(web.service)"))
+        #expect(!s.has("flush chain \(p) \(web.service)"))  // partial: web is unchanged
+        let full = try #require(Self.build(webEndpoints: ["10.42.0.5"], withOther: false, current: first.contents,
+                                           fullSync: true).deferringChainDeletion)
+        #expect(full.contents == deferring.contents)
+        for chain in gone { #expect(!ProxyScript(full.script).has("delete chain \(p) \(chain)")) }
 
         // The next update deletes them, and has nothing left to defer.
         let next = Self.build(webEndpoints: ["10.42.0.5"], withOther: false, current: deferring.contents)
@@ -141,12 +160,17 @@ struct ServiceProxyUpdateTests {
                     let words = line.trimmingCharacters(in: .whitespaces).split(separator: " ")
                     return words.count >= 2 && words[0] == "chain" ? String(words[1]) : nil
                 })
-                #expect(chains == update.contents.chains.union(update.contents.emptyChains), "step \(step): \(name)")
+                #expect(chains == update.contents.chainNames, "step \(step): \(name)")
             }
-            // An update still applies when the table went behind the proxy's back (it only recreates it).
+            // A full sync still applies when the table went behind the proxy's back (it only recreates
+            // it); a partial one, which trusts `current`, is refused and changes nothing.
             try await nft.deleteTable(name: "orca-test")
             let (_, services, slices) = scenarios[1]
-            try await nft.apply(rules.build(services: services, slices: slices, current: current).script)
+            await #expect(throws: (any Error).self) {
+                try await nft.apply(rules.build(services: services, slices: slices, current: current).script)
+            }
+            #expect(try await nft.listTable(name: "orca-test") == nil)
+            try await nft.apply(rules.build(services: services, slices: slices, current: current, fullSync: true).script)
             #expect(try await nft.listTable(name: "orca-test")?.contains("chain \(O.Names("web").service) {") == true)
         }
     }

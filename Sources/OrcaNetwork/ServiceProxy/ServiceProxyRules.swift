@@ -5,12 +5,14 @@ import OrcaAPI
 ///
 /// The script (see `NFTScript`) brings one `ip` table to the snapshot's rules in a single
 /// transaction, so applying it with `nft -f` is atomic: a failed apply leaves the previous rules
-/// in place. Given what the last applied script left (`current`), it updates the table in place —
-/// flushing and refilling chains and maps, deleting what is no longer wanted — so that ClientIP
-/// affinity sets of endpoints that remain keep what they learnt; without it, it recreates the
-/// table. It is deterministic — the same snapshot and `current` give the same text — and
-/// `Output.rules` depends on the snapshot alone, so a caller can skip an unchanged state. Only
-/// IPv4 is programmed; IPv6 addresses and families are skipped.
+/// in place. Given what the last applied script left (`current`), it updates the table in place
+/// so that ClientIP affinity sets of endpoints that remain keep what they learnt — as kube-proxy
+/// does, by default only what changed (new chains, the chains whose rules changed, the map
+/// elements that changed, what is no longer wanted), or with `fullSync` every chain and map
+/// flushed and refilled; without `current`, it recreates the table. It is deterministic — the
+/// same snapshot, `current` and mode give the same text — and `Output.rules` depends on the
+/// snapshot alone, so a caller can skip an unchanged state. Only IPv4 is programmed; IPv6
+/// addresses and families are skipped.
 ///
 /// What it does, as kube-proxy does:
 /// - ClusterIPs, ExternalIPs and load balancer ingress IPs (`ip daddr . l4proto . dport` in the
@@ -68,6 +70,8 @@ public struct ServiceProxyRules: Sendable {
         public var problems: [Problem]
         /// The table once `script` is applied: the next `build`'s `current`.
         public var contents: TableContents
+        /// How `script` updates the table.
+        public var sync: Sync
         /// The rules and map elements alone: equal snapshots give equal `rules` whatever `current`
         /// was, so with equal `contents` nothing needs applying.
         public var rules: String
@@ -106,8 +110,10 @@ public struct ServiceProxyRules: Sendable {
     }
 
     /// The script for a snapshot of Services and EndpointSlices (in any order), updating a table
-    /// that holds `current` (the `contents` of the last script applied), or recreating it when nil.
-    public func build(services: [Service], slices: [EndpointSlice], current: TableContents? = nil) -> Output {
+    /// that holds `current` (the `contents` of the last script applied) — only where it differs,
+    /// or everything with `fullSync` — or recreating it when `current` is nil.
+    public func build(services: [Service], slices: [EndpointSlice], current: TableContents? = nil,
+                      fullSync: Bool = false) -> Output {
         var writer = ServiceProxyScriptWriter(table: tableName, nodeName: nodeName, clusterCIDR: IPv4CIDR(clusterCIDR))
         if writer.clusterCIDR == nil {
             writer.problems.append(Problem(subject: "cluster CIDR", message: "\(clusterCIDR) is not an IPv4 CIDR: no masquerade of outside traffic to ClusterIPs"))
@@ -131,13 +137,15 @@ public struct ServiceProxyRules: Sendable {
         }
         let header = ["Orca service proxy rules for node \(NFTName.sanitized(nodeName)) (generated; applied with nft -f as one transaction)"]
         let body = writer.script.renderBody()
-        let update = writer.script.render(header: header, body: body, current: current)
+        let sync: Sync = current == nil ? .recreate : fullSync ? .full : .partial
+        let partial = sync == .partial
+        let update = writer.script.render(header: header, body: body, current: current, partial: partial)
         var deferring: Update?
-        if let current, !current.chains.subtracting(update.contents.chains).isEmpty {
-            let kept = writer.script.render(header: header, body: body, current: current, deletingNewChains: false)
+        if let current, current.chains.keys.contains(where: { update.contents.chains[$0] == nil }) {
+            let kept = writer.script.render(header: header, body: body, current: current, partial: partial, deletingNewChains: false)
             deferring = Update(script: kept.script, contents: kept.contents)
         }
-        return Output(script: update.script, problems: writer.problems, contents: update.contents, rules: body,
+        return Output(script: update.script, problems: writer.problems, contents: update.contents, sync: sync, rules: body,
                       deferringChainDeletion: deferring, datagramPorts: datagramPorts)
     }
 }
