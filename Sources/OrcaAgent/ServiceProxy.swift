@@ -77,7 +77,7 @@ public struct ServiceProxy: Sendable {
 
     /// Whether an EndpointSlice update touched what rules are made from.
     static func sliceChanged(_ old: EndpointSlice, _ new: EndpointSlice) -> Bool {
-        let label = "kubernetes.io/service-name"
+        let label = WellKnownEndpointLabels.serviceName
         return old.endpoints != new.endpoints || old.ports != new.ports || old.addressType != new.addressType
             || old.metadata?.labels?[label] != new.metadata?.labels?[label]
     }

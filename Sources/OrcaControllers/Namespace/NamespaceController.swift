@@ -111,7 +111,7 @@ extension NamespaceController {
         try await createOrReplace(client.resource("endpoints"), endpoints)
         let slice: JSONValue = [
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": ["name": "kubernetes", "labels": ["kubernetes.io/service-name": "kubernetes"]],
+            "metadata": ["name": "kubernetes", "labels": [WellKnownEndpointLabels.serviceName: "kubernetes"]],
             "addressType": "IPv4",
             "endpoints": [["addresses": [.string(hostIP)], "conditions": ["ready": true]]],
             "ports": [["name": "https", "port": .int(Int64(port)), "protocol": "TCP"]],

@@ -33,7 +33,7 @@ public struct ClusterDNSRecords: Sendable {
     /// The schema version `dns-version.<zone>` announces.
     public static let schemaVersion = "1.0.1"
     /// The label that ties an EndpointSlice to its Service.
-    public static let serviceNameLabel = "kubernetes.io/service-name"
+    public static let serviceNameLabel = WellKnownEndpointLabels.serviceName
     /// The legacy annotation that publishes not-ready endpoints (the specification's _ready_).
     public static let tolerateUnreadyAnnotation = "service.alpha.kubernetes.io/tolerate-unready-endpoints"
     /// `cluster.local`.

@@ -36,7 +36,7 @@ struct ProxiedEndpoint: Sendable, Hashable, Comparable {
 /// Only IPv4 slices count; an endpoint's first IPv4 address is used, as kube-proxy uses the first.
 struct EndpointIndex: Sendable {
     /// The label that ties an EndpointSlice to its Service.
-    static let serviceNameLabel = "kubernetes.io/service-name"
+    static let serviceNameLabel = WellKnownEndpointLabels.serviceName
 
     struct Key: Hashable, Sendable {
         var namespace: String
