@@ -72,10 +72,15 @@ public struct ClusterDNSController: Sendable {
     /// Serves until cancelled.
     public func run() async {
         let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        await services.addEventHandler(InformerEventHandler(onAdd: { _ in signal.yield() }, onUpdate: { _, _ in signal.yield() },
-                                                            onDelete: { _ in signal.yield() }))
-        await endpointSlices.addEventHandler(InformerEventHandler(onAdd: { _ in signal.yield() }, onUpdate: { _, _ in signal.yield() },
-                                                                  onDelete: { _ in signal.yield() }))
+        // Rebuilt only when what records are made of changed: the proxy's inputs are the same.
+        await services.addEventHandler(InformerEventHandler(
+            onAdd: { _ in signal.yield() },
+            onUpdate: { old, new in if ServiceProxy.serviceChanged(old, new) { signal.yield() } },
+            onDelete: { _ in signal.yield() }))
+        await endpointSlices.addEventHandler(InformerEventHandler(
+            onAdd: { _ in signal.yield() },
+            onUpdate: { old, new in if ServiceProxy.sliceChanged(old, new) { signal.yield() } },
+            onDelete: { _ in signal.yield() }))
         await services.waitForSync()
         await endpointSlices.waitForSync()
         guard !Task.isCancelled else { return }

@@ -251,14 +251,10 @@ struct ServiceStrategy: ResourceStrategy {
         return causes
     }
 
-    /// `sessionAffinity` None or ClientIP; the ClientIP timeout 1…86400 s and only with ClientIP.
+    /// `sessionAffinity` None or ClientIP, and the ClientIP timeout 1…86400 s (defaulting drops the config of None).
     static func validateAffinity(_ spec: JSONValue) -> [StatusCause] {
         let affinity = spec["sessionAffinity"]?.stringValue ?? "None"
         guard ["ClientIP", "None"].contains(affinity) else { return [.notSupported("spec.sessionAffinity", affinity, ["ClientIP", "None"])] }
-        let config = spec["sessionAffinityConfig"]
-        if affinity == "None", let config, !config.isNull, config.objectValue?.isEmpty == false {
-            return [.invalid("spec.sessionAffinityConfig", GoFormat.describe(config), "must not be set when session affinity is None")]
-        }
         if affinity == "ClientIP", let t = spec[path: ["sessionAffinityConfig", "clientIP", "timeoutSeconds"]]?.intValue, !(1...86400).contains(t) {
             return [.invalid("spec.sessionAffinityConfig.clientIP.timeoutSeconds", number: t, "must be greater than 0 and less than 86400")]
         }

@@ -70,16 +70,7 @@ public struct EndpointSliceController: Reconciler {
     /// A pod appeared, changed or went: the Services that select it (before or after) are
     /// synced, unless nothing its endpoints are made of changed (`GetServicesToUpdateOnPodChange`).
     func podChanged(old: Pod?, new: Pod) async {
-        if let old, old.endpointFingerprint == new.endpointFingerprint { return }
-        var keys = await servicesSelecting(new)
-        if let old { keys.formUnion(await servicesSelecting(old)) }
-        for key in keys.sorted() { await queue.add(key) }
-    }
-
-    /// The keys of the Services in the pod's namespace whose selector picks it (`GetPodServiceMemberships`).
-    func servicesSelecting(_ pod: Pod) async -> Set<String> {
-        let candidates = await services.list(namespace: pod.metadata?.namespace ?? "default")
-        return Set(candidates.filter { $0.selects(pod) }.map { SharedInformer<Service>.key($0) })
+        for key in await services.keysToSync(old: old, new: new) { await queue.add(key) }
     }
 
     /// A node appeared or changed zone: the Services of the pods bound to it are synced
@@ -88,7 +79,7 @@ public struct EndpointSliceController: Reconciler {
         guard let name = node.metadata?.name else { return }
         var keys: Set<String> = []
         for pod in await pods.byIndex(Indexers.nodeName, name) {
-            keys.formUnion(await servicesSelecting(pod))
+            keys.formUnion(await services.keys(selecting: pod))
         }
         for key in keys.sorted() { await queue.add(key) }
     }

@@ -61,15 +61,7 @@ public struct EndpointsController: Reconciler {
 
     /// A pod appeared, changed or went: the Services that select it (before or after) are synced.
     func podChanged(old: Pod?, new: Pod) async {
-        if let old, old.endpointFingerprint == new.endpointFingerprint { return }
-        var keys = await servicesSelecting(new)
-        if let old { keys.formUnion(await servicesSelecting(old)) }
-        for key in keys.sorted() { await queue.add(key) }
-    }
-
-    func servicesSelecting(_ pod: Pod) async -> Set<String> {
-        let candidates = await services.list(namespace: pod.metadata?.namespace ?? "default")
-        return Set(candidates.filter { $0.selects(pod) }.map { SharedInformer<Service>.key($0) })
+        for key in await services.keysToSync(old: old, new: new) { await queue.add(key) }
     }
 
     /// An Endpoints appeared, changed or went: its Service is synced (old-style leader-election

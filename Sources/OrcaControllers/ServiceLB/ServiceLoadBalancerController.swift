@@ -93,7 +93,7 @@ public struct ServiceLoadBalancerController: Reconciler {
         let current = service.status?.loadBalancer?.ingress ?? []
         var desired = isOurs ? Self.ingress(await nodes.list()) : (service.spec?.type == "LoadBalancer" ? current : [])
         if isOurs, let why = Self.conflict(service, among: await services.list(), reserved: reservedPorts) {
-            if !current.isEmpty || desired.isEmpty == false { logger.info("service \(key) stays pending: \(why)") }
+            if !current.isEmpty || !desired.isEmpty { logger.info("service \(key) stays pending: \(why)") }
             desired = []
         }
         guard desired != current else { return .done }
