@@ -3,15 +3,23 @@ SWIFT ?= swift
 DATA_DIR ?= /var/lib/orca
 PORT ?= 6443
 APT_PACKAGES = runc conmon containernetworking-plugins busybox-static libsqlite3-dev iproute2 iptables util-linux curl python3-pip python3-grpcio docker-registry skopeo zstd apache2-utils openssl nftables dnsmasq-base conntrack
+# kopf and its dependencies from PyPI, installed with Debian's Python for the operator end-to-end test.
+KOPF_DIR = /var/cache/orca-tests/kopf
+KOPF_VERSION = 1.45.2
 
 .PHONY: deps build run test unit-test clean-state fuzz
 
-## Install the system packages Orca needs (Debian; we are root).
+## Install the system packages Orca needs (Debian; we are root), and kopf for the operator end-to-end test.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@if [ ! -d $(KOPF_DIR) ]; then \
+		echo "installing kopf $(KOPF_VERSION) into $(KOPF_DIR)"; \
+		rm -rf $(KOPF_DIR).tmp && /usr/bin/python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+			--target $(KOPF_DIR).tmp kopf==$(KOPF_VERSION) && mv $(KOPF_DIR).tmp $(KOPF_DIR); \
 	fi
 
 build: deps

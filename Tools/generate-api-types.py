@@ -42,6 +42,11 @@ GROUP_PACKAGES = [
     "io.k8s.api.policy.v1",
     "io.k8s.api.rbac.v1",
     "io.k8s.api.storage.v1",
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1",
+    "io.k8s.api.admissionregistration.v1",
+    "io.k8s.api.authentication.v1",
+    "io.k8s.api.authorization.v1",
+    "io.k8s.api.scheduling.v1",
 ]
 
 # Single definitions included besides the packages above.
@@ -68,15 +73,27 @@ SERVED_GROUP_VERSIONS = {
     ("policy", "v1"),
     ("rbac.authorization.k8s.io", "v1"),
     ("storage.k8s.io", "v1"),
+    ("apiextensions.k8s.io", "v1"),
+    ("admissionregistration.k8s.io", "v1"),
+    ("authentication.k8s.io", "v1"),
+    ("authorization.k8s.io", "v1"),
+    ("scheduling.k8s.io", "v1"),
 }
 
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
 # Definitions that are not generated as structs: name -> Swift type used for references.
+APIEXTENSIONS = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1"
+
 HAND_WRITTEN = {
     INT_OR_STRING: "IntOrString",
     QUANTITY: "Quantity",
+    # Free-form JSON and the JSON-Schema unions of CRD schemas: handled as JSON.
+    APIEXTENSIONS + ".JSON": "JSONValue",
+    APIEXTENSIONS + ".JSONSchemaPropsOrArray": "JSONValue",
+    APIEXTENSIONS + ".JSONSchemaPropsOrBool": "JSONValue",
+    APIEXTENSIONS + ".JSONSchemaPropsOrStringArray": "JSONValue",
 }
 
 # Definitions generated as typealiases: name -> (alias name, aliased Swift type, type used in references).
@@ -86,12 +103,18 @@ ALIASES = {
     META + ".FieldsV1": ("FieldsV1", "JSONValue", "JSONValue"),
     META + ".Patch": ("Patch", "JSONValue", "JSONValue"),
     "io.k8s.apimachinery.pkg.runtime.RawExtension": ("RawExtension", "JSONValue", "JSONValue"),
+    # A CRD's schema is recursive JSON Schema; the API server reads it as JSON.
+    APIEXTENSIONS + ".JSONSchemaProps": ("JSONSchemaProps", "JSONValue", "JSONSchemaProps"),
+    # An empty object (`status: {}` turns the subresource on).
+    APIEXTENSIONS + ".CustomResourceSubresourceStatus": ("CustomResourceSubresourceStatus", "JSONValue", "JSONValue"),
 }
 
 # Names of hand-written declarations in OrcaAPI/OrcaCore a generated type must not take.
 RESERVED_NAMES = {
     "IntOrString", "Quantity", "JSONValue", "OrcaError",
     "KubernetesResource", "KubernetesObject", "KubernetesList",
+    # The API server's authenticated user (OrcaAPIServer.UserInfo).
+    "UserInfo",
     # Swift standard library names that would shadow common types inside the module.
     "Any", "Array", "Bool", "Character", "Data", "Date", "Dictionary", "Double", "Duration",
     "Error", "Int", "Int32", "Int64", "Never", "Optional", "Range", "Result", "Sequence",
@@ -190,7 +213,7 @@ def refs_in(schema):
     found = []
     if isinstance(schema, dict):
         for key, value in schema.items():
-            if key == "$ref":
+            if key == "$ref" and isinstance(value, str):
                 found.append(ref_target(value))
             else:
                 found.extend(refs_in(value))

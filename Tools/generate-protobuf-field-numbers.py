@@ -160,6 +160,23 @@ def main():
         if proto in messages and d not in SPECIAL:
             pending.append((d, proto))
     problems = []
+
+    def resolve(field_name, props):
+        """The JSON property of a proto field: the same name, or (where the .proto spells the
+        Go field, as admissionregistration's `Expression` or authentication's `uID`) the one
+        that differs only in case."""
+        if field_name in props:
+            return field_name
+        folded = [p for p in props if p.lower() == field_name.lower()]
+        return folded[0] if len(folded) == 1 else None
+
+    def embeddable(message, props):
+        """Whether every field of an embedded message (and of the ones it embeds) is a property."""
+        return all(resolve(g["name"], props)
+                   or (g.get("type") == TYPE_MESSAGE and g.get("type_name") in messages
+                       and embeddable(g["type_name"], props))
+                   for g in messages[message])
+
     while pending:
         d, proto = pending.pop(0)
         name = definition_name(proto)
@@ -168,12 +185,12 @@ def main():
         props = defs[d].get("properties", {})
         entries = []
         for f in sorted(messages[proto], key=lambda f: f["number"]):
-            json_name = f["name"]
+            json_name = resolve(f["name"], props) or f["name"]
             type_name = f.get("type_name", "")
             if f.get("type") == TYPE_MESSAGE and json_name not in props:
                 # An embedded Go struct (`json:",inline"`): its fields belong to this object.
                 inner = definition_name(type_name)
-                if not all(g["name"] in props for g in messages[type_name]):
+                if not embeddable(type_name, props):
                     problems.append("%s.%s: embedded %s has fields the schema lacks" % (d, json_name, inner))
                 entries.append((f["number"], '.inline("%s")' % inner))
                 pending.append((d, type_name))

@@ -15,6 +15,10 @@ public struct APIHandler: HTTPResponder {
     public let openapi: OpenAPIDocuments
     public let tables: TableConvertor
     public let authenticator: Authenticator
+    /// Decides what each authenticated user may do (Node, RBAC).
+    public let authorizer: RequestAuthorizer
+    /// Issues ServiceAccount tokens and publishes their issuer (nil: none are issued).
+    public let serviceAccountTokens: ServiceAccountTokens?
     /// Answers `pods/log`, `exec`, `attach` and `portforward` for pods of the embedded node.
     public let podStreams: (any PodStreamProvider)?
     /// The embedded node's name (its pods' streams are served in-process).
@@ -28,7 +32,8 @@ public struct APIHandler: HTTPResponder {
     let logger = Logger(label: "orca.apiserver")
 
     public init(registry: Registry, discovery: Discovery, openapi: OpenAPIDocuments,
-                authenticator: Authenticator, podStreams: (any PodStreamProvider)? = nil, localNodeName: String? = nil,
+                authenticator: Authenticator, authorizer: RequestAuthorizer = RequestAuthorizer(),
+                serviceAccountTokens: ServiceAccountTokens? = nil, podStreams: (any PodStreamProvider)? = nil, localNodeName: String? = nil,
                 kubelets: KubeletClient? = nil, inflight: InflightLimiter = InflightLimiter(), caCertPEM: String? = nil) {
         self.localNodeName = localNodeName
         self.kubelets = kubelets
@@ -37,8 +42,10 @@ public struct APIHandler: HTTPResponder {
         self.registry = registry
         self.discovery = discovery
         self.openapi = openapi
-        self.tables = TableConvertor(now: registry.clock)
+        self.tables = TableConvertor(now: registry.clock, served: registry.served)
         self.authenticator = authenticator
+        self.authorizer = authorizer
+        self.serviceAccountTokens = serviceAccountTokens
         self.podStreams = podStreams
     }
 
@@ -53,15 +60,15 @@ public struct APIHandler: HTTPResponder {
                 return try await route(request, context: context, path: path)
             }
             let subject = await context.peerSubject()
-            guard let user = authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) else {
+            guard let user = await authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) else {
                 throw APIError.unauthorized()
             }
             var context = context
             context.user = user
             let info = RequestInfo(path: path)
-            try BootstrapAuthorizer.authorize(user, method: request.method, path: path, info: info, query: request.uri.query)
-            // Every other client is a cluster admin until RBAC exists, so unlike kube-apiserver no
-            // group is exempt from the limit; long-running requests hold no slot.
+            try await authorizer.check(RequestAuthorizer.attributes(user: user, method: request.method, path: path, query: request.uri.query),
+                                       registry: registry)
+            // Unlike kube-apiserver no group is exempt from the limit; long-running requests hold no slot.
             let longRunning = InflightLimiter.isLongRunning(
                 subresource: info?.subresource, query: ResourceRequest.parseQuery(request.uri.query))
             return try await inflight.serve(mutating: InflightLimiter.isMutating(request.method),
@@ -88,9 +95,15 @@ public struct APIHandler: HTTPResponder {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: caCertPEM ?? "")))
         case "/api":
+            if let aggregated = aggregatedDiscovery(request, core: true) { return aggregated }
             return APIHandler.json(discovery.coreVersions)
         case "/apis":
+            if let aggregated = aggregatedDiscovery(request, core: false) { return aggregated }
             return APIHandler.json(discovery.groupList)
+        case OIDCDiscovery.configurationPath where serviceAccountTokens != nil:
+            return Self.oidc(serviceAccountTokens!.discovery.configuration, contentType: OIDCDiscovery.configurationContentType)
+        case OIDCDiscovery.keySetPath where serviceAccountTokens != nil:
+            return Self.oidc(serviceAccountTokens!.discovery.keySet, contentType: OIDCDiscovery.keySetContentType)
         case "/openapi/v3":
             return APIHandler.raw(openapi.rootDocument)
         case "/openapi/v2":
@@ -130,6 +143,12 @@ public struct APIHandler: HTTPResponder {
         "major": "1", "minor": "32", "gitVersion": "v1.32.0-orca", "gitCommit": "orca", "gitTreeState": "clean",
         "buildDate": "2026-11-23T00:00:00Z", "goVersion": "swift6", "compiler": "swiftc", "platform": "linux/amd64",
     ]
+
+    /// An OIDC discovery document, cacheable as kube-apiserver serves it.
+    static func oidc(_ document: JSONValue, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType, .cacheControl: OIDCDiscovery.cacheControl],
+                 body: .init(byteBuffer: ByteBuffer(bytes: document.encoded())))
+    }
 
     /// A JSON response.
     public static func json(_ value: JSONValue, status: Int = 200, headers: HTTPFields = [:]) -> Response {

@@ -35,14 +35,18 @@ public struct APIServer: Sendable {
     /// `podStreams` serves the streams of pods on the embedded node `localNodeName`; pods on
     /// other nodes are reached through their kubelets.
     public init(registry: Registry, configuration: Configuration, podStreams: (any PodStreamProvider)? = nil,
-                localNodeName: String? = nil) {
+                localNodeName: String? = nil, authorizer: RequestAuthorizer = RequestAuthorizer(),
+                serviceAccountTokens: ServiceAccountTokens? = nil) {
         self.registry = registry
         self.configuration = configuration
         self.handler = APIHandler(
             registry: registry,
-            discovery: Discovery(catalog: registry.catalog, serverAddress: "\(configuration.host):\(configuration.port)"),
-            openapi: OpenAPIDocuments(catalog: registry.catalog),
-            authenticator: Authenticator(tokens: configuration.tokens),
+            discovery: Discovery(served: registry.served, serverAddress: "\(configuration.host):\(configuration.port)"),
+            openapi: OpenAPIDocuments(served: registry.served),
+            authenticator: Authenticator(tokens: configuration.tokens, serviceAccounts: serviceAccountTokens?.authenticator,
+                                         clock: registry.clock),
+            authorizer: authorizer,
+            serviceAccountTokens: serviceAccountTokens,
             podStreams: podStreams, localNodeName: localNodeName,
             kubelets: try? KubeletClient(pki: configuration.pki),
             inflight: InflightLimiter(maxReadOnly: configuration.maxRequestsInflight,

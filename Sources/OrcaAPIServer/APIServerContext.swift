@@ -45,13 +45,42 @@ public struct UserInfo: Sendable, Equatable {
 public struct Authenticator: Sendable {
     /// token → user
     public var tokens: [String: UserInfo]
+    /// ServiceAccount JWTs (bound tokens and legacy Secret tokens), when the server issues them.
+    public var serviceAccounts: ServiceAccountTokenAuthenticator?
+    /// The time tokens are checked at.
+    public var clock: @Sendable () -> Date
 
-    public init(tokens: [String: UserInfo] = [:]) { self.tokens = tokens }
+    public init(tokens: [String: UserInfo] = [:], serviceAccounts: ServiceAccountTokenAuthenticator? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.tokens = tokens
+        self.serviceAccounts = serviceAccounts
+        self.clock = clock
+    }
 
-    public func authenticate(authorization: String?, subject: DistinguishedName?) -> UserInfo? {
+    /// What a bearer token says.
+    public enum TokenResult: Sendable, Equatable {
+        case user(UserInfo)
+        /// A token of ours that is no longer (or never was) valid, and why.
+        case invalid(String)
+        case unknown
+    }
+
+    /// The user of a bearer token: a static token, or a ServiceAccount token.
+    public func authenticate(token: String) async -> TokenResult {
+        if let user = tokens[token] { return .user(user) }
+        guard let serviceAccounts else { return .unknown }
+        switch await serviceAccounts.authenticate(token, now: clock()) {
+        case .user(let user): return .user(user)
+        case .invalid(let why): return .invalid(why)
+        case .notAServiceAccountToken: return .unknown
+        }
+    }
+
+    /// The user of a request: its bearer token, else its verified client certificate.
+    public func authenticate(authorization: String?, subject: DistinguishedName?) async -> UserInfo? {
         if let authorization, authorization.hasPrefix("Bearer ") {
             let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            if let user = tokens[token] { return user }
+            if case .user(let user) = await authenticate(token: token) { return user }
             return nil
         }
         if let subject {
@@ -72,5 +101,14 @@ public struct Authenticator: Sendable {
             }
         }
         return nil
+    }
+}
+
+extension NodeJoinToken {
+    /// Who a bootstrap token `<id>.<secret>` authenticates as: `system:bootstrap:<id>` in
+    /// `system:bootstrappers` (Kubernetes' bootstrap token authenticator). RBAC lets that
+    /// group ask for node certificates (`orca:kubelet-bootstrap`) and read discovery.
+    public static func bootstrapUser(id: String) -> UserInfo {
+        UserInfo(name: "system:bootstrap:\(id)", groups: ["system:bootstrappers", "system:authenticated"])
     }
 }

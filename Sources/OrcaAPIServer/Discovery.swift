@@ -2,13 +2,22 @@ import OrcaAPI
 
 /// The legacy discovery documents: `/api`, `/apis`, `/apis/<group>` and each group-version's resource list.
 public struct Discovery: Sendable {
-    public let catalog: ResourceCatalog
+    /// The resources served (custom resources come and go).
+    public let served: ServedResources
     public let serverAddress: String
 
-    public init(catalog: ResourceCatalog, serverAddress: String) {
-        self.catalog = catalog
+    public init(served: ServedResources, serverAddress: String) {
+        self.served = served
         self.serverAddress = serverAddress
     }
+
+    /// Discovery of a fixed catalog.
+    public init(catalog: ResourceCatalog, serverAddress: String) {
+        self.init(served: ServedResources(builtIn: catalog), serverAddress: serverAddress)
+    }
+
+    /// Every resource served now.
+    public var catalog: ResourceCatalog { served.catalog }
 
     /// `GET /api`
     public var coreVersions: JSONValue {
@@ -17,7 +26,8 @@ public struct Discovery: Sendable {
     }
 
     func groupObject(_ group: String) -> JSONValue {
-        let versions = Array(Set(catalog.resources.filter { $0.group == group }.map(\.version))).sorted()
+        let versions = Set(catalog.resources.filter { $0.group == group }.map(\.version))
+            .sorted { Discovery.compareKubeAwareVersions($0, $1) > 0 }
         let gvs: [JSONValue] = versions.map { ["groupVersion": .string("\(group)/\($0)"), "version": .string($0)] }
         return ["name": .string(group), "versions": .array(gvs), "preferredVersion": gvs.first ?? .null]
     }
@@ -68,6 +78,16 @@ public struct Discovery: Sendable {
                     s["kind"] = "Pod"; s["verbs"] = ["get"]
                 case "finalize":
                     s["kind"] = "Namespace"; s["verbs"] = ["update"]
+                case "exec":
+                    s["kind"] = "PodExecOptions"; s["verbs"] = ["create", "get"]
+                case "attach":
+                    s["kind"] = "PodAttachOptions"; s["verbs"] = ["create", "get"]
+                case "portforward":
+                    s["kind"] = "PodPortForwardOptions"; s["verbs"] = ["create", "get"]
+                case "token":
+                    s["kind"] = "TokenRequest"; s["group"] = "authentication.k8s.io"; s["version"] = "v1"; s["verbs"] = ["create"]
+                case "approval":
+                    s["kind"] = .string(r.kind); s["verbs"] = ["get", "patch", "update"]
                 default:
                     s["kind"] = .string(r.kind); s["verbs"] = ["get"]
                 }

@@ -2,7 +2,8 @@ import Foundation
 import OrcaAPI
 
 /// Server-side field validation (the `fieldValidation` query parameter of create, update
-/// and patch): Kubernetes' strict decoding, done on JSON against the bundled OpenAPI schema.
+/// and patch): Kubernetes' strict decoding, done on JSON against the bundled OpenAPI schema —
+/// or, for a custom resource, against its version's structural schema (`Schema.custom`).
 ///
 /// Unknown fields are always dropped from what is stored — a Go struct has nowhere to keep
 /// them — and the directive decides what the client hears: `Strict` fails the request,
@@ -23,9 +24,31 @@ struct FieldValidation: Sendable {
         case apply
     }
 
-    var directive: Directive
+    /// What decides which fields of a body are unknown.
+    enum Schema: Sendable {
+        /// A built-in kind: its definition in the bundled OpenAPI schema.
+        case builtIn
+        /// A custom resource: its version's structural schema (nil: the version has none, so only
+        /// `metadata` is checked), as `CustomResourceUnknownFields` applies it.
+        case custom(StructuralSchema?)
 
-    init(_ directive: Directive) { self.directive = directive }
+        /// The schema of `r`'s bodies: a custom resource's when `served` serves `r` as one.
+        init(_ r: ResourceType, served: ServedResources) {
+            if let custom = served.customResource(r) {
+                self = .custom(custom.version(r)?.schema)
+            } else {
+                self = .builtIn
+            }
+        }
+    }
+
+    var directive: Directive
+    var schema: Schema = .builtIn
+
+    init(_ directive: Directive, schema: Schema = .builtIn) {
+        self.directive = directive
+        self.schema = schema
+    }
 
     /// Reads `fieldValidation` from a request query. `options` names the options kind in the
     /// error for a bad value (`CreateOptions`, `UpdateOptions`, `PatchOptions`).
@@ -63,11 +86,21 @@ struct FieldValidation: Sendable {
         var numbers: [String] = []
     }
 
-    /// Drops unknown fields like `prune`, and returns both findings.
-    static func inspect(_ object: inout JSONValue, definition: String?) -> Findings {
+    /// Drops unknown fields like `prune`, and returns both findings. `path` names where `object`
+    /// sits (`metadata`), nil for a whole body.
+    static func inspect(_ object: inout JSONValue, definition: String?, at path: String? = nil) -> Findings {
         var findings = Findings()
-        walk(&object, definition: definition, path: nil, style: .decoding, findings: &findings)
+        walk(&object, definition: definition, path: path, style: .decoding, findings: &findings)
         return findings
+    }
+
+    /// Drops the unknown fields of a body of `r` as this validation's schema sees them, and
+    /// returns the findings.
+    func inspect(_ object: inout JSONValue, _ r: ResourceType) -> Findings {
+        switch schema {
+        case .builtIn: Self.inspect(&object, definition: Self.definition(r))
+        case .custom(let structural): CustomResourceUnknownFields.inspect(&object, schema: structural)
+        }
     }
 
     /// Kubernetes decodes into Go structs, so a value must have its field's JSON type (a label
@@ -187,7 +220,7 @@ struct FieldValidation: Sendable {
     /// The checks of a create or update body: drops unknown fields and returns the
     /// warnings to send; throws 400 under `Strict` (as Kubernetes' decoder does).
     func check(body object: inout JSONValue, _ r: ResourceType) throws -> [String] {
-        let findings = Self.inspect(&object, definition: Self.definition(r))
+        let findings = inspect(&object, r)
         try Self.checkNumbers(findings, r)
         let unknown = findings.unknown
         return try outcome(unknown) {
@@ -199,10 +232,10 @@ struct FieldValidation: Sendable {
     /// object had already; under `Strict` throws 422 with the patch as the bad value, as
     /// Kubernetes' patch handler does.
     func check(patched object: inout JSONValue, current: JSONValue, patch: JSONValue, strategic: Bool, _ r: ResourceType) throws -> [String] {
-        let definition = Self.definition(r)
-        let known = Set(Self.unknownFields(current, definition: definition))
+        var copy = current
+        let known = Set(inspect(&copy, r).unknown)
         let shown = strategic ? GoFormat.describe(patch) : object.jsonString
-        let findings = Self.inspect(&object, definition: definition)
+        let findings = inspect(&object, r)
         try Self.checkNumbers(findings, r)
         let unknown = findings.unknown.filter { !known.contains($0) }
         return try outcome(unknown) {

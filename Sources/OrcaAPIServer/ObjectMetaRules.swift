@@ -28,6 +28,19 @@ enum ObjectMetaRules {
 
     /// Resources whose names must be DNS labels rather than subdomains.
     static let labelNamed: Set<String> = ["namespaces", "services"]
+    /// Resources whose names need only be path segments (`system:node`), as RBAC's are.
+    static let pathSegmentNamed: Set<String> = [
+        "roles.rbac.authorization.k8s.io", "clusterroles.rbac.authorization.k8s.io",
+        "rolebindings.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io",
+    ]
+
+    /// `ValidatePathSegmentName`: not `.` or `..`, no `/` or `%`.
+    static func pathSegmentErrors(_ name: String) -> String? {
+        if name == "." || name == ".." { return "may not be '\(name)'" }
+        if name.contains("/") { return "may not contain '/'" }
+        if name.contains("%") { return "may not contain '%'" }
+        return nil
+    }
 
     /// Validates metadata of any object.
     static func validate(_ object: JSONValue, resource: ResourceType) -> [StatusCause] {
@@ -35,6 +48,8 @@ enum ObjectMetaRules {
         let name = object.metadataName ?? ""
         if name.isEmpty {
             causes.append(.required("metadata.name", "name or generateName is required"))
+        } else if pathSegmentNamed.contains(resource.groupResource) {
+            if let problem = pathSegmentErrors(name) { causes.append(.invalid("metadata.name", name, problem)) }
         } else if labelNamed.contains(resource.resource) {
             if !isDNS1123Label(name) {
                 causes.append(.invalid("metadata.name", name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"))

@@ -7,7 +7,7 @@ extension Registry {
     /// remain, for graceful pod deletion, and for namespaces (emptied by their controller).
     /// Returns the object and whether it is gone already.
     public func delete(_ r: ResourceType, namespace: String?, name: String,
-                       options: DeletionOptions = DeletionOptions()) async throws -> (object: JSONValue, deleted: Bool) {
+                       options: DeletionOptions = DeletionOptions(), user: UserInfo? = nil) async throws -> (object: JSONValue, deleted: Bool) {
         for _ in 0..<5 {
             guard let (old, rev) = try await read(r, namespace: namespace, name: name) else {
                 throw APIError.notFound(r, name)
@@ -18,15 +18,21 @@ extension Registry {
             if let prv = options.preconditionResourceVersion, prv != String(rev) {
                 throw APIError.conflict(r, name, "Precondition failed: ResourceVersion in precondition: \(prv), ResourceVersion in object meta: \(rev)")
             }
+            try await admission.validate(AdmissionAttributes(resource: r, operation: .delete, namespace: old.metadataNamespace, name: name,
+                                                             object: nil, oldObject: old, user: user, dryRun: options.dryRun),
+                                         registry: self)
             let grace = gracePeriod(r, old, options)
             // Foreground and Orphan always mark: the garbage collector finishes the deletion
             // (it removes `foregroundDeletion` / `orphan` once the dependents are handled).
-            let needsMark = !old.finalizers.isEmpty || grace > 0 || r.resource == "namespaces"
+            // A CustomResourceDefinition is marked and gets its cleanup finalizer on the first
+            // delete: its controller deletes every custom resource, then the finalizer.
+            let definition = Self.isCustomResourceDefinition(r)
+            let needsMark = !old.finalizers.isEmpty || grace > 0 || r.resource == "namespaces" || definition
                 || options.propagationPolicy == "Foreground" || options.propagationPolicy == "Orphan"
             if needsMark {
                 if old.deletionTimestamp != nil {
                     let current = old[path: ["metadata", "deletionGracePeriodSeconds"]]?.intValue ?? 0
-                    if grace >= current || !old.finalizers.isEmpty && grace > 0 || r.resource == "namespaces" { return (old, false) }
+                    if grace >= current || !old.finalizers.isEmpty && grace > 0 || r.resource == "namespaces" || definition { return (old, false) }
                 }
                 var next = old
                 let now = clock()
@@ -38,6 +44,7 @@ extension Registry {
                     next[path: ["metadata", "finalizers"]] = .array((next.finalizers + ["orphan"]).map(JSONValue.string))
                 }
                 if r.resource == "namespaces" { next[path: ["status", "phase"]] = "Terminating" }
+                if definition { CustomResourceDefinitionConditions.markTerminating(&next, now: now) }
                 if next.finalizers.isEmpty, grace == 0, r.resource != "namespaces" {
                     // Shortened to zero: delete now.
                 } else {

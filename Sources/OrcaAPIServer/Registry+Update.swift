@@ -6,7 +6,7 @@ extension Registry {
     /// Replaces an object (`PUT`), or its `status` subresource. A non-empty
     /// `metadata.resourceVersion` in the body must match the stored one (409 otherwise).
     public func update(_ r: ResourceType, namespace: String?, name: String, object input: JSONValue,
-                       subresource: String? = nil, dryRun: Bool = false) async throws -> JSONValue {
+                       subresource: String? = nil, dryRun: Bool = false, user: UserInfo? = nil) async throws -> JSONValue {
         var obj = try checkTypeMeta(r, input)
         if let bodyName = obj.metadataName, !bodyName.isEmpty, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
@@ -20,7 +20,7 @@ extension Registry {
         if let rv = obj.resourceVersion, !rv.isEmpty, rv != String(rev) {
             throw APIError.conflict(r, name, "the object has been modified; please apply your changes to the latest version and try again")
         }
-        return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun) { current in
+        return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun, subresource: subresource, user: user) { current in
             var next = obj
             next.metadataName = name
             if r.namespaced { next.metadataNamespace = namespace }
@@ -33,14 +33,19 @@ extension Registry {
     /// bumps `generation` on spec changes; skips no-op writes; finishes deletion when the
     /// last finalizer of a deleted object goes.
     func write(_ r: ResourceType, name: String, old: JSONValue, revision: Int64, dryRun: Bool,
+               subresource: String? = nil, user: UserInfo? = nil,
                transform: (JSONValue) throws -> JSONValue) async throws -> JSONValue {
         var next = try transform(old)
         next["apiVersion"] = .string(r.apiVersion)
         next["kind"] = .string(r.kind)
         ObjectMetaRules.carryOver(&next, from: old)
+        var attributes = AdmissionAttributes(resource: r, subresource: subresource, operation: .update, namespace: old.metadataNamespace,
+                                             name: name, object: next, oldObject: old, user: user, dryRun: dryRun)
+        try await admission.admit(&attributes, registry: self)
+        next = attributes.object ?? next
         let s = strategy(r)
         try s.prepareForUpdate(&next, old: old, context: context(r))
-        if Registry.tracksGeneration(r), ObjectMetaRules.specPart(next) != ObjectMetaRules.specPart(old) {
+        if tracksGeneration(r), ObjectMetaRules.specPart(next) != ObjectMetaRules.specPart(old) {
             let gen = old[path: ["metadata", "generation"]]?.intValue ?? 1
             next[path: ["metadata", "generation"]] = .int(gen + 1)
         }
@@ -53,6 +58,8 @@ extension Registry {
             }
         }
         if !causes.isEmpty { throw APIError.invalid(r, name, causes) }
+        attributes.object = next
+        try await admission.validate(attributes, registry: self)
         next.resourceVersion = String(revision)
         let key = r.storeKey(namespace: next.metadataNamespace, name: name)
         if next == old {
@@ -91,7 +98,7 @@ extension Registry {
 
     /// Applies `mutate` to the latest object, retrying on conflicts (the patch path).
     public func guaranteedUpdate(_ r: ResourceType, namespace: String?, name: String, subresource: String? = nil,
-                                 dryRun: Bool = false,
+                                 dryRun: Bool = false, user: UserInfo? = nil,
                                  mutate: @Sendable (JSONValue) throws -> JSONValue) async throws -> JSONValue {
         var lastError: (any Error)?
         for _ in 0..<5 {
@@ -99,7 +106,8 @@ extension Registry {
                 throw APIError.notFound(r, name)
             }
             do {
-                return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun) { current in
+                return try await write(r, name: name, old: old, revision: rev, dryRun: dryRun, subresource: subresource,
+                                       user: user) { current in
                     let patched = try mutate(current)
                     if subresource == nil, let n = patched.metadataName, n != name {
                         throw APIError.invalid(r, name, [.invalid("metadata.name", n, "field is immutable")])

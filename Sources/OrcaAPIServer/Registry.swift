@@ -8,12 +8,17 @@ import OrcaStore
 /// Objects are handled as JSON (`JSONValue`); per-resource rules live in `ResourceStrategy`.
 public final class Registry: Sendable {
     public let store: any KVStore
-    public let catalog: ResourceCatalog
+    /// The resources served: built-in ones and those of established CustomResourceDefinitions.
+    public let served: ServedResources
+    /// Every resource served now.
+    public var catalog: ResourceCatalog { served.catalog }
     let strategies: [String: any ResourceStrategy]
     let clock: @Sendable () -> Date
     let newUID: @Sendable () -> String
     /// Where Services' cluster IPs and node ports come from.
     public let serviceNetwork: ServiceNetwork
+    /// The admission plugins every create, update and delete goes through.
+    public let admission: AdmissionChain
     /// Encryption at rest, by group resource (`secrets`): what `encryption` covers.
     /// Resources not in it are stored unencrypted.
     public let transformers: [String: StorageTransformer]
@@ -27,10 +32,12 @@ public final class Registry: Sendable {
                 strategies: [String: any ResourceStrategy] = [:],
                 clock: @escaping @Sendable () -> Date = { Date() },
                 newUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
-                encryption: EncryptionConfiguration? = nil, serviceNetwork: ServiceNetwork = .standard) {
+                encryption: EncryptionConfiguration? = nil, serviceNetwork: ServiceNetwork = .standard,
+                admission: AdmissionChain = AdmissionChain()) {
         self.store = store
+        self.admission = admission
         self.serviceNetwork = serviceNetwork
-        self.catalog = catalog
+        self.served = ServedResources(builtIn: catalog)
         self.strategies = strategies
         self.clock = clock
         self.newUID = newUID
@@ -54,8 +61,15 @@ public final class Registry: Sendable {
     /// Whether `r` is core/v1 Services (whose writes claim and release addresses).
     static func isService(_ r: ResourceType) -> Bool { r.group.isEmpty && r.resource == "services" }
 
+    /// Whether `r` is `customresourcedefinitions.apiextensions.k8s.io`.
+    static func isCustomResourceDefinition(_ r: ResourceType) -> Bool {
+        r.group == "apiextensions.k8s.io" && r.resource == "customresourcedefinitions"
+    }
+
     func strategy(_ r: ResourceType) -> any ResourceStrategy {
-        strategies[r.groupResource] ?? GenericStrategy()
+        if let s = strategies[r.groupResource] { return s }
+        if let custom = served.customResource(r) { return CustomResourceStrategy(custom) }
+        return GenericStrategy()
     }
 
     func context(_ r: ResourceType, user: UserInfo? = nil) -> StrategyContext { StrategyContext(resource: r, now: clock(), user: user) }
@@ -163,6 +177,10 @@ public final class Registry: Sendable {
         } else {
             obj[path: ["metadata", "namespace"]] = nil
         }
+        var attributes = AdmissionAttributes(resource: r, operation: .create, namespace: obj.metadataNamespace,
+                                             name: obj.metadataName ?? "", object: obj, user: user, dryRun: dryRun)
+        try await admission.admit(&attributes, registry: self)
+        obj = attributes.object ?? obj
         let generated = (obj.metadataName ?? "").isEmpty ? obj[path: ["metadata", "generateName"]]?.stringValue : nil
         if let generated { obj.metadataName = generated + Registry.randomSuffix() }
         let now = clock()
@@ -171,12 +189,18 @@ public final class Registry: Sendable {
         obj[path: ["metadata", "resourceVersion"]] = nil
         obj[path: ["metadata", "deletionTimestamp"]] = nil
         obj[path: ["metadata", "deletionGracePeriodSeconds"]] = nil
-        obj[path: ["metadata", "generation"]] = Registry.tracksGeneration(r) ? .int(1) : nil
+        obj[path: ["metadata", "generation"]] = tracksGeneration(r) ? .int(1) : nil
         let s = strategy(r)
         try s.prepareForCreate(&obj, context: context(r, user: user))
         var causes = ObjectMetaRules.validate(obj, resource: r)
         causes += s.validate(obj, old: nil)
         if !causes.isEmpty { throw APIError.invalid(r, obj.metadataName ?? "", causes) }
+        attributes.object = obj
+        attributes.name = obj.metadataName ?? ""
+        try await admission.validate(attributes, registry: self)
+        if let custom = served.customResource(r), custom.terminating {
+            throw APIError.methodNotAllowed("create not allowed while custom resource definition is terminating")
+        }
         if dryRun { return obj }
         var claimed: [String] = []
         let allocator = serviceAllocator
@@ -208,9 +232,14 @@ public final class Registry: Sendable {
     static let generationTracked: Set<String> = [
         "deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch", "cronjobs.batch",
         "poddisruptionbudgets.policy", "replicationcontrollers", "services",
+        "customresourcedefinitions.apiextensions.k8s.io",
     ]
 
-    static func tracksGeneration(_ r: ResourceType) -> Bool { generationTracked.contains(r.groupResource) }
+    /// Whether `r`'s objects count their spec changes in `metadata.generation`: the workloads
+    /// and every custom resource.
+    func tracksGeneration(_ r: ResourceType) -> Bool {
+        Self.generationTracked.contains(r.groupResource) || served.customResource(r) != nil
+    }
 
     static func randomSuffix() -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")

@@ -31,19 +31,19 @@ extension ResourceRequest {
             let body = try registry.checkTypeMeta(r, raw)
             let causes = r.group == "events.k8s.io" ? EventsV1Conversion.validateCreate(body) : []
             if !causes.isEmpty { throw APIError.invalid(r, body.metadataName ?? "", causes) }
-            let created = try await registry.create(storage, namespace: ns, object: view.toStorage(body), dryRun: dryRun)
+            let created = try await registry.create(storage, namespace: ns, object: view.toStorage(body), dryRun: dryRun, user: context.user)
             return respondObject(r, view.toView(created), status: 201, warnings: warnings)
         case (.put, let name?, nil):
             let (raw, warnings) = try await validatedBody(r, options: "UpdateOptions")
             let body = try registry.checkTypeMeta(r, raw)
-            let updated = try await registry.update(storage, namespace: ns, name: name, object: view.toStorage(body), dryRun: dryRun)
+            let updated = try await registry.update(storage, namespace: ns, name: name, object: view.toStorage(body), dryRun: dryRun, user: context.user)
             return respondObject(r, view.toView(updated), warnings: warnings)
         case (.patch, let name?, nil):
             return try await patch(r, ns, name, nil, view: view)
         case (.delete, let name?, nil):
             var options = DeletionOptions(body: try await optionalBody(), query: query)
             if dryRun { options.dryRun = true }
-            let (obj, deleted) = try await registry.delete(storage, namespace: ns, name: name, options: options)
+            let (obj, deleted) = try await registry.delete(storage, namespace: ns, name: name, options: options, user: context.user)
             if deleted {
                 var details: [String: JSONValue] = ["name": .string(name), "kind": .string(r.resource)]
                 if !r.group.isEmpty { details["group"] = .string(r.group) }
@@ -60,7 +60,7 @@ extension ResourceRequest {
             var deleted: [JSONValue] = []
             for item in list["items"]?.arrayValue ?? [] {
                 guard let name = item.metadataName else { continue }
-                if let (obj, _) = try? await registry.delete(storage, namespace: item.metadataNamespace, name: name, options: deleteOptions) {
+                if let (obj, _) = try? await registry.delete(storage, namespace: item.metadataNamespace, name: name, options: deleteOptions, user: context.user) {
                     deleted.append(view.toView(obj))
                 }
             }

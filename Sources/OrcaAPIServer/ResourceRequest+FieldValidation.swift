@@ -7,10 +7,19 @@ extension ResourceRequest {
     /// `fieldValidation` and pruned of unknown fields; with the warnings owed to the client.
     /// `options` is `CreateOptions` or `UpdateOptions` (named in errors).
     func validatedBody(_ r: ResourceType, options: String) async throws -> (object: JSONValue, warnings: [String]) {
-        let validation = try FieldValidation(query: query, options: options)
+        let validation = try fieldValidation(r, options: options)
         var object = try await body()
         let warnings = try validation.check(body: &object, r)
         return (object, warnings)
+    }
+
+    /// The request's `fieldValidation` for bodies of `r`: a custom resource's are judged by its
+    /// version's structural schema, a built-in kind's by the bundled OpenAPI schema.
+    /// `options` is `CreateOptions`, `UpdateOptions` or `PatchOptions` (named in errors).
+    func fieldValidation(_ r: ResourceType, options: String) throws -> FieldValidation {
+        var validation = try FieldValidation(query: query, options: options)
+        validation.schema = FieldValidation.Schema(r, served: registry.served)
+        return validation
     }
 }
 

@@ -7,7 +7,7 @@ extension ResourceRequest {
     /// With a `view`, the patch applies to the served form of an object stored as another resource.
     func patch(_ r: ResourceType, _ ns: String?, _ name: String, _ sub: String?, view: StorageView? = nil) async throws -> Response {
         let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        let validation = try FieldValidation(query: query, options: "PatchOptions")
+        let validation = try fieldValidation(r, options: "PatchOptions")
         let patch = try await body()
         let definition = OpenAPISchema.definitionName(apiVersion: r.apiVersion, kind: r.kind)
         let apply: @Sendable (JSONValue) throws -> JSONValue
@@ -32,14 +32,15 @@ extension ResourceRequest {
             throw APIError.unsupportedMediaType(contentType)
         }
         if sub == "scale" {
+            let paths = ScaleSubresource.paths(r, served: registry.served)
             let current = try await registry.get(r, namespace: ns, name: name)
-            let scale = try apply(try ScaleSubresource.scale(of: current, r))
+            let scale = try apply(try ScaleSubresource.scale(of: current, r, paths: paths, forPatch: true))
             let obj = try await ScaleSubresource.write(registry, r, ns, name, replicas: scale[path: ["spec", "replicas"]],
                                                        resourceVersion: patch[path: ["metadata", "resourceVersion"]]?.stringValue)
-            return APIHandler.json(try ScaleSubresource.scale(of: obj, r))
+            return APIHandler.json(try ScaleSubresource.scale(of: obj, r, paths: paths))
         }
         let warnings = RequestWarnings()
-        let obj = try await registry.guaranteedUpdate(view?.storage ?? r, namespace: ns, name: name, subresource: sub, dryRun: dryRun) { cur in
+        let obj = try await registry.guaranteedUpdate(view?.storage ?? r, namespace: ns, name: name, subresource: sub, dryRun: dryRun, user: context.user) { cur in
             let current = view?.toView(cur) ?? cur
             var next = try apply(current)
             warnings.replace(with: try Registry.checkPatched(&next, current: current, patch: patch, validation: validation,
@@ -65,7 +66,7 @@ extension ResourceRequest {
         if let existing = try? await registry.get(storage, namespace: ns, name: name) {
             _ = existing
             let force = query["force"] == "true"
-            let obj = try await registry.guaranteedUpdate(storage, namespace: ns, name: name, subresource: sub, dryRun: dryRun) { stored in
+            let obj = try await registry.guaranteedUpdate(storage, namespace: ns, name: name, subresource: sub, dryRun: dryRun, user: context.user) { stored in
                 let cur = view?.toView(stored) ?? stored
                 try ManagedFields.checkConflicts(cur, applied: applied, manager: manager, force: force, resource: r, name: name)
                 var next = try StrategicMergePatch.apply(ManagedFields.stripMeta(applied), to: cur, definition: definition)

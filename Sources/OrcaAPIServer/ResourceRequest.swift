@@ -72,6 +72,7 @@ struct ResourceRequest {
     }
 
     func serve() async throws -> Response {
+        if let r = resource, Self.reviewResources.contains(r.groupResource) { return try await review(r) }
         guard var r = resource else {
             if info.group == "", info.resource == "bindings", request.method == .post, let ns = info.namespace {
                 return try await bind(namespace: ns, name: nil)
@@ -83,8 +84,16 @@ struct ResourceRequest {
         let ns = r.namespaced ? info.namespace : nil
         if r.namespaced, info.namespace == nil, info.name != nil { throw APIError.pathNotFound(request.uri.path) }
         do {
-            if let view = StorageView.of(r, catalog: registry.catalog) { return try await serve(r, ns, view: view) }
-            return try await dispatch(&r, ns)
+            // Admission's warnings (webhooks, Pod Security) go out with the response.
+            let warnings = AdmissionWarnings()
+            var response = try await AdmissionWarnings.$current.withValue(warnings) {
+                if let view = StorageView.of(r, catalog: registry.catalog) { return try await serve(r, ns, view: view) }
+                return try await dispatch(&r, ns)
+            }
+            for w in warnings.warnings {
+                response.headers.append(HTTPField(name: HTTPField.Name("Warning")!, value: WarningHeader.value(w)))
+            }
+            return response
         } catch {
             throw APIError.from(error, resource: r, name: info.name)
         }
@@ -98,7 +107,7 @@ struct ResourceRequest {
         switch (method, info.name, info.subresource) {
         case (.get, nil, nil):
             let options = try ListOptions(query: query)
-            try FieldLabels.check(options.fieldSelector, for: r)
+            try FieldLabels.check(options.fieldSelector, for: r, served: registry.served)
             if options.watch { return try await watch(r, ns, options) }
             let list = try await registry.list(r, namespace: ns, options: options)
             if wantsTable {
@@ -109,13 +118,16 @@ struct ResourceRequest {
             let obj = try await registry.get(r, namespace: ns, name: name)
             return respondObject(r, obj)
         case (.get, let name?, "scale"?):
-            return APIHandler.json(try ScaleSubresource.scale(of: try await registry.get(r, namespace: ns, name: name), r))
+            return APIHandler.json(try ScaleSubresource.scale(of: try await registry.get(r, namespace: ns, name: name), r,
+                                                               paths: ScaleSubresource.paths(r, served: registry.served)))
         case (.get, let name?, "log"?):
             return try await logs(r, ns, name)
         case (.post, nil, nil):
             let (body, warnings) = try await validatedBody(r, options: "CreateOptions")
             let obj = try await registry.create(r, namespace: ns, object: body, dryRun: dryRun, user: context.user)
             return respondObject(r, obj, status: 201, warnings: warnings)
+        case (.post, let name?, "token"?) where r.resource == "serviceaccounts" && r.group.isEmpty:
+            return try await createToken(r, namespace: ns ?? "default", name: name)
         case (.post, let name?, "binding"?):
             return try await bind(namespace: ns ?? "default", name: name)
         case (.post, let name?, "eviction"?):
@@ -123,15 +135,15 @@ struct ResourceRequest {
             return APIHandler.json(status, status: 201)
         case (.put, let name?, let sub) where sub == nil || sub == "status" || sub == "ephemeralcontainers" || sub == "approval":
             let (body, warnings) = try await validatedBody(r, options: "UpdateOptions")
-            let obj = try await registry.update(r, namespace: ns, name: name, object: body, subresource: sub, dryRun: dryRun)
+            let obj = try await registry.update(r, namespace: ns, name: name, object: body, subresource: sub, dryRun: dryRun, user: context.user)
             return respondObject(r, obj, warnings: warnings)
         case (.put, let name?, "scale"?):
             let scale = try await body()
             let obj = try await ScaleSubresource.write(registry, r, ns, name, replicas: scale[path: ["spec", "replicas"]], resourceVersion: scale.resourceVersion)
-            return APIHandler.json(try ScaleSubresource.scale(of: obj, r))
+            return APIHandler.json(try ScaleSubresource.scale(of: obj, r, paths: ScaleSubresource.paths(r, served: registry.served)))
         case (.put, let name?, "finalize"?):
             let b = try await body()
-            let obj = try await registry.guaranteedUpdate(r, namespace: nil, name: name) { cur in
+            let obj = try await registry.guaranteedUpdate(r, namespace: nil, name: name, subresource: "finalize", user: context.user) { cur in
                 var next = cur
                 next[path: ["spec", "finalizers"]] = b[path: ["spec", "finalizers"]]
                 return next
@@ -143,7 +155,7 @@ struct ResourceRequest {
             let b = try await optionalBody()
             var options = DeletionOptions(body: b, query: query)
             if dryRun { options.dryRun = true }
-            let (obj, deleted) = try await registry.delete(r, namespace: ns, name: name, options: options)
+            let (obj, deleted) = try await registry.delete(r, namespace: ns, name: name, options: options, user: context.user)
             if deleted, r.resource != "pods" {
                 var details: [String: JSONValue] = ["name": .string(name), "kind": .string(r.resource)]
                 if !r.group.isEmpty { details["group"] = .string(r.group) }
@@ -153,13 +165,13 @@ struct ResourceRequest {
             return respondObject(r, obj)
         case (.delete, nil, nil):
             let options = try ListOptions(query: query)
-            try FieldLabels.check(options.fieldSelector, for: r)
+            try FieldLabels.check(options.fieldSelector, for: r, served: registry.served)
             let list = try await registry.list(r, namespace: ns, options: options)
             var deleted: [JSONValue] = []
             let b = try await optionalBody()
             for item in list["items"]?.arrayValue ?? [] {
                 guard let name = item.metadataName else { continue }
-                if let (obj, _) = try? await registry.delete(r, namespace: item.metadataNamespace, name: name, options: DeletionOptions(body: b, query: query)) {
+                if let (obj, _) = try? await registry.delete(r, namespace: item.metadataNamespace, name: name, options: DeletionOptions(body: b, query: query), user: context.user) {
                     deleted.append(obj)
                 }
             }

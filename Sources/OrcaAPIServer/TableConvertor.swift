@@ -14,8 +14,13 @@ public struct TableConvertor: Sendable {
     }
 
     let now: @Sendable () -> Date
+    /// Where custom resources' printer columns come from.
+    let served: ServedResources?
 
-    public init(now: @escaping @Sendable () -> Date = { Date() }) { self.now = now }
+    public init(now: @escaping @Sendable () -> Date = { Date() }, served: ServedResources? = nil) {
+        self.now = now
+        self.served = served
+    }
 
     /// A Table of `objects` of resource `r`.
     public func table(_ r: ResourceType, objects: [JSONValue], listMeta: JSONValue?, includeObject: String?) -> JSONValue {
@@ -104,6 +109,7 @@ public struct TableConvertor: Sendable {
     }
 
     func columns(_ r: ResourceType) -> [Column] {
+        if let custom = served?.customResource(r) { return CustomResourcePrinter.columns(custom, r) }
         switch (r.group, r.resource) {
         case ("", "pods"): return PodPrinter.columns
         case ("", "namespaces"):

@@ -111,7 +111,8 @@ public struct EmbeddedAgent: Sendable {
         let puller = ImagePuller(store: images, configuration: c.registries)
         let imageManager = ImageManager(images: images, puller: puller, client: client, events: events, clock: clock)
         let statusManager = StatusManager(writer: APIPodStatusWriter(client: client), clock: SystemClock())
-        let volumes = VolumeManager(client: client, env: env, sources: VolumeSourceCache(client: client, clock: SystemClock()))
+        let volumes = VolumeManager(client: client, env: env, sources: VolumeSourceCache(client: client, clock: SystemClock()),
+                                    tokens: ServiceAccountTokenCache(client: client, clock: SystemClock()))
         let syncer = PodSyncer(client: client, runtime: runtime, network: network, imageManager: imageManager,
                                podFiles: PodFiles(clusterDomain: c.clusterDomain, clusterDNS: [c.clusterDNS]),
                                volumes: volumes, envResolver: env,

@@ -70,6 +70,7 @@ extension PodSyncer {
         await probes.stopWorkers(uid: uid)
         await statusManager.forget(uid)
         await volumes.sources?.unregister(pod: uid)
+        await volumes.tokens?.forget(podUID: uid)
     }
 
     /// App and regular init containers in parallel, then sidecars in reverse order.

@@ -14,6 +14,8 @@ struct VolumeManager: Sendable {
     let env: EnvironmentResolver
     /// Where configMap and secret content is read (nil: straight from the API at every sync).
     var sources: VolumeSourceCache? = nil
+    /// Where projected ServiceAccount tokens come from (nil: such sources are left out).
+    var tokens: ServiceAccountTokenCache? = nil
 
     struct VolumeError: Error, CustomStringConvertible { let description: String }
 
@@ -98,10 +100,20 @@ struct VolumeManager: Sendable {
                 if let cm = source["configMap"] { add(try await configMapPayload(pod, cm, defaultMode: defaultMode)) }
                 if let s = source["secret"] { add(try await secretPayload(pod, s, defaultMode: defaultMode)) }
                 if let d = source["downwardAPI"] { add(try downwardPayload(pod, d["items"]?.arrayValue ?? [], defaultMode: defaultMode)) }
+                if let t = source["serviceAccountToken"] { add(try await tokenPayload(pod, t, defaultMode: defaultMode)) }
             }
         }
         try AtomicWriter(targetDirectory: dir).write(payload)
         return dir
+    }
+
+    /// A serviceAccountToken source: a token bound to the pod, refreshed before it expires.
+    func tokenPayload(_ pod: JSONValue, _ src: JSONValue, defaultMode: Int) async throws -> Payload {
+        guard let tokens else { return [:] }
+        let path = src["path"]?.stringValue ?? ""
+        let token = try await tokens.token(pod: pod, audience: src["audience"]?.stringValue ?? "",
+                                           expirationSeconds: src["expirationSeconds"]?.intValue ?? 3600)
+        return [path: AtomicWriter.FileProjection(data: Array(token.utf8), mode: defaultMode)]
     }
 
     /// A configMap source: `data` and `binaryData`, byte-exact.

@@ -7,7 +7,13 @@ import OrcaClient
 /// resourceVersion preconditions) and without its encoding and round trip.
 public struct LocalAPIClient: APIClient {
     public let registry: Registry
-    public init(registry: Registry) { self.registry = registry }
+    /// Issues ServiceAccount tokens (`serviceaccounts/<name>/token`) for the embedded node.
+    public let serviceAccountTokens: ServiceAccountTokens?
+
+    public init(registry: Registry, serviceAccountTokens: ServiceAccountTokens? = nil) {
+        self.registry = registry
+        self.serviceAccountTokens = serviceAccountTokens
+    }
 
     public var catalog: ResourceCatalog { registry.catalog }
 
@@ -37,6 +43,18 @@ public struct LocalAPIClient: APIClient {
     public func bind(namespace: String, name: String, node: String) async throws {
         let pods = catalog.resource(group: "", version: "v1", resource: "pods")!
         _ = try await wrap(pods, name) { try await registry.bind(pods, namespace: namespace, name: name, node: node) }
+    }
+
+    public func create(_ r: ResourceType, namespace: String?, name: String, subresource: String, object: JSONValue) async throws -> JSONValue {
+        guard r.group.isEmpty, r.resource == "serviceaccounts", subresource == "token", let tokens = serviceAccountTokens else {
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+        return try await wrap(r, name) {
+            let request = try object.decode(AuthenticationV1TokenRequest.self)
+            let issued = try await tokens.issuer.issue(namespace: namespace ?? "default", serviceAccountName: name, request: request,
+                                                       registry: registry)
+            return try JSONValue(encoding: issued)
+        }
     }
 
     func wrap(_ r: ResourceType, _ name: String?, _ body: () async throws -> JSONValue) async throws -> JSONValue {

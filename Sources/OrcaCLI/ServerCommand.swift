@@ -78,7 +78,10 @@ struct ServerCommand: AsyncParsableCommand {
         for dir in ["db", "pods", "runtime"] { try PrivateFiles.directory("\(dataDir)/\(dir)", mode: 0o700) }
         let store = try SQLiteKVStore(path: dataDir + "/db/state.sqlite")
         let hostIP = NodeAddress.primaryIPv4() ?? "127.0.0.1"
-        let pki = try ClusterPKI.loadOrCreate(dir: dataDir + "/tls", hosts: ["127.0.0.1", hostIP] + tlsSANs)
+        let serviceNetwork = try self.serviceNetwork()
+        // In-cluster clients reach the API at the `kubernetes` Service's address and names.
+        let pki = try ClusterPKI.loadOrCreate(dir: dataDir + "/tls", hosts: ["127.0.0.1", hostIP, serviceNetwork.apiServiceIP,
+                                                                            "kubernetes.default.svc.cluster.local"] + tlsSANs)
         // Secrets are encrypted at rest, as with kube-apiserver's --encryption-provider-config.
         let encryption: EncryptionConfiguration
         if let path = encryptionProviderConfig {
@@ -95,13 +98,25 @@ struct ServerCommand: AsyncParsableCommand {
             }
             encryption = try EncryptionConfiguration.loadOrCreate(path: path)
         }
-        let serviceNetwork = try self.serviceNetwork()
-        let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption, serviceNetwork: serviceNetwork)
+        // Node, RBAC: the policy is loaded before the first request and followed after.
+        let rbac = RBACPolicyStore()
+        let authorizer = RequestAuthorizer(rbac: rbac)
+        let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption, serviceNetwork: serviceNetwork,
+                                admission: AdmissionChain([ServiceAccountAdmission(), NodeRestriction(),
+                                                            RBACEscalationCheck(authorizer: authorizer)]))
         let kubeconfigPath = dataDir + "/kubeconfig.yaml"
 
-        let client = LocalAPIClient(registry: registry)
+        // ServiceAccount tokens: signed with a key kept under the data dir, like kube-apiserver's
+        // --service-account-signing-key-file.
+        let signingKey = try ServiceAccountSigningKey.loadOrCreate(path: dataDir + "/tls/service-account.key")
+        let serviceAccountTokens = try ServiceAccountTokens(key: signingKey, registry: registry,
+                                                            externalAddress: httpsPort == 0 ? nil : "\(hostIP):\(httpsPort)")
+        let client = LocalAPIClient(registry: registry, serviceAccountTokens: serviceAccountTokens)
         let namespaces = NamespaceController(client: client, caCertPEM: pki.caCertPEM)
         try await namespaces.bootstrap()
+        try await RBACBootstrap.ensure(registry: registry)
+        let rbacController = RBACPolicyController(registry: registry, store: rbac)
+        try await rbacController.sync()
         try await LocalPathProvisioner.bootstrap(client: client)
 
         var agent: EmbeddedAgent?
@@ -139,7 +154,7 @@ struct ServerCommand: AsyncParsableCommand {
         serverConfiguration.maxRequestsInflight = maxRequestsInflight
         serverConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
         let server = APIServer(registry: registry, configuration: serverConfiguration, podStreams: agent?.streams,
-                               localNodeName: agent?.nodeName)
+                               localNodeName: agent?.nodeName, authorizer: authorizer, serviceAccountTokens: serviceAccountTokens)
         let listeningPort = Mutex<Int?>(nil)
         let app = try server.application(logger: logger) { port in
             // Written once the port is known (`--https-port 0` picks a free one).
@@ -158,6 +173,8 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
+            .init(service: TaskService(name: "crd-controller") { await CustomResourceDefinitionController(registry: registry).run() }),
+            .init(service: TaskService(name: "rbac") { await rbacController.run() }),
             .init(service: TaskService(name: "kubernetes-service") {
                 // As kube-apiserver's kubernetes-service controller: the Service, its Endpoints and
                 // EndpointSlice come back every 10 s should someone delete or change them.

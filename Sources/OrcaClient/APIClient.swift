@@ -14,9 +14,17 @@ public protocol APIClient: Sendable {
     func mergePatch(_ r: ResourceType, namespace: String?, name: String, patch: JSONValue, subresource: String?) async throws -> JSONValue
     func delete(_ r: ResourceType, namespace: String?, name: String, options: DeletionOptions) async throws
     func bind(namespace: String, name: String, node: String) async throws
+    /// POSTs `object` to a subresource of one object (`serviceaccounts/<name>/token`) and
+    /// returns the answer.
+    func create(_ r: ResourceType, namespace: String?, name: String, subresource: String, object: JSONValue) async throws -> JSONValue
 }
 
 extension APIClient {
+    /// Subresource creation is not offered by every transport (test doubles).
+    public func create(_ r: ResourceType, namespace: String?, name: String, subresource: String, object: JSONValue) async throws -> JSONValue {
+        throw APIError.methodNotAllowed("this client does not create \(r.resource)/\(subresource)")
+    }
+
     /// The resource of a core/v1 or named group kind, e.g. `resource("pods")`.
     public func resource(_ plural: String, group: String = "", version: String = "v1") -> ResourceType {
         guard let r = catalog.resource(group: group, version: version, resource: plural) else {

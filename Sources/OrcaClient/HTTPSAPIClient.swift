@@ -98,6 +98,10 @@ public final class HTTPSAPIClient: APIClient {
         _ = try await object(.DELETE, Self.path(r, namespace: namespace, name: name), body: options.deleteOptionsBody)
     }
 
+    public func create(_ r: ResourceType, namespace: String?, name: String, subresource: String, object: JSONValue) async throws -> JSONValue {
+        try await self.object(.POST, Self.path(r, namespace: namespace, name: name, subresource: subresource), body: object)
+    }
+
     public func bind(namespace: String, name: String, node: String) async throws {
         guard let pods = catalog.resource(group: "", version: "v1", resource: "pods") else {
             throw APIError.pathNotFound("pods/binding")

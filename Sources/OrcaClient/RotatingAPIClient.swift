@@ -99,4 +99,8 @@ public final class RotatingAPIClient: APIClient {
     public func bind(namespace: String, name: String, node: String) async throws {
         try await current.bind(namespace: namespace, name: name, node: node)
     }
+
+    public func create(_ r: ResourceType, namespace: String?, name: String, subresource: String, object: JSONValue) async throws -> JSONValue {
+        try await current.create(r, namespace: namespace, name: name, subresource: subresource, object: object)
+    }
 }

@@ -14,7 +14,7 @@ struct TestCluster {
     let clock: ManualClock
 
     init(namespaces: [String] = ["default"], encryption: EncryptionConfiguration? = nil,
-         serviceNetwork: ServiceNetwork = .standard) async throws {
+         serviceNetwork: ServiceNetwork = .standard, admission: AdmissionChain = AdmissionChain()) async throws {
         let store = MemoryKVStore()
         let clock = ManualClock(now: TestCluster.start)
         let uids = Mutex(0)
@@ -22,7 +22,7 @@ struct TestCluster {
         self.clock = clock
         self.registry = Registry(store: store, strategies: Strategies.standard, clock: { clock.now },
                                  newUID: { uids.withLock { $0 += 1; return "uid-\($0)" } }, encryption: encryption,
-                                 serviceNetwork: serviceNetwork)
+                                 serviceNetwork: serviceNetwork, admission: admission)
         for ns in namespaces {
             _ = try await registry.create(r("namespaces"), namespace: nil, object: ["metadata": ["name": .string(ns)]])
         }

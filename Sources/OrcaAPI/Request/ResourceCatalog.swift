@@ -13,10 +13,16 @@ public struct ResourceType: Sendable, Hashable {
     public var categories: [String]
     /// Subresources served (`status`, `scale`, `binding`, `log`, …).
     public var subresources: [String]
+    /// The verbs of the main resource.
+    public var verbs: [String]
+
+    /// What most resources allow.
+    public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
     public init(_ group: String, _ version: String, _ kind: String, _ resource: String,
                 namespaced: Bool = true, shortNames: [String] = [], categories: [String] = [],
-                subresources: [String] = []) {
+                subresources: [String] = [], verbs: [String] = ResourceType.standardVerbs) {
+        self.verbs = verbs
         self.group = group
         self.version = version
         self.kind = kind
@@ -32,13 +38,15 @@ public struct ResourceType: Sendable, Hashable {
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     /// `pods` or `deployments.apps`.
     public var groupResource: String { group.isEmpty ? resource : "\(resource).\(group)" }
-    /// The verbs of the main resource.
-    public var verbs: [String] { ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] }
 }
 
 /// Every resource Orca serves, by group-version.
 public struct ResourceCatalog: Sendable {
     public let resources: [ResourceType]
+
+    public init(resources: [ResourceType]) {
+        self.resources = resources
+    }
 
     public static let standard = ResourceCatalog(resources: [
         // core/v1
@@ -51,13 +59,26 @@ public struct ResourceCatalog: Sendable {
         ResourceType("", "v1", "Namespace", "namespaces", namespaced: false, shortNames: ["ns"], subresources: ["status", "finalize"]),
         ResourceType("", "v1", "Node", "nodes", namespaced: false, shortNames: ["no"], subresources: ["status"]),
         ResourceType("", "v1", "Event", "events", shortNames: ["ev"]),
-        ResourceType("", "v1", "ServiceAccount", "serviceaccounts", shortNames: ["sa"]),
+        ResourceType("", "v1", "ServiceAccount", "serviceaccounts", shortNames: ["sa"], subresources: ["token"]),
         ResourceType("", "v1", "PersistentVolume", "persistentvolumes", namespaced: false, shortNames: ["pv"], subresources: ["status"]),
         ResourceType("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", shortNames: ["pvc"], subresources: ["status"]),
         ResourceType("", "v1", "ReplicationController", "replicationcontrollers", shortNames: ["rc"], categories: ["all"], subresources: ["status", "scale"]),
         ResourceType("", "v1", "LimitRange", "limitranges", shortNames: ["limits"]),
         ResourceType("", "v1", "ResourceQuota", "resourcequotas", shortNames: ["quota"], subresources: ["status"]),
         ResourceType("", "v1", "PodTemplate", "podtemplates"),
+        // admissionregistration.k8s.io/v1
+        ResourceType("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", namespaced: false, categories: ["api-extensions"]),
+        ResourceType("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", namespaced: false, categories: ["api-extensions"]),
+        // apiextensions.k8s.io/v1
+        ResourceType("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced: false,
+                     shortNames: ["crd", "crds"], categories: ["api-extensions"], subresources: ["status"]),
+        // authentication.k8s.io/v1, authorization.k8s.io/v1: reviews, answered and never stored
+        ResourceType("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", namespaced: false, verbs: ["create"]),
+        ResourceType("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", namespaced: false, verbs: ["create"]),
+        ResourceType("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", verbs: ["create"]),
+        ResourceType("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", namespaced: false, verbs: ["create"]),
+        ResourceType("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", namespaced: false, verbs: ["create"]),
+        ResourceType("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", namespaced: false, verbs: ["create"]),
         // apps/v1
         ResourceType("apps", "v1", "Deployment", "deployments", shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"]),
         ResourceType("apps", "v1", "ReplicaSet", "replicasets", shortNames: ["rs"], categories: ["all"], subresources: ["status", "scale"]),
@@ -83,6 +104,8 @@ public struct ResourceCatalog: Sendable {
         ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
         ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced: false),
         ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced: false),
+        // scheduling.k8s.io/v1
+        ResourceType("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced: false, shortNames: ["pc"]),
         // storage.k8s.io/v1
         ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced: false, shortNames: ["sc"]),
     ])

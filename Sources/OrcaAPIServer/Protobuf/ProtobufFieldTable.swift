@@ -7,6 +7,99 @@ enum ProtobufFieldTable {
     /// Definition name → protobuf field number → JSON property. Embedded messages (Go
     /// `json:",inline"` structs such as `io.k8s.api.core.v1.VolumeSource`) have entries too.
     static let messages: [String: [Int: ProtobufField]] = [
+        "io.k8s.api.admissionregistration.v1.AuditAnnotation": [
+            1: .value("key"), 2: .value("valueExpression")
+        ],
+        "io.k8s.api.admissionregistration.v1.ExpressionWarning": [
+            2: .value("fieldRef"), 3: .value("warning")
+        ],
+        "io.k8s.api.admissionregistration.v1.MatchCondition": [
+            1: .value("name"), 2: .value("expression")
+        ],
+        "io.k8s.api.admissionregistration.v1.MatchResources": [
+            1: .value("namespaceSelector"), 2: .value("objectSelector"), 3: .value("resourceRules"),
+            4: .value("excludeResourceRules"), 7: .pointer("matchPolicy")
+        ],
+        "io.k8s.api.admissionregistration.v1.MutatingWebhook": [
+            1: .value("name"), 2: .value("clientConfig"), 3: .value("rules"), 4: .pointer("failurePolicy"),
+            5: .value("namespaceSelector"), 6: .pointer("sideEffects"), 7: .pointer("timeoutSeconds"),
+            8: .value("admissionReviewVersions"), 9: .pointer("matchPolicy"),
+            10: .pointer("reinvocationPolicy"), 11: .value("objectSelector"), 12: .value("matchConditions")
+        ],
+        "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration": [
+            1: .value("metadata"), 2: .value("webhooks")
+        ],
+        "io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.admissionregistration.v1.NamedRuleWithOperations": [
+            1: .value("resourceNames"), 2: .inline("io.k8s.api.admissionregistration.v1.RuleWithOperations")
+        ],
+        "io.k8s.api.admissionregistration.v1.ParamKind": [
+            1: .value("apiVersion"), 2: .value("kind")
+        ],
+        "io.k8s.api.admissionregistration.v1.ParamRef": [
+            1: .value("name"), 2: .value("namespace"), 3: .value("selector"),
+            4: .pointer("parameterNotFoundAction")
+        ],
+        "io.k8s.api.admissionregistration.v1.Rule": [
+            1: .value("apiGroups"), 2: .value("apiVersions"), 3: .value("resources"), 4: .pointer("scope")
+        ],
+        "io.k8s.api.admissionregistration.v1.RuleWithOperations": [
+            1: .value("operations"), 2: .inline("io.k8s.api.admissionregistration.v1.Rule")
+        ],
+        "io.k8s.api.admissionregistration.v1.ServiceReference": [
+            1: .value("namespace"), 2: .value("name"), 3: .pointer("path"), 4: .pointer("port")
+        ],
+        "io.k8s.api.admissionregistration.v1.TypeChecking": [
+            1: .value("expressionWarnings")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding": [
+            1: .value("metadata"), 2: .value("spec")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec": [
+            1: .value("policyName"), 2: .value("paramRef"), 3: .value("matchResources"),
+            4: .value("validationActions")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec": [
+            1: .value("paramKind"), 2: .value("matchConstraints"), 3: .value("validations"),
+            4: .pointer("failurePolicy"), 5: .value("auditAnnotations"), 6: .value("matchConditions"),
+            7: .value("variables")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus": [
+            1: .value("observedGeneration"), 2: .value("typeChecking"), 3: .value("conditions")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhook": [
+            1: .value("name"), 2: .value("clientConfig"), 3: .value("rules"), 4: .pointer("failurePolicy"),
+            5: .value("namespaceSelector"), 6: .pointer("sideEffects"), 7: .pointer("timeoutSeconds"),
+            8: .value("admissionReviewVersions"), 9: .pointer("matchPolicy"), 10: .value("objectSelector"),
+            11: .value("matchConditions")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration": [
+            1: .value("metadata"), 2: .value("webhooks")
+        ],
+        "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.admissionregistration.v1.Validation": [
+            1: .value("expression"), 2: .value("message"), 3: .pointer("reason"),
+            4: .value("messageExpression")
+        ],
+        "io.k8s.api.admissionregistration.v1.Variable": [
+            1: .value("name"), 2: .value("expression")
+        ],
+        "io.k8s.api.admissionregistration.v1.WebhookClientConfig": [
+            1: .value("service"), 2: .pointer("caBundle"), 3: .pointer("url")
+        ],
         "io.k8s.api.apps.v1.ControllerRevision": [
             1: .value("metadata"), 2: .value("data"), 3: .value("revision")
         ],
@@ -116,6 +209,85 @@ enum ProtobufFieldTable {
         ],
         "io.k8s.api.apps.v1.StatefulSetUpdateStrategy": [
             1: .value("type"), 2: .value("rollingUpdate")
+        ],
+        "io.k8s.api.authentication.v1.BoundObjectReference": [
+            1: .value("kind"), 2: .value("apiVersion"), 3: .value("name"), 4: .value("uid")
+        ],
+        "io.k8s.api.authentication.v1.SelfSubjectReview": [
+            1: .value("metadata"), 2: .value("status")
+        ],
+        "io.k8s.api.authentication.v1.SelfSubjectReviewStatus": [
+            1: .value("userInfo")
+        ],
+        "io.k8s.api.authentication.v1.TokenRequest": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.authentication.v1.TokenRequestSpec": [
+            1: .value("audiences"), 3: .value("boundObjectRef"), 4: .pointer("expirationSeconds")
+        ],
+        "io.k8s.api.authentication.v1.TokenRequestStatus": [
+            1: .value("token"), 2: .value("expirationTimestamp")
+        ],
+        "io.k8s.api.authentication.v1.TokenReview": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.authentication.v1.TokenReviewSpec": [
+            1: .value("token"), 2: .value("audiences")
+        ],
+        "io.k8s.api.authentication.v1.TokenReviewStatus": [
+            1: .value("authenticated"), 2: .value("user"), 3: .value("error"), 4: .value("audiences")
+        ],
+        "io.k8s.api.authentication.v1.UserInfo": [
+            1: .value("username"), 2: .value("uid"), 3: .value("groups"), 4: .value("extra")
+        ],
+        "io.k8s.api.authorization.v1.FieldSelectorAttributes": [
+            1: .value("rawSelector"), 2: .value("requirements")
+        ],
+        "io.k8s.api.authorization.v1.LabelSelectorAttributes": [
+            1: .value("rawSelector"), 2: .value("requirements")
+        ],
+        "io.k8s.api.authorization.v1.LocalSubjectAccessReview": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.authorization.v1.NonResourceAttributes": [
+            1: .value("path"), 2: .value("verb")
+        ],
+        "io.k8s.api.authorization.v1.NonResourceRule": [
+            1: .value("verbs"), 2: .value("nonResourceURLs")
+        ],
+        "io.k8s.api.authorization.v1.ResourceAttributes": [
+            1: .value("namespace"), 2: .value("verb"), 3: .value("group"), 4: .value("version"),
+            5: .value("resource"), 6: .value("subresource"), 7: .value("name"), 8: .value("fieldSelector"),
+            9: .value("labelSelector")
+        ],
+        "io.k8s.api.authorization.v1.ResourceRule": [
+            1: .value("verbs"), 2: .value("apiGroups"), 3: .value("resources"), 4: .value("resourceNames")
+        ],
+        "io.k8s.api.authorization.v1.SelfSubjectAccessReview": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec": [
+            1: .value("resourceAttributes"), 2: .value("nonResourceAttributes")
+        ],
+        "io.k8s.api.authorization.v1.SelfSubjectRulesReview": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec": [
+            1: .value("namespace")
+        ],
+        "io.k8s.api.authorization.v1.SubjectAccessReview": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.authorization.v1.SubjectAccessReviewSpec": [
+            1: .value("resourceAttributes"), 2: .value("nonResourceAttributes"), 3: .value("user"),
+            4: .value("groups"), 5: .value("extra"), 6: .value("uid")
+        ],
+        "io.k8s.api.authorization.v1.SubjectAccessReviewStatus": [
+            1: .value("allowed"), 2: .value("reason"), 3: .value("evaluationError"), 4: .value("denied")
+        ],
+        "io.k8s.api.authorization.v1.SubjectRulesReviewStatus": [
+            1: .value("resourceRules"), 2: .value("nonResourceRules"), 3: .value("incomplete"),
+            4: .value("evaluationError")
         ],
         "io.k8s.api.autoscaling.v1.Scale": [
             1: .value("metadata"), 2: .value("spec"), 3: .value("status")
@@ -1085,6 +1257,13 @@ enum ProtobufFieldTable {
         ],
         "io.k8s.api.rbac.v1.Subject": [
             1: .value("kind"), 2: .value("apiGroup"), 3: .value("name"), 4: .value("namespace")
+        ],
+        "io.k8s.api.scheduling.v1.PriorityClass": [
+            1: .value("metadata"), 2: .value("value"), 3: .value("globalDefault"), 4: .value("description"),
+            5: .pointer("preemptionPolicy")
+        ],
+        "io.k8s.api.scheduling.v1.PriorityClassList": [
+            1: .value("metadata"), 2: .value("items")
         ],
         "io.k8s.api.storage.v1.CSIDriver": [
             1: .value("metadata"), 2: .value("spec")

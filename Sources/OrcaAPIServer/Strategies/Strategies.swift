@@ -25,6 +25,7 @@ public enum Strategies {
             "clusterrolebindings.rbac.authorization.k8s.io": RoleBindingStrategy(namespaced: false),
             "storageclasses.storage.k8s.io": StorageClassStrategy(),
             "certificatesigningrequests.certificates.k8s.io": CertificateSigningRequestStrategy(),
+            "customresourcedefinitions.apiextensions.k8s.io": CustomResourceDefinitionStrategy(),
         ]
     }
 }

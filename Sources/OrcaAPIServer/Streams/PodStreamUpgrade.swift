@@ -37,10 +37,15 @@ struct PodStreamUpgrade: Sendable {
         let path = String(target.prefix { $0 != "?" })
         let rawQuery = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
         let subject = await Authenticator.peerSubject(of: channel)
-        guard let user = handler.authenticator.authenticate(authorization: head.headerFields[.authorization], subject: subject),
-              !user.groups.contains(BootstrapAuthorizer.group) else {
+        guard let user = await handler.authenticator.authenticate(authorization: head.headerFields[.authorization], subject: subject) else {
             return nil
         }
+        // A stream over WebSocket needs `create` on the subresource, whatever the method
+        // (kube-apiserver's AuthorizePodWebsocketUpgradeCreatePermission); refused ones fall
+        // through to the plain handler, which answers 403.
+        var attributes = RequestAuthorizer.attributes(user: user, method: .get, path: path, query: rawQuery)
+        attributes.verb = "create"
+        guard await handler.authorizer.authorize(attributes, registry: handler.registry).isAllowed else { return nil }
         guard let info = RequestInfo(path: path), info.group == "", info.resource == "pods",
               let name = info.name, let sub = info.subresource,
               let proto = PodStreamSession.chooseProtocol(sub, offered: Self.offeredProtocols(head.headerFields)),
