@@ -8,7 +8,7 @@ public enum PodSpecSupport {
         ("hostNetwork", "spec.hostNetwork"), ("hostPID", "spec.hostPID"), ("hostIPC", "spec.hostIPC"),
         ("shareProcessNamespace", "spec.shareProcessNamespace"), ("runtimeClassName", "spec.runtimeClassName"),
         ("overhead", "spec.overhead"), ("readinessGates", "spec.readinessGates"), ("resourceClaims", "spec.resourceClaims"),
-        ("os", "spec.os"), ("hostUsers", "spec.hostUsers"), ("priorityClassName", "spec.priorityClassName"),
+        ("os", "spec.os"), ("hostUsers", "spec.hostUsers"),
     ]
 
     /// Human-readable notes on the fields of `spec` Orca accepts but does not implement yet.

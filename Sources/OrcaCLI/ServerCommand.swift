@@ -101,9 +101,14 @@ struct ServerCommand: AsyncParsableCommand {
         // Node, RBAC: the policy is loaded before the first request and followed after.
         let rbac = RBACPolicyStore()
         let authorizer = RequestAuthorizer(rbac: rbac)
+        // Admission as kube-apiserver orders it: the built-in plugins, then the webhooks.
+        let webhooks = WebhookConfigurationStore()
         let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption, serviceNetwork: serviceNetwork,
-                                admission: AdmissionChain([ServiceAccountAdmission(), NodeRestriction(),
-                                                            RBACEscalationCheck(authorizer: authorizer)]))
+                                admission: AdmissionChain([ServiceAccountAdmission(), NodeRestriction(), PodSecurityAdmission(),
+                                                           PriorityAdmission(), RBACEscalationCheck(authorizer: authorizer),
+                                                           AdmissionWebhooks(store: webhooks)]))
+        let webhookController = WebhookConfigurationController(registry: registry, store: webhooks)
+        try await webhookController.sync()
         let kubeconfigPath = dataDir + "/kubeconfig.yaml"
 
         // ServiceAccount tokens: signed with a key kept under the data dir, like kube-apiserver's
@@ -115,6 +120,7 @@ struct ServerCommand: AsyncParsableCommand {
         let namespaces = NamespaceController(client: client, caCertPEM: pki.caCertPEM)
         try await namespaces.bootstrap()
         try await RBACBootstrap.ensure(registry: registry)
+        try await PriorityClassBootstrap.ensure(registry: registry)
         let rbacController = RBACPolicyController(registry: registry, store: rbac)
         try await rbacController.sync()
         try await LocalPathProvisioner.bootstrap(client: client)
@@ -175,6 +181,7 @@ struct ServerCommand: AsyncParsableCommand {
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
             .init(service: TaskService(name: "crd-controller") { await CustomResourceDefinitionController(registry: registry).run() }),
             .init(service: TaskService(name: "rbac") { await rbacController.run() }),
+            .init(service: TaskService(name: "admission-webhooks") { await webhookController.run() }),
             .init(service: TaskService(name: "kubernetes-service") {
                 // As kube-apiserver's kubernetes-service controller: the Service, its Endpoints and
                 // EndpointSlice come back every 10 s should someone delete or change them.

@@ -24,8 +24,11 @@ public enum Strategies {
             "rolebindings.rbac.authorization.k8s.io": RoleBindingStrategy(namespaced: true),
             "clusterrolebindings.rbac.authorization.k8s.io": RoleBindingStrategy(namespaced: false),
             "storageclasses.storage.k8s.io": StorageClassStrategy(),
+            "priorityclasses.scheduling.k8s.io": PriorityClassStrategy(),
             "certificatesigningrequests.certificates.k8s.io": CertificateSigningRequestStrategy(),
             "customresourcedefinitions.apiextensions.k8s.io": CustomResourceDefinitionStrategy(),
+            "mutatingwebhookconfigurations.admissionregistration.k8s.io": WebhookConfigurationStrategy(mutating: true),
+            "validatingwebhookconfigurations.admissionregistration.k8s.io": WebhookConfigurationStrategy(mutating: false),
         ]
     }
 }
