@@ -103,6 +103,8 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
         ]),
         .executableTarget(name: "orca", dependencies: ["OrcaCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "OrcaTesting", dependencies: ["OrcaStore"]),

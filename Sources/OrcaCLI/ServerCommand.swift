@@ -104,9 +104,11 @@ struct ServerCommand: AsyncParsableCommand {
         // Admission as kube-apiserver orders it: the built-in plugins, then the webhooks.
         let webhooks = WebhookConfigurationStore()
         let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption, serviceNetwork: serviceNetwork,
-                                admission: AdmissionChain([ServiceAccountAdmission(), NodeRestriction(), PodSecurityAdmission(),
-                                                           PriorityAdmission(), RBACEscalationCheck(authorizer: authorizer),
-                                                           AdmissionWebhooks(store: webhooks)]))
+                                admission: AdmissionChain([LimitRanger(), ServiceAccountAdmission(), NodeRestriction(),
+                                                           PodSecurityAdmission(), PriorityAdmission(),
+                                                           RBACEscalationCheck(authorizer: authorizer), AdmissionWebhooks(store: webhooks),
+                                                           // Last: it charges the quota once nothing else can refuse.
+                                                           ResourceQuotaAdmission()]))
         let webhookController = WebhookConfigurationController(registry: registry, store: webhooks)
         try await webhookController.sync()
         let kubeconfigPath = dataDir + "/kubeconfig.yaml"
@@ -182,6 +184,7 @@ struct ServerCommand: AsyncParsableCommand {
             .init(service: TaskService(name: "crd-controller") { await CustomResourceDefinitionController(registry: registry).run() }),
             .init(service: TaskService(name: "rbac") { await rbacController.run() }),
             .init(service: TaskService(name: "admission-webhooks") { await webhookController.run() }),
+            .init(service: TaskService(name: "resourcequota") { await ResourceQuotaController(registry: registry).run() }),
             .init(service: TaskService(name: "kubernetes-service") {
                 // As kube-apiserver's kubernetes-service controller: the Service, its Endpoints and
                 // EndpointSlice come back every 10 s should someone delete or change them.

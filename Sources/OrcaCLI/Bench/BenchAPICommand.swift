@@ -25,9 +25,11 @@ struct BenchAPICommand: AsyncParsableCommand {
     @Option(help: "Objects created while a watch is open.") var watchCount = 200
     @Option(help: "Requests in flight for the concurrent gets and the pod stores.") var concurrency = 16
     @Option(help: "Process id of the server behind --kubeconfig, for RSS figures.") var serverPid: Int32?
+    @Option(help: "Requests per platform figure (custom resources, webhook, RBAC), 1 in flight.") var platformCount = 300
+    @Flag(help: "Skip the platform figures (custom resources, validating webhook, RBAC).") var skipPlatform = false
 
     func validate() throws {
-        guard count > 0, rate > 0, listSize > 0, listIterations > 0, watchCount > 0, concurrency > 0, pods >= 0 else {
+        guard count > 0, rate > 0, platformCount > 0, listSize > 0, listIterations > 0, watchCount > 0, concurrency > 0, pods >= 0 else {
             throw ValidationError("counts, rates and concurrency must be positive")
         }
     }
@@ -48,13 +50,14 @@ struct BenchAPICommand: AsyncParsableCommand {
         let namespace = "orca-bench-\(BenchServer.randomHex(6))"
         var outcome: Result<Void, any Error> = .success(())
         do {
-            try await measure(client: client, pid: server?.pid ?? serverPid, namespace: namespace)
+            let admin = try Kubeconfig(path: kubeconfig ?? server?.kubeconfigPath ?? "")
+            try await measure(client: client, kubeconfig: admin, pid: server?.pid ?? serverPid, namespace: namespace)
         } catch {
             outcome = .failure(error)
             if let server { BenchLog.info("server log tail:\n\(server.logTail())") }
         }
         if server == nil {
-            for ns in [namespace, namespace + "-list", namespace + "-pods"] {
+            for ns in [namespace, namespace + "-list", namespace + "-pods", namespace + "-hooked"] {
                 _ = try? await client.send(.DELETE, "/api/v1/namespaces/\(ns)")
             }
         }
@@ -66,7 +69,7 @@ struct BenchAPICommand: AsyncParsableCommand {
         try outcome.get()
     }
 
-    private func measure(client: BenchAPIClient, pid: Int32?, namespace: String) async throws {
+    private func measure(client: BenchAPIClient, kubeconfig: Kubeconfig, pid: Int32?, namespace: String) async throws {
         let bench = APIBenchmark(client: client)
         var report = BenchReport(title: "orca bench api (\(client.base))")
         try await Task.sleep(for: .seconds(1))
@@ -133,6 +136,11 @@ struct BenchAPICommand: AsyncParsableCommand {
         var summary = "api: \(create.summary); \(get.summary); \(list.summary); \(watch.summary) (\(watchFromSend.p50.map(BenchReport.format(ms:)) ?? "n/a") ms after create sent)"
         if let rssIdle { summary += "; RSS \(rss(rssIdle)) idle" }
         if let rssPods { summary += ", \(rss(rssPods)) with \(pods) pods" }
+        if !skipPlatform {
+            let platform = PlatformBenchmark(bench: bench, kubeconfig: kubeconfig, namespace: namespace, count: platformCount,
+                                             cleanUp: self.kubeconfig != nil)
+            summary += "; " + (try await platform.measure(into: &report))
+        }
         report.print(summary: summary)
     }
 }
