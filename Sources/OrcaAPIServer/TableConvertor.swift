@@ -164,6 +164,23 @@ public struct TableConvertor: Sendable {
         case ("certificates.k8s.io", "certificatesigningrequests"): return CertificatePrinter.certificateSigningRequests
         case ("coordination.k8s.io", "leases"):
             return [Self.nameColumn, Column(name: "Holder") { o, _ in .string(Self.str(o, "spec.holderIdentity")) }, Self.ageColumn]
+        case ("scheduling.k8s.io", "priorityclasses"):
+            // kube's printPriorityClass.
+            return [Self.nameColumn,
+                    Column(name: "Value", type: "integer") { o, _ in .int(o["value"]?.intValue ?? 0) },
+                    Column(name: "Global-Default", type: "boolean") { o, _ in .bool(o["globalDefault"]?.boolValue ?? false) },
+                    Self.ageColumn,
+                    Column(name: "PreemptionPolicy") { o, _ in .string(o["preemptionPolicy"]?.stringValue ?? "") }]
+        case ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+             ("admissionregistration.k8s.io", "validatingwebhookconfigurations"):
+            // kube's printMutating/ValidatingWebhook.
+            return [Self.nameColumn,
+                    Column(name: "Webhooks", type: "integer") { o, _ in .int(Int64(o["webhooks"]?.arrayValue?.count ?? 0)) },
+                    Self.ageColumn]
+        case ("apiextensions.k8s.io", "customresourcedefinitions"):
+            // apiextensions-apiserver's table: the creation time itself, not an age.
+            return [Self.nameColumn,
+                    Column(name: "Created At", type: "date") { o, _ in o[path: ["metadata", "creationTimestamp"]] ?? .null }]
         default:
             return [Self.nameColumn, Self.ageColumn]
         }

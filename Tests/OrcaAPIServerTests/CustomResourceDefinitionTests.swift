@@ -225,6 +225,15 @@ struct CustomResourceDefinitionTests {
         #expect(table["rows"]?.arrayValue?.first?["cells"] == ["a", "* * * * *", 3])
     }
 
+    @Test func definitionsPrintTheirCreationTime() async throws {
+        let h = try await Harness()
+        try await h.establish(Self.definition())
+        let crd = try await h.registry.get(h.definitions, namespace: nil, name: "crontabs.stable.example.com")
+        let table = TableConvertor(now: { TestCluster.start }).table(h.definitions, objects: [crd], listMeta: nil, includeObject: "None")
+        #expect((table["columnDefinitions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } == ["Name", "Created At"])
+        #expect(table["rows"]?.arrayValue?.first?["cells"] == ["crontabs.stable.example.com", .string(KubernetesTime.string(TestCluster.start))])
+    }
+
     // MARK: Deletion
 
     @Test func deletingADefinitionDeletesItsObjectsFirst() async throws {
