@@ -173,36 +173,6 @@ import Testing
         """
     }
 
-    /// A server whose embedded agent's pods reach the API server through the kubernetes Service,
-    /// started as `ServiceTests.servicesOnOneNode` starts it: its own bridge, pod subnet and
-    /// service CIDR (other servers' proxies use 10.43.0.0/16), listening on every address.
-    /// Returns once the node is Ready and the built-in busybox is stored.
-    static func serverForPods() throws -> (server: OrcaServerProcess, bridge: String, serviceNet: String) {
-        let tag = String(UUID().uuidString.prefix(6)).lowercased()
-        let bridge = "orco\(tag)"
-        let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
-        let serviceNet = "10.\(Int.random(in: 160...199)).\(Int.random(in: 0...255))"
-        let s = try OrcaServerProcess(extraArguments: ["--pod-cidr", "10.250.\(Int.random(in: 1...254)).0/24", "--bridge-name", bridge,
-                                                       "--service-cidr", "\(serviceNet).0/24",
-                                                       "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
-                                                       "--node-name", "node-\(tag)", "--kubelet-port", "0",
-                                                       "--bind-address", "0.0.0.0"], dataDir: dir)
-        do {
-            try s.eventually("node Ready") {
-                try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"
-            }
-            // The agent builds the built-in busybox as it starts, maybe after its node is Ready.
-            try s.eventually("the built-in busybox is stored") {
-                let refs = try? Data(contentsOf: URL(fileURLWithPath: s.dataDir + "/images/refs.json"))
-                return refs.map { String(decoding: $0, as: UTF8.self).contains(Self.busybox) } ?? false
-            }
-        } catch {
-            PodTests.shutdown(s, bridge: bridge)
-            throw error
-        }
-        return (s, bridge, serviceNet)
-    }
-
     /// The cells of a `kubectl get` table row by column name (columns start where the header's do).
     static func cells(_ row: String, header: String) -> [String: String] {
         let h = Array(header), r = Array(row)
@@ -222,7 +192,7 @@ import Testing
         let packages = PythonImage.kopfPackages
         try #require(FileManager.default.fileExists(atPath: packages + "/kopf/__init__.py"),
                      "kopf is not installed in \(packages): run `make deps` (it installs kopf and its dependencies from PyPI there)")
-        let (s, bridge, serviceNet) = try Self.serverForPods()
+        let (s, bridge, serviceNet) = try ServiceTests.serverForPods()
         defer { PodTests.shutdown(s, bridge: bridge) }
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let image = try PythonImage(store: s.dataDir + "/images", base: Self.busybox, packages: packages,

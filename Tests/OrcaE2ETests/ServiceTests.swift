@@ -176,22 +176,39 @@ extension ServiceCluster {
 
     // MARK: one node
 
-    @Test func servicesOnOneNode() throws {
+    /// A server whose embedded agent's pods reach the API server through the kubernetes Service,
+    /// with its own bridge, pod subnet and
+    /// service CIDR (other servers' proxies use 10.43.0.0/16), listening on every address.
+    /// Returns once the node is Ready and the built-in busybox is stored.
+    static func serverForPods() throws -> (server: OrcaServerProcess, bridge: String, serviceNet: String) {
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let bridge = "orcs\(tag)"
         let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
-        // A service CIDR of its own: other servers' proxies in this network namespace use 10.43.0.0/16.
         let serviceNet = "10.\(Int.random(in: 160...199)).\(Int.random(in: 0...255))"
         let s = try OrcaServerProcess(extraArguments: ["--pod-cidr", "10.250.\(Int.random(in: 1...254)).0/24", "--bridge-name", bridge,
                                                        "--service-cidr", "\(serviceNet).0/24",
                                                        "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
                                                        "--node-name", "node-\(tag)", "--kubelet-port", "0",
-                                                       // Pods reach the API server through the kubernetes Service: on the node's address.
                                                        "--bind-address", "0.0.0.0"], dataDir: dir)
-        defer { PodTests.shutdown(s, bridge: bridge) }
-        try s.eventually("node Ready") {
-            try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"
+        do {
+            try s.eventually("node Ready") {
+                try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"
+            }
+            // The agent builds the built-in busybox as it starts, maybe after its node is Ready.
+            try s.eventually("the built-in busybox is stored") {
+                let refs = try? Data(contentsOf: URL(fileURLWithPath: s.dataDir + "/images/refs.json"))
+                return refs.map { String(decoding: $0, as: UTF8.self).contains(Self.busybox) } ?? false
+            }
+        } catch {
+            PodTests.shutdown(s, bridge: bridge)
+            throw error
         }
+        return (s, bridge, serviceNet)
+    }
+
+    @Test func servicesOnOneNode() throws {
+        let (s, bridge, serviceNet) = try Self.serverForPods()
+        defer { PodTests.shutdown(s, bridge: bridge) }
         let table = "orca-proxy-\(bridge)"
         let clusterIP = try Self.exposeWeb(s, replicas: 2)
         #expect(clusterIP.hasPrefix(serviceNet + "."))

@@ -9,7 +9,8 @@ extension AdmissionAttributes {
         if shown.isEmpty { shown = object?.metadataName ?? "" }
         if shown.isEmpty { shown = object?[path: ["metadata", "generateName"]]?.stringValue ?? "" }
         if shown.isEmpty { shown = "Unknown" }
-        return .forbidden("\(resource.groupResource) \"\(shown)\" is forbidden: \(message)")
+        return APIError(code: 403, reason: "Forbidden", message: "\(resource.groupResource) \"\(shown)\" is forbidden: \(message)",
+                        details: APIError.details(resource, shown))
     }
 
     /// Whether the request is about core/v1 `resource` itself (no subresource).

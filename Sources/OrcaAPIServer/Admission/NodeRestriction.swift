@@ -15,26 +15,26 @@ public struct NodeRestriction: AdmissionPlugin {
         switch (r.group, r.resource) {
         case ("", "nodes"):
             if a.name != node && !(a.operation == .create && a.object?.metadataName == node) {
-                throw forbidden(a, "node \"\(node)\" is not allowed to modify node \"\(a.name)\"")
+                throw a.forbidden("node \"\(node)\" is not allowed to modify node \"\(a.name)\"")
             }
-            if a.operation == .delete { throw forbidden(a, "node \"\(node)\" is not allowed to delete nodes") }
+            if a.operation == .delete { throw a.forbidden("node \"\(node)\" is not allowed to delete nodes") }
             if let object = a.object {
                 let before = a.oldObject?[path: ["metadata", "labels"]]?.objectValue ?? [:]
                 let after = object[path: ["metadata", "labels"]]?.objectValue ?? [:]
                 let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
                 if let label = changed.sorted().first(where: Self.isRestrictedLabel) {
-                    throw forbidden(a, "is not allowed to modify labels: \(label)")
+                    throw a.forbidden("is not allowed to modify labels: \(label)")
                 }
             }
         case ("", "pods"):
             try podAllowed(a, node: node)
         case ("coordination.k8s.io", "leases"):
             if a.namespace != "kube-node-lease" || a.name != node && a.object?.metadataName != node {
-                throw forbidden(a, "can only access node lease with the same name as the requesting node")
+                throw a.forbidden("can only access node lease with the same name as the requesting node")
             }
         case ("", "serviceaccounts") where a.subresource == "token":
             let kind = a.object?[path: ["spec", "boundObjectRef", "kind"]]?.stringValue
-            guard kind == "Pod" else { throw forbidden(a, "node requested token not bound to a pod") }
+            guard kind == "Pod" else { throw a.forbidden("node requested token not bound to a pod") }
         default:
             break
         }
@@ -46,21 +46,21 @@ public struct NodeRestriction: AdmissionPlugin {
         switch (a.operation, a.subresource) {
         case (.create, nil):
             guard pod[path: ["metadata", "annotations", Self.mirrorAnnotation]] != nil else {
-                throw forbidden(a, "pod does not have \"\(Self.mirrorAnnotation)\" annotation, node \"\(node)\" can only create mirror pods")
+                throw a.forbidden("pod does not have \"\(Self.mirrorAnnotation)\" annotation, node \"\(node)\" can only create mirror pods")
             }
             guard boundTo == node else {
-                throw forbidden(a, "node \"\(node)\" can only create pods with spec.nodeName set to itself")
+                throw a.forbidden("node \"\(node)\" can only create pods with spec.nodeName set to itself")
             }
         case (.update, "status"?), (.delete, nil), (.create, "eviction"?):
             guard (a.oldObject?[path: ["spec", "nodeName"]]?.stringValue ?? boundTo) == node else {
-                throw forbidden(a, "node \"\(node)\" can only \(a.operation == .update ? "update pod status" : a.operation == .delete ? "delete pods" : "evict pods") for pods bound to itself")
+                throw a.forbidden("node \"\(node)\" can only \(a.operation == .update ? "update pod status" : a.operation == .delete ? "delete pods" : "evict pods") for pods bound to itself")
             }
         case (.update, nil):
             guard pod[path: ["metadata", "annotations", Self.mirrorAnnotation]] != nil, boundTo == node else {
-                throw forbidden(a, "node \"\(node)\" can only update pod status")
+                throw a.forbidden("node \"\(node)\" can only update pod status")
             }
         default:
-            throw forbidden(a, "unexpected operation \(a.operation.rawValue) on pods\(a.subresource.map { "/" + $0 } ?? "")")
+            throw a.forbidden("unexpected operation \(a.operation.rawValue) on pods\(a.subresource.map { "/" + $0 } ?? "")")
         }
     }
 
@@ -68,11 +68,5 @@ public struct NodeRestriction: AdmissionPlugin {
     static func isRestrictedLabel(_ label: String) -> Bool {
         let prefix = label.split(separator: "/").first.map(String.init) ?? ""
         return label.contains("/") && (prefix == "node-restriction.kubernetes.io" || prefix.hasSuffix(".node-restriction.kubernetes.io"))
-    }
-
-    /// `<resource> "<name>" is forbidden: <why>`, as an admission refusal reads.
-    func forbidden(_ a: AdmissionAttributes, _ message: String) -> APIError {
-        let name = a.name.isEmpty ? (a.object?.metadataName ?? "") : a.name
-        return .forbidden("\(a.resource.groupResource) \"\(name)\" is forbidden: \(message)")
     }
 }

@@ -41,7 +41,7 @@ public struct PriorityAdmission: AdmissionPlugin {
         guard let current = try await Self.defaultClass(registry: registry) else { return }
         let name = object.metadataName ?? a.name
         if a.operation == .create || current.metadataName != name {
-            throw Self.forbidden(a, "PriorityClass \(current.metadataName ?? "") is already marked as default. Only one default can exist")
+            throw a.forbidden("PriorityClass \(current.metadataName ?? "") is already marked as default. Only one default can exist")
         }
     }
 
@@ -61,19 +61,19 @@ public struct PriorityAdmission: AdmissionPlugin {
             }
         } else {
             guard let found = try await priorityClass(className, registry: registry) else {
-                throw forbidden(a, "no PriorityClass with name \(className) was found")
+                throw a.forbidden("no PriorityClass with name \(className) was found")
             }
             priority = found["value"]?.intValue ?? 0
             policy = found["preemptionPolicy"]?.stringValue
         }
         if let given = pod[path: ["spec", "priority"]], !given.isNull, given.intValue != priority {
             let shown = given.intValue.map(String.init) ?? given.jsonString
-            throw forbidden(a, "the integer value of priority (\(shown)) must not be provided in pod spec; priority admission controller computed \(priority) from the given PriorityClass name")
+            throw a.forbidden("the integer value of priority (\(shown)) must not be provided in pod spec; priority admission controller computed \(priority) from the given PriorityClass name")
         }
         pod[path: ["spec", "priority"]] = .int(priority)
         guard let policy else { return }
         if let given = pod[path: ["spec", "preemptionPolicy"]]?.stringValue, given != policy {
-            throw forbidden(a, "the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; priority admission controller computed \(policy) from the given PriorityClass name")
+            throw a.forbidden("the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; priority admission controller computed \(policy) from the given PriorityClass name")
         }
         pod[path: ["spec", "preemptionPolicy"]] = .string(policy)
     }
@@ -106,15 +106,4 @@ public struct PriorityAdmission: AdmissionPlugin {
     }
 
     static func isUnset(_ v: JSONValue?) -> Bool { v == nil || v?.isNull == true }
-
-    /// `admission.NewForbidden`: `<resource> "<name>" is forbidden: <why>`, naming the object
-    /// (or its `generateName` before the name is made).
-    static func forbidden(_ a: AdmissionAttributes, _ message: String) -> APIError {
-        var name = a.name
-        if name.isEmpty { name = a.object?.metadataName ?? "" }
-        if name.isEmpty { name = a.object?[path: ["metadata", "generateName"]]?.stringValue ?? "" }
-        if name.isEmpty { name = "Unknown" }
-        return APIError(code: 403, reason: "Forbidden", message: "\(a.resource.groupResource) \"\(name)\" is forbidden: \(message)",
-                        details: APIError.details(a.resource, name))
-    }
 }

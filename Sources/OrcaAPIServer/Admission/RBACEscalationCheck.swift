@@ -22,7 +22,7 @@ public struct RBACEscalationCheck: AdmissionPlugin {
             if await authorizer.authorize(escalate, registry: registry).isAllowed { return }
             let rules = (try? object["rules"]?.decode([PolicyRule].self)) ?? []
             if let message = RBACEscalation.confirmNoEscalation(user: user, namespace: namespace, requested: rules, policy: policy) {
-                throw APIError.forbidden("\(a.resource.groupResource) \"\(name)\" is forbidden: \(message)")
+                throw a.forbidden(message)
             }
         case "rolebindings", "clusterrolebindings":
             guard let roleRef = try? object["roleRef"]?.decode(RoleRef.self) else { return }
@@ -31,10 +31,10 @@ public struct RBACEscalationCheck: AdmissionPlugin {
             // The role is read live: it may have been made a moment ago.
             guard let rules = try await Self.liveRules(roleRef, namespace: namespace, registry: registry) else {
                 let error = policy.roleReferenceRules(roleRef, bindingNamespace: namespace).error
-                throw APIError.forbidden("\(a.resource.groupResource) \"\(name)\" is forbidden: \(error?.message ?? "unknown role")")
+                throw a.forbidden(error?.message ?? "unknown role")
             }
             if let message = RBACEscalation.confirmNoEscalation(user: user, namespace: namespace, requested: rules, policy: policy) {
-                throw APIError.forbidden("\(a.resource.groupResource) \"\(name)\" is forbidden: \(message)")
+                throw a.forbidden(message)
             }
         default:
             break

@@ -36,7 +36,7 @@ public struct ServiceAccountAdmission: AdmissionPlugin {
             }
         }
         guard let account else {
-            throw APIError.forbidden("pods \"\(pod.metadataName ?? pod[path: ["metadata", "generateName"]]?.stringValue ?? "")\" is forbidden: error looking up service account \(namespace)/\(accountName): serviceaccount \"\(accountName)\" not found")
+            throw a.forbidden("error looking up service account \(namespace)/\(accountName): serviceaccount \"\(accountName)\" not found")
         }
         let automount = pod[path: ["spec", "automountServiceAccountToken"]]?.boolValue
             ?? account["automountServiceAccountToken"]?.boolValue ?? true
