@@ -51,7 +51,7 @@ extension Registry {
                     if options.dryRun { return (next, false) }
                     do {
                         let key = r.storeKey(namespace: namespace, name: name)
-                        let kv = try await store.update(key, value: try encode(next, key: key), expectedRevision: rev)
+                        let kv = try await store.update(key, value: try encode(try await storageForm(next, of: r), key: key), expectedRevision: rev)
                         next.resourceVersion = String(kv.modRevision)
                         return (next, false)
                     } catch let e as OrcaError where e.code == .revisionMismatch {

@@ -36,10 +36,10 @@ extension Registry {
                 let page = try await store.list(prefix: prefix, revision: readRevision, startAfter: cursor, limit: batchSize)
                 revision = page.revision
                 if readRevision == nil { readRevision = page.revision }
-                for kv in page.items {
+                let objects = try await served(try page.items.map(decode), as: r)
+                for (kv, obj) in zip(page.items, objects) {
                     if let wanted, items.count >= wanted { more = true; break }
                     lastKey = kv.key
-                    let obj = try decode(kv)
                     if options.matches(obj) { items.append(obj) }
                 }
                 if more { break }

@@ -81,7 +81,7 @@ extension Registry {
                 let (_, delRev) = try await store.delete(key, expectedRevision: revision)
                 next.resourceVersion = String(delRev)
             } else {
-                let kv = try await store.update(key, value: try encode(next, key: key), expectedRevision: revision)
+                let kv = try await store.update(key, value: try encode(try await storageForm(next, of: r), key: key), expectedRevision: revision)
                 next.resourceVersion = String(kv.modRevision)
             }
         } catch {

@@ -47,16 +47,23 @@ extension Registry {
         }
         // Pulled on demand, not forwarded by a task: the store's per-watcher buffer
         // (bounded, see `WatchHub`) stays the only place events wait for a slow consumer.
-        let translator = APIWatchTranslator(registry: self, initial: initial, source: source, options: options, after: after)
+        let translator = APIWatchTranslator(registry: self, resource: r, initial: initial, source: source, options: options, after: after)
         return AsyncThrowingStream(unfolding: { try await translator.next() })
     }
 
-    func translate(_ event: OrcaStore.WatchEvent, options: ListOptions) throws -> APIWatchEvent? {
+    /// A store event as the API event of a watch on `r` with `options`, or nil when the object
+    /// neither matched nor matches.
+    func translate(_ event: OrcaStore.WatchEvent, _ r: ResourceType, options: ListOptions) async throws -> APIWatchEvent? {
         switch event {
         case .put(let kv, let previous):
-            let obj = try decode(kv)
+            let obj = try await served(try decode(kv), as: r)
             let now = options.matches(obj)
-            let before: Bool = try previous.map { options.matches(try decode($0)) } ?? false
+            var before = false
+            if let previous {
+                // Labels are the same in every version: only field selectors need the old object converted.
+                let old = try decode(previous)
+                before = options.matches(options.fieldSelector.isEmpty ? old : try await served(old, as: r))
+            }
             switch (previous != nil, before, now) {
             case (false, _, true): return APIWatchEvent(type: "ADDED", object: obj)
             case (true, true, true): return APIWatchEvent(type: "MODIFIED", object: obj)
@@ -65,7 +72,7 @@ extension Registry {
             default: return nil
             }
         case .delete(let previous, let revision):
-            var obj = try decode(previous)
+            var obj = try await served(try decode(previous), as: r)
             obj.resourceVersion = String(revision)
             return options.matches(obj) ? APIWatchEvent(type: "DELETED", object: obj) : nil
         }
@@ -85,6 +92,7 @@ extension Registry {
 /// stream, one `next()` at a time (AsyncThrowingStream's iterator contract).
 private final class APIWatchTranslator: @unchecked Sendable {
     private let registry: Registry
+    private let resource: ResourceType
     private let options: ListOptions
     private let after: Int64
     private var initial: [APIWatchEvent]
@@ -92,9 +100,10 @@ private final class APIWatchTranslator: @unchecked Sendable {
     private var source: AsyncThrowingStream<OrcaStore.WatchEvent, any Error>.AsyncIterator
     private var done = false
 
-    init(registry: Registry, initial: [APIWatchEvent], source: AsyncThrowingStream<OrcaStore.WatchEvent, any Error>,
+    init(registry: Registry, resource: ResourceType, initial: [APIWatchEvent], source: AsyncThrowingStream<OrcaStore.WatchEvent, any Error>,
          options: ListOptions, after: Int64) {
         self.registry = registry
+        self.resource = resource
         self.initial = initial
         self.source = source.makeAsyncIterator()
         self.options = options
@@ -114,7 +123,7 @@ private final class APIWatchTranslator: @unchecked Sendable {
         }
         do {
             while let event = try await source.next() {
-                if let out = try registry.translate(event, options: options) { return out }
+                if let out = try await registry.translate(event, resource, options: options) { return out }
             }
         } catch let e as OrcaError where e.code == .compacted {
             done = true

@@ -151,13 +151,13 @@ public final class Registry: Sendable {
         guard let kv = try await store.get(r.storeKey(namespace: namespace, name: name), revision: nil) else {
             throw APIError.notFound(r, name)
         }
-        return try decode(kv)
+        return try await served(try decode(kv), as: r)
     }
 
     /// The stored object and its revision, or nil.
     func read(_ r: ResourceType, namespace: String?, name: String) async throws -> (JSONValue, Int64)? {
         guard let kv = try await store.get(r.storeKey(namespace: namespace, name: name), revision: nil) else { return nil }
-        return (try decode(kv), kv.modRevision)
+        return (try await served(try decode(kv), as: r), kv.modRevision)
     }
 
     // MARK: create
@@ -209,7 +209,7 @@ public final class Registry: Sendable {
         while true {
             do {
                 let key = r.storeKey(namespace: obj.metadataNamespace, name: obj.metadataName!)
-                let kv = try await store.create(key, value: try encode(obj, key: key))
+                let kv = try await store.create(key, value: try encode(try await storageForm(obj, of: r), key: key))
                 obj.resourceVersion = String(kv.modRevision)
                 return obj
             } catch let e as OrcaError where e.code == .keyExists {

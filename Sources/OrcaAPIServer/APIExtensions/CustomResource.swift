@@ -18,7 +18,16 @@ public struct CustomResource: Sendable {
     public let storageVersion: String
     /// The definition is being deleted: its objects are listed and deleted, no new ones made.
     public let terminating: Bool
+    /// How objects are converted between versions.
+    let conversion: Conversion
     let versions: [String: Version]
+
+    /// `spec.conversion`: `None` rewrites `apiVersion`; `Webhook` asks the definition's
+    /// conversion webhook, in the first of its review versions Orca speaks.
+    enum Conversion: Sendable {
+        case none
+        case webhook(AdmissionregistrationV1WebhookClientConfig, reviewVersions: [String])
+    }
 
     /// What one version of a custom resource adds to its objects.
     struct Version: Sendable {
@@ -49,6 +58,15 @@ public struct CustomResource: Sendable {
         self.listKind = names.listKind ?? kind + "List"
         self.namespaced = spec.scope != "Cluster"
         self.terminating = crd.metadata?.deletionTimestamp != nil
+        if spec.conversion?.strategy == "Webhook", let webhook = spec.conversion?.webhook, let config = webhook.clientConfig {
+            let service = config.service.map {
+                AdmissionregistrationV1ServiceReference(name: $0.name, namespace: $0.namespace, path: $0.path, port: $0.port)
+            }
+            self.conversion = .webhook(AdmissionregistrationV1WebhookClientConfig(caBundle: config.caBundle, service: service, url: config.url),
+                                       reviewVersions: webhook.conversionReviewVersions ?? [])
+        } else {
+            self.conversion = .none
+        }
         var types: [ResourceType] = []
         var versions: [String: Version] = [:]
         var storage: String?

@@ -13,7 +13,8 @@ import OrcaClient
 ///   dependent, then the finalizer.
 ///
 /// An ownership graph (`GraphBuilder`) is kept from the informers of every kind that is
-/// commonly an owner or a dependent; an owner referenced but not seen is a virtual node,
+/// commonly an owner or a dependent, and of every custom resource (`CustomResourceMonitors`);
+/// an owner referenced but not seen is a virtual node,
 /// verified by a live read. Objects whose owners vanished while the collector was not
 /// running are found that way at start.
 public struct GarbageCollector: Sendable {
@@ -39,7 +40,8 @@ public struct GarbageCollector: Sendable {
         let orphaner = Controller(name: "garbagecollector-orphan", queue: attemptToOrphan,
                                   reconciler: AttemptToOrphanReconciler(graph: graph, objects: objects),
                                   workers: 2, waitForSync: synced)
-        return [deleter, orphaner]
+        let customResources = await CustomResourceMonitors.make(client: client, informers: informers, graph: graph, clock: clock)
+        return [deleter, orphaner, customResources]
     }
 
     /// Feeds the informer of every watched kind into the graph; returns their sync waits.

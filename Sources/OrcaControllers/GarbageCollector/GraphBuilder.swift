@@ -19,12 +19,15 @@ final class GraphBuilder: Sendable {
         self.absentOwners = absentOwners
     }
 
-    /// Feeds the events of `informer` (and the objects it already holds) into the graph.
-    func monitor<Object: KubernetesObject>(_ informer: SharedInformer<Object>) async {
+    /// Feeds the events of `informer` (and the objects it already holds) into the graph, its
+    /// objects known as `apiVersion` `kind` (a typed informer's own, or a custom resource's).
+    func monitor<Object: KubernetesObject>(_ informer: SharedInformer<Object>, apiVersion: String = Object.apiVersion,
+                                           kind: String = Object.kind) async {
+        let observe: @Sendable (Object) -> ObservedObject? = { ObservedObject($0.metadata, apiVersion: apiVersion, kind: kind) }
         await informer.addEventHandler(InformerEventHandler(
-            onAdd: { object in await self.added(object) },
-            onUpdate: { old, new in await self.updated(old, new) },
-            onDelete: { object in await self.deleted(object) }))
+            onAdd: { object in await self.added(observe(object)) },
+            onUpdate: { old, new in await self.updated(observe(old), observe(new)) },
+            onDelete: { object in await self.deleted(observe(object)) }))
     }
 
     // MARK: reading (for the workers)
@@ -41,23 +44,21 @@ final class GraphBuilder: Sendable {
 
     // MARK: events
 
-    func added<Object: KubernetesObject>(_ object: Object) async {
-        guard let observed = ObservedObject(object) else {
-            logger.debug("\(Object.kind) \(ObjectKey(object)) has no uid; not in the ownership graph")
-            return
-        }
+    /// An object shown (nil: it has no uid, so it was never stored and is not in the graph).
+    func added(_ object: ObservedObject?) async {
+        guard let observed = object else { return }
         let actions = graph.withLock { $0.observe(observed) }
         await enqueue(actions)
     }
 
-    func updated<Object: KubernetesObject>(_ old: Object, _ new: Object) async {
+    func updated(_ old: ObservedObject?, _ new: ObservedObject?) async {
         // A relist can show an object replaced under the same name as an update.
-        if let before = old.metadata?.uid, before != new.metadata?.uid { await deleted(old) }
+        if let before = old?.identity.uid, before != new?.identity.uid { await deleted(old) }
         await added(new)
     }
 
-    func deleted<Object: KubernetesObject>(_ object: Object) async {
-        guard let observed = ObservedObject(object) else { return }
+    func deleted(_ object: ObservedObject?) async {
+        guard let observed = object else { return }
         absentOwners.insert(observed.identity, namespace: observed.identity.namespace)
         let actions = graph.withLock { $0.observeDeletion(observed) }
         await enqueue(actions)

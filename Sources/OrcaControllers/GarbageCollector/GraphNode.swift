@@ -75,8 +75,13 @@ struct ObservedObject: Sendable, Equatable {
 
     /// The view of a typed object; nil when it has no UID (never stored by the API server).
     init?<Object: KubernetesObject>(_ object: Object) {
-        guard let identity = ObjectIdentity(object) else { return nil }
-        self.init(identity: identity, owners: object.metadata?.ownerReferences ?? [],
-                  beingDeleted: object.metadata?.deletionTimestamp != nil, finalizers: object.metadata?.finalizers ?? [])
+        self.init(object.metadata, apiVersion: Object.apiVersion, kind: Object.kind)
+    }
+
+    /// The view of an object of `apiVersion` and `kind` by its metadata; nil when it has no UID.
+    init?(_ metadata: ObjectMeta?, apiVersion: String, kind: String) {
+        guard let identity = ObjectIdentity(metadata, apiVersion: apiVersion, kind: kind) else { return nil }
+        self.init(identity: identity, owners: metadata?.ownerReferences ?? [],
+                  beingDeleted: metadata?.deletionTimestamp != nil, finalizers: metadata?.finalizers ?? [])
     }
 }

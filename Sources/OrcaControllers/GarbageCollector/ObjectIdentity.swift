@@ -20,10 +20,10 @@ struct ObjectIdentity: Sendable, Hashable, CustomStringConvertible {
         self.uid = uid
     }
 
-    /// The identity of an object an informer showed; nil when it has no UID.
-    init?<Object: KubernetesObject>(_ object: Object) {
-        guard let meta = object.metadata, let uid = meta.uid, !uid.isEmpty else { return nil }
-        self.init(apiVersion: Object.apiVersion, kind: Object.kind, namespace: meta.namespace, name: meta.name ?? "", uid: uid)
+    /// The identity of an object of `apiVersion` and `kind` an informer showed; nil when it has no UID.
+    init?(_ metadata: ObjectMeta?, apiVersion: String, kind: String) {
+        guard let meta = metadata, let uid = meta.uid, !uid.isEmpty else { return nil }
+        self.init(apiVersion: apiVersion, kind: kind, namespace: meta.namespace, name: meta.name ?? "", uid: uid)
     }
 
     /// The owner an owner reference of a dependent in `dependentNamespace` names; nil when the

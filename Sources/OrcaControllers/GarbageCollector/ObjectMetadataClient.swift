@@ -1,7 +1,14 @@
 import OrcaClient
 
-/// An object of any kind seen only through its metadata (`PartialObjectMetadata`).
-struct PartialObjectMetadata: Decodable, Sendable {
+/// An object of any kind seen only through its metadata (`meta.k8s.io/v1`
+/// PartialObjectMetadata): the garbage collector's live reads, and what its informers of
+/// custom resources keep.
+struct PartialObjectMetadata: KubernetesObject {
+    static let apiVersion = "meta.k8s.io/v1"
+    static let kind = "PartialObjectMetadata"
+    /// The object's own (`stable.example.com/v1`), as decoded.
+    var apiVersion: String?
+    var kind: String?
     var metadata: ObjectMeta?
 }
 

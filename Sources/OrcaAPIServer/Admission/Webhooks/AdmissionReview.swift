@@ -21,8 +21,8 @@ enum AdmissionReview {
         hook.admissionReviewVersions.first { $0 == "v1" || $0 == "v1beta1" }
     }
 
-    /// The request body for a call of `invocation` about `a`. The object is sent in the
-    /// invocation's version (for an equivalent custom resource version, only `apiVersion` changes).
+    /// The request body for a call of `invocation` about `a`, whose objects are in the
+    /// invocation's version already (converted by the caller for an equivalent version).
     static func request(uid: String, version: String, invocation: WebhookMatcher.Invocation,
                         attributes a: AdmissionAttributes) -> JSONValue {
         let resource = invocation.resource
@@ -34,8 +34,8 @@ enum AdmissionReview {
             "requestResource": ["group": .string(a.resource.group), "version": .string(a.resource.version), "resource": .string(a.resource.resource)],
             "operation": .string(a.operation.rawValue),
             "userInfo": userInfo(a.user),
-            "object": a.object.map { convert($0, to: resource) } ?? .null,
-            "oldObject": a.oldObject.map { convert($0, to: resource) } ?? .null,
+            "object": a.object ?? .null,
+            "oldObject": a.oldObject ?? .null,
             "dryRun": .bool(a.dryRun),
         ]
         if let sub = invocation.subresource { request["subResource"] = .string(sub) }
@@ -47,14 +47,6 @@ enum AdmissionReview {
         if let namespace = isNamespace ? name : a.namespace, !namespace.isEmpty { request["namespace"] = .string(namespace) }
         if let options = options(a) { request["options"] = options }
         return ["apiVersion": .string("admission.k8s.io/\(version)"), "kind": "AdmissionReview", "request": .object(request)]
-    }
-
-    /// The object as the webhook's resource version spells it.
-    static func convert(_ object: JSONValue, to r: ResourceType) -> JSONValue {
-        guard object.objectValue != nil, object.apiVersion != nil, object.apiVersion != r.apiVersion else { return object }
-        var converted = object
-        converted["apiVersion"] = .string(r.apiVersion)
-        return converted
     }
 
     /// The kind of the object a request carries: the resource's, or for subresources with their

@@ -134,13 +134,14 @@ public struct AdmissionWebhooks: AdmissionPlugin {
             throw APIError.internalError("admission webhook \(GoFormat.quote(hook.name)) attempted to modify the object, which is not supported for this operation")
         }
         var patched: JSONValue
-        do { patched = try JSONPatch.apply(patch, to: AdmissionReview.convert(object, to: invocation.resource)) } catch {
+        let sent = try await registry.served(object, as: invocation.resource)
+        do { patched = try JSONPatch.apply(patch, to: sent) } catch {
             throw APIError.internalError("\(error)")
         }
         guard patched.objectValue != nil else {
             throw APIError.internalError("admission webhook \(GoFormat.quote(hook.name)) patched the object into something that is not an object")
         }
-        patched = AdmissionReview.convert(patched, to: a.resource)
+        patched = try await registry.served(patched, as: a.resource)
         guard patched != object else { return false }
         a.object = patched
         return true
@@ -173,7 +174,13 @@ public struct AdmissionWebhooks: AdmissionPlugin {
             return try failed(hook, WebhookClient.CallError("could not create admission objects: webhook does not accept known AdmissionReview versions (v1, v1beta1)"))
         }
         let uid = newUID()
-        let request = AdmissionReview.request(uid: uid, version: version, invocation: invocation, attributes: a)
+        // An equivalent version of a custom resource gets the objects converted to it.
+        var converted = a
+        if invocation.resource != a.resource {
+            if let object = a.object { converted.object = try await registry.served(object, as: invocation.resource) }
+            if let old = a.oldObject { converted.oldObject = try await registry.served(old, as: invocation.resource) }
+        }
+        let request = AdmissionReview.request(uid: uid, version: version, invocation: invocation, attributes: converted)
         let response: AdmissionReview.Response
         do {
             response = try await client.review(request, uid: uid, version: version, hook: hook, registry: registry)

@@ -40,16 +40,18 @@ public struct WebhookClient: Sendable {
     /// Sends `review` to `hook` and checks the answer against `uid`.
     func review(_ review: JSONValue, uid: String, version: String, hook: AdmissionWebhook,
                 registry: Registry) async throws(CallError) -> AdmissionReview.Response {
-        let body = try await post(review, to: hook, registry: registry)
+        let body = try await post(review, to: hook.clientConfig, timeoutSeconds: hook.timeoutSeconds, registry: registry)
         return try AdmissionReview.response(body, uid: uid, version: version, mutating: hook.kind == .mutating)
     }
 
-    /// POSTs `body` to `hook` and returns the JSON it answered with (status 2xx).
-    func post(_ body: JSONValue, to hook: AdmissionWebhook, registry: Registry) async throws(CallError) -> JSONValue {
-        let seconds = max(hook.timeoutSeconds, 1)
+    /// POSTs `body` to the webhook of `clientConfig` (an admission or a conversion webhook) and
+    /// returns the JSON it answered with (status 2xx).
+    func post(_ body: JSONValue, to clientConfig: AdmissionregistrationV1WebhookClientConfig, timeoutSeconds: Int,
+              registry: Registry) async throws(CallError) -> JSONValue {
+        let seconds = max(timeoutSeconds, 1)
         let url: String
         var dnsOverride: [String: String] = [:]
-        if let service = hook.clientConfig.service {
+        if let service = clientConfig.service {
             let name = service.name ?? "", namespace = service.namespace ?? ""
             let port = Int(service.port ?? 443)
             let host = "\(name).\(namespace).svc"
@@ -64,10 +66,10 @@ public struct WebhookClient: Sendable {
                 throw CallError("failed to call webhook: \(error)")
             }
         } else {
-            url = (hook.clientConfig.url ?? "") + "?timeout=\(seconds)s"
+            url = (clientConfig.url ?? "") + "?timeout=\(seconds)s"
         }
         let tls: TLSConfiguration
-        do { tls = try Self.tlsConfiguration(caBundle: hook.clientConfig.caBundle) } catch {
+        do { tls = try Self.tlsConfiguration(caBundle: clientConfig.caBundle) } catch {
             throw CallError("could not get REST client: unable to load root certificates: \(error)")
         }
         var request = HTTPClientRequest(url: url)

@@ -7,7 +7,7 @@ import OrcaAPI
 /// for other cluster-scoped objects always match).
 ///
 /// `matchPolicy: Equivalent` also matches the same custom resource under another version the
-/// server serves (conversion is `None`: only `apiVersion` differs). Built-in resources are
+/// server serves (its objects are converted as the definition says). Built-in resources are
 /// served in one version each, and the two Event APIs (`v1` and `events.k8s.io/v1`), which
 /// kube treats as equivalent, are matched exactly: Orca has no conversion between them.
 struct WebhookMatcher: Sendable {
