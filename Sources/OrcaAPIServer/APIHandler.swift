@@ -60,8 +60,11 @@ public struct APIHandler: HTTPResponder {
                 return try await route(request, context: context, path: path)
             }
             let subject = await context.peerSubject()
-            guard let user = await authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) else {
+            guard var user = await authenticator.authenticate(authorization: request.headers[.authorization], subject: subject) else {
                 throw APIError.unauthorized()
+            }
+            if let impersonation = try Impersonation(request.headers) {
+                user = try await impersonation.authorize(user, with: authorizer, registry: registry)
             }
             var context = context
             context.user = user

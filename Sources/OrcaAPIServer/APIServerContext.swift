@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOSSL
+import OrcaAPI
 import OrcaPKI
 import X509
 
@@ -34,9 +35,24 @@ public struct APIServerContext: RequestContext {
 public struct UserInfo: Sendable, Equatable {
     public var name: String
     public var groups: [String]
-    public init(name: String, groups: [String]) {
+    /// A unique id of the user, when its authenticator (or an impersonation) gives one.
+    public var uid: String
+    /// Extra facts an authenticator (or an impersonation) attached, by lower-case key.
+    public var extra: [String: [String]]
+
+    public init(name: String, groups: [String], uid: String = "", extra: [String: [String]] = [:]) {
         self.name = name
         self.groups = groups
+        self.uid = uid
+        self.extra = extra
+    }
+
+    /// As `authentication.k8s.io/v1` UserInfo spells it (SelfSubjectReview, AdmissionReview).
+    public var json: JSONValue {
+        var out: [String: JSONValue] = ["username": .string(name), "groups": .array(groups.map(JSONValue.string))]
+        if !uid.isEmpty { out["uid"] = .string(uid) }
+        if !extra.isEmpty { out["extra"] = .object(extra.mapValues { .array($0.map(JSONValue.string)) }) }
+        return .object(out)
     }
 }
 

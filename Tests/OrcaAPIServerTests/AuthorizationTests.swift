@@ -56,8 +56,9 @@ struct AuthorizationTests {
         }
 
         func send(_ method: HTTPRequest.Method, _ path: String, token: String, body: JSONValue? = nil,
-                  contentType: String = "application/json") async throws -> Reply {
+                  contentType: String = "application/json", headers extra: HTTPFields = [:]) async throws -> Reply {
             var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+            headers.append(contentsOf: extra)
             if body != nil { headers[.contentType] = contentType }
             let head = HTTPRequest(method: method, scheme: "https", authority: "127.0.0.1:6443", path: path, headerFields: headers)
             let context = APIServerContext(source: ApplicationRequestContextSource(
@@ -101,6 +102,50 @@ struct AuthorizationTests {
         #expect(try await s.send(.get, "/api/v1/namespaces/default/secrets", token: token).status == 403)
         let create = try await s.send(.post, "/api/v1/namespaces/default/configmaps", token: token, body: ["metadata": ["name": "x"]])
         #expect(create.status == 403)
+    }
+
+    @Test func impersonationActsAsTheNamedUserOnceTheRequesterMayImpersonateThem() async throws {
+        let s = try await Server()
+        func impersonating(_ user: String, groups: [String] = []) -> HTTPFields {
+            var fields: HTTPFields = [HTTPField.Name("Impersonate-User")!: user]
+            for group in groups { fields.append(HTTPField(name: HTTPField.Name("Impersonate-Group")!, value: group)) }
+            return fields
+        }
+        // system:masters may act as anyone, and is then held to that user's rights.
+        let asBob = try await s.send(.get, "/api/v1/namespaces/default/pods", token: Server.adminToken, headers: impersonating("bob"))
+        #expect(asBob.status == 403)
+        #expect(asBob.message.hasPrefix("pods is forbidden: User \"bob\" cannot list"))
+        let whoami: JSONValue = ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"]
+        let asBot = try await s.send(.post, "/apis/authentication.k8s.io/v1/selfsubjectreviews", token: Server.adminToken, body: whoami,
+                                     headers: impersonating("system:serviceaccount:default:bot"))
+        #expect(asBot.body[path: ["status", "userInfo", "username"]] == "system:serviceaccount:default:bot")
+        #expect(asBot.body[path: ["status", "userInfo", "groups"]] == ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"])
+
+        // Others need `impersonate` on each name they ask for.
+        let denied = try await s.send(.get, "/api", token: Server.bobToken, headers: impersonating("alice"))
+        #expect(denied.status == 403)
+        #expect(denied.message == "users \"alice\" is forbidden: User \"bob\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope")
+        let role: JSONValue = ["metadata": ["name": "impersonate-alice"],
+                               "rules": [["apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"], "resourceNames": ["alice"]]]]
+        let binding: JSONValue = ["metadata": ["name": "bob-impersonates-alice"],
+                                  "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonate-alice"],
+                                  "subjects": [["kind": "User", "name": "bob", "apiGroup": "rbac.authorization.k8s.io"]]]
+        #expect(try await s.send(.post, "/apis/rbac.authorization.k8s.io/v1/clusterroles", token: Server.adminToken, body: role).status == 201)
+        #expect(try await s.send(.post, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", token: Server.adminToken, body: binding).status == 201)
+        try await s.sync()
+        let asAlice = try await s.send(.post, "/apis/authentication.k8s.io/v1/selfsubjectreviews", token: Server.bobToken, body: whoami,
+                                       headers: impersonating("alice"))
+        #expect(asAlice.body[path: ["status", "userInfo", "username"]] == "alice")
+        #expect(asAlice.body[path: ["status", "userInfo", "groups"]] == ["system:authenticated"])
+        // A group is a name of its own to be allowed.
+        let asAdmins = try await s.send(.get, "/api", token: Server.bobToken, headers: impersonating("alice", groups: ["system:masters"]))
+        #expect(asAdmins.status == 403)
+        #expect(asAdmins.message.hasPrefix("groups \"system:masters\" is forbidden: User \"bob\" cannot impersonate resource \"groups\""))
+        // Groups without a user are refused.
+        let groupOnly = try await s.send(.get, "/api", token: Server.adminToken,
+                                         headers: [HTTPField.Name("Impersonate-Group")!: "system:masters"])
+        #expect(groupOnly.status == 500)
+        #expect(groupOnly.message.contains("requested [group system:masters] without impersonating a user"))
     }
 
     @Test func forgedAndUnknownTokensAre401() async throws {

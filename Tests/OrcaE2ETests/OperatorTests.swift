@@ -345,6 +345,13 @@ import Testing
         #expect(secrets.status != 0 && secrets.err.contains("Forbidden"), "view does not read secrets: \(secrets.err)")
         let elsewhere = try reader.kubectl(["get", "pods", "-n", "kube-system"])
         #expect(elsewhere.status != 0 && elsewhere.err.contains("Forbidden"), "\(elsewhere.err)")
+        // The admin may act as the ServiceAccount (`--as`) and is then held to its rights.
+        let asReader = "--as=system:serviceaccount:default:reader"
+        #expect(try s.run("auth", "can-i", "list", "pods", asReader).hasPrefix("yes"))
+        #expect(try s.kubectl(["auth", "can-i", "list", "secrets", asReader]).out.hasPrefix("no"))
+        #expect(try s.run("auth", "whoami", asReader, "-o", "jsonpath={.status.userInfo.username}") == "system:serviceaccount:default:reader")
+        let impersonated = try s.kubectl(["get", "secrets", asReader])
+        #expect(impersonated.status != 0 && impersonated.err.contains("User \"system:serviceaccount:default:reader\" cannot list"), "\(impersonated.err)")
 
         // A token with a duration of its own works; its claims say so.
         let short = try s.run("create", "token", "reader", "--duration=10m").trimmingCharacters(in: .whitespacesAndNewlines)

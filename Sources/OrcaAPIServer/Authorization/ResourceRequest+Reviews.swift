@@ -30,7 +30,7 @@ extension ResourceRequest {
             let rules = handler.authorizer.rbac.authorizer.rules(for: user, namespace: namespace)
             status = try JSONValue(encoding: rules.status)
         case "selfsubjectreviews":
-            status = ["userInfo": ["username": .string(user.name), "groups": .array(user.groups.map(JSONValue.string))]]
+            status = ["userInfo": user.json]
         default:
             status = await tokenReview(review)
         }

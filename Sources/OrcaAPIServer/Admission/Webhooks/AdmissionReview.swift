@@ -64,7 +64,7 @@ enum AdmissionReview {
     /// `userInfo`; the API server's own writes are made as `system:apiserver` (its loopback identity).
     static func userInfo(_ user: UserInfo?) -> JSONValue {
         guard let user else { return ["username": "system:apiserver", "groups": ["system:authenticated", "system:masters"]] }
-        return ["username": .string(user.name), "groups": .array(user.groups.map(JSONValue.string))]
+        return user.json
     }
 
     /// `CreateOptions`, `UpdateOptions` or `DeleteOptions` as kube passes them.
