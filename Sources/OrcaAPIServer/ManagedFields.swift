@@ -4,8 +4,10 @@ import OrcaAPI
 /// A small model of server-side apply field ownership: `fieldsV1` sets of the fields a
 /// manager applied, used to record `managedFields` and detect conflicts with other appliers.
 enum ManagedFields {
-    /// The `FieldsV1` set (`{"f:spec": {"f:replicas": {}}}`) of an applied object.
-    static func fieldSet(_ v: JSONValue) -> JSONValue {
+    /// The `FieldsV1` set (`{"f:spec": {"f:replicas": {}}}`) of an applied object of `schema`.
+    /// Items of lists the schema merges are fields of their own, as in kube: an object item by
+    /// its keys (`k:{"name":"web"}`), a value of a set by itself (`v:"a"`).
+    static func fieldSet(_ v: JSONValue, schema: (any MergeSchema)? = nil) -> JSONValue {
         guard case .object(let o) = v else { return [:] }
         var out: [String: JSONValue] = [:]
         for (k, child) in o where k != "apiVersion" && k != "kind" {
@@ -17,9 +19,32 @@ enum ManagedFields {
                 if !meta.isEmpty { out["f:metadata"] = .object(meta) }
                 continue
             }
-            if case .object = child { out["f:\(k)"] = fieldSet(child) } else { out["f:\(k)"] = [:] }
+            let field = schema?.mergeField(k)
+            switch child {
+            case .object:
+                out["f:\(k)"] = fieldSet(child, schema: field?.schema)
+            case .array(let items) where field?.mergesList == true:
+                var set: [String: JSONValue] = [:]
+                for item in items {
+                    if let keys = field?.mergeKeys, !keys.isEmpty, item.objectValue != nil {
+                        set[keyElement(item, keys)] = fieldSet(item, schema: field?.schema)
+                    } else {
+                        set["v:" + String(decoding: item.encoded(), as: UTF8.self)] = [:]
+                    }
+                }
+                out["f:\(k)"] = .object(set)
+            default:
+                out["f:\(k)"] = [:]
+            }
         }
         return .object(out)
+    }
+
+    /// The path element of a list item by its keys: `k:{"name":"web","protocol":"TCP"}`.
+    static func keyElement(_ item: JSONValue, _ keys: [String]) -> String {
+        var key: [String: JSONValue] = [:]
+        for k in keys { key[k] = item[k] }
+        return "k:" + String(decoding: JSONValue.object(key).encoded(), as: UTF8.self)
     }
 
     /// The leaf paths of a fieldsV1 set.
@@ -28,10 +53,36 @@ enum ManagedFields {
         return o.flatMap { leaves($0.value, prefix: prefix + [$0.key]) }
     }
 
+    /// The value at a fieldsV1 path in `obj`: fields by name, list items by their keys, set
+    /// values by themselves; nil when it is not there.
     static func value(_ obj: JSONValue, _ path: [String]) -> JSONValue? {
         var cur: JSONValue? = obj
-        for p in path { cur = cur?[String(p.dropFirst(2))] }
+        for p in path {
+            let element = String(p.dropFirst(2))
+            if p.hasPrefix("k:") {
+                guard let key = try? JSONValue.parse(element), let fields = key.objectValue else { return nil }
+                cur = cur?.arrayValue?.first { item in fields.allSatisfy { item[$0.key] == $0.value } }
+            } else if p.hasPrefix("v:") {
+                guard let wanted = try? JSONValue.parse(element) else { return nil }
+                cur = cur?.arrayValue?.contains(wanted) == true ? wanted : nil
+            } else if p != "." {
+                cur = cur?[element]
+            }
+        }
         return cur
+    }
+
+    /// A fieldsV1 path as kube prints it in conflicts: `.spec.listeners[name="web"].port`.
+    static func display(_ path: [String]) -> String {
+        path.map { p -> String in
+            let element = String(p.dropFirst(2))
+            if p.hasPrefix("k:"), let key = try? JSONValue.parse(element), let fields = key.objectValue {
+                let pairs = fields.keys.sorted().map { "\($0)=\(String(decoding: fields[$0]!.encoded(), as: UTF8.self))" }
+                return "[" + pairs.joined(separator: ",") + "]"
+            }
+            if p.hasPrefix("v:") { return "[=\(element)]" }
+            return p == "." ? "" : "." + element
+        }.joined()
     }
 
     /// The fields another manager owns that this apply sets to a different value.
@@ -53,7 +104,7 @@ enum ManagedFields {
                                resource: ResourceType, name: String) throws {
         if force { return }
         let conflicts = conflictingPaths(current, applied: applied, manager: manager).map { conflict in
-            "conflict with \"\(conflict.manager)\": .\(conflict.path.map { String($0.dropFirst(2)) }.joined(separator: "."))"
+            "conflict with \"\(conflict.manager)\": \(display(conflict.path))"
         }
         if !conflicts.isEmpty {
             let causes: JSONValue = .array(conflicts.map { ["reason": "FieldManagerConflict", "message": .string($0)] })

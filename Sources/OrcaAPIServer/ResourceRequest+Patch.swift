@@ -9,7 +9,7 @@ extension ResourceRequest {
         let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         let validation = try fieldValidation(r, options: "PatchOptions")
         let patch = try await body()
-        let definition = OpenAPISchema.definitionName(apiVersion: r.apiVersion, kind: r.kind)
+        let schema = mergeSchema(r)
         let apply: @Sendable (JSONValue) throws -> JSONValue
         switch contentType {
         case "application/json-patch+json":
@@ -22,12 +22,12 @@ extension ResourceRequest {
             apply = { cur in MergePatch.apply(patch, to: cur) }
         case "application/strategic-merge-patch+json":
             apply = { cur in
-                do { return try StrategicMergePatch.apply(patch, to: cur, definition: definition) } catch let e as OrcaError {
+                do { return try StrategicMergePatch.apply(patch, to: cur, schema: schema) } catch let e as OrcaError {
                     throw APIError.badRequest(e.message)
                 }
             }
         case "application/apply-patch+yaml", "application/apply-patch+cbor":
-            return try await serverSideApply(r, ns, name, sub, patch, definition: definition, view: view)
+            return try await serverSideApply(r, ns, name, sub, patch, schema: schema, view: view)
         default:
             throw APIError.unsupportedMediaType(contentType)
         }
@@ -53,7 +53,7 @@ extension ResourceRequest {
     /// Server-side apply: creates the object if missing, otherwise merges the applied
     /// configuration into it and records the manager in `managedFields`.
     func serverSideApply(_ r: ResourceType, _ ns: String?, _ name: String, _ sub: String?, _ applied: JSONValue,
-                         definition: String?, view: StorageView? = nil) async throws -> Response {
+                         schema: (any MergeSchema)?, view: StorageView? = nil) async throws -> Response {
         guard let manager = query["fieldManager"], !manager.isEmpty else {
             throw APIError.badRequest("fieldManager is required for apply requests")
         }
@@ -61,7 +61,7 @@ extension ResourceRequest {
         let now = KubernetesTime.string(registry.clock())
         let entry: JSONValue = ["manager": .string(manager), "operation": "Apply", "apiVersion": .string(r.apiVersion),
                                 "time": .string(now), "fieldsType": "FieldsV1",
-                                "fieldsV1": ManagedFields.fieldSet(applied)]
+                                "fieldsV1": ManagedFields.fieldSet(applied, schema: schema)]
         let storage = view?.storage ?? r
         if let existing = try? await registry.get(storage, namespace: ns, name: name) {
             _ = existing
@@ -69,7 +69,7 @@ extension ResourceRequest {
             let obj = try await registry.guaranteedUpdate(storage, namespace: ns, name: name, subresource: sub, dryRun: dryRun, user: context.user) { stored in
                 let cur = view?.toView(stored) ?? stored
                 try ManagedFields.checkConflicts(cur, applied: applied, manager: manager, force: force, resource: r, name: name)
-                var next = try StrategicMergePatch.apply(ManagedFields.stripMeta(applied), to: cur, definition: definition)
+                var next = try StrategicMergePatch.apply(ManagedFields.stripMeta(applied), to: cur, schema: schema)
                 let owners = force ? ManagedFields.transferringConflicts(cur, applied: applied, manager: manager) : cur
                 next[path: ["metadata", "managedFields"]] = ManagedFields.record(owners, entry: entry, manager: manager)
                 next[path: ["metadata", "resourceVersion"]] = cur[path: ["metadata", "resourceVersion"]]
@@ -83,5 +83,12 @@ extension ResourceRequest {
         if let view { obj = view.toStorage(try registry.checkTypeMeta(r, obj)) }
         let created = try await registry.create(storage, namespace: ns, object: obj, dryRun: dryRun)
         return respondObject(r, view?.toView(created) ?? created, status: 201)
+    }
+
+    /// How patches and applies merge `r`'s objects: by the structural schema of a custom
+    /// resource's version, else by the built-in kind's OpenAPI definition.
+    func mergeSchema(_ r: ResourceType) -> (any MergeSchema)? {
+        if let custom = registry.served.customResource(r) { return custom.version(r)?.schema }
+        return OpenAPIMergeSchema(apiVersion: r.apiVersion, kind: r.kind)
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
-/// Issue 14's versions, end to end with kubectl: a CustomResourceDefinition serving v1 (stored)
-/// and v2, converted by a webhook served over HTTPS on loopback. Objects written in either
+/// Custom resources end to end with kubectl: a CustomResourceDefinition serving v1 (stored)
+/// and v2, converted by a webhook served over HTTPS on loopback (objects written in either
 /// version read in both; a webhook that is down makes reads in the other version a 500 that
-/// names it.
-@Suite(.serialized) struct CustomResourceConversionE2ETests {
+/// names it); server-side apply by two managers merging a list by its map keys.
+@Suite(.serialized) struct CustomResourceE2ETests {
     /// v1 `spec.cronSpec` is v2 `spec.schedule`; every other field is carried as it is.
     static let webhook = #"""
     def convert(obj, desired):
@@ -95,5 +95,55 @@ import Testing
         #expect(down.status != 0)
         #expect(down.err.contains("conversion webhook for stable.example.com/v1, Kind=CronTab failed"), "\(down.err)")
         #expect(try s.k("get", "crontabs.v1.stable.example.com", "a", "-o", "jsonpath={.spec.cronSpec}") == "2 * * * *")
+    }
+
+    @Test func serverSideApplyMergesListMapsByTheirKeys() throws {
+        let s = try OrcaServerProcess()
+        defer { s.stop() }
+        _ = try s.k("apply", "-f", "-", stdin: """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: gateways.net.example.com}
+            spec:
+              group: net.example.com
+              scope: Namespaced
+              names: {plural: gateways, kind: Gateway}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    properties:
+                      spec:
+                        type: object
+                        properties:
+                          listeners:
+                            type: array
+                            x-kubernetes-list-type: map
+                            x-kubernetes-list-map-keys: [name, protocol]
+                            items:
+                              type: object
+                              required: [name, protocol]
+                              properties: {name: {type: string}, protocol: {type: string}, port: {type: integer}}
+                          hosts: {type: array, x-kubernetes-list-type: set, items: {type: string}}
+            """)
+        _ = try s.k("wait", "--for=condition=Established", "crd/gateways.net.example.com", "--timeout=30s")
+        func gateway(_ listener: String, port: Int, host: String) -> String {
+            """
+            {"apiVersion": "net.example.com/v1", "kind": "Gateway", "metadata": {"name": "gw"},
+             "spec": {"listeners": [{"name": "\(listener)", "protocol": "TCP", "port": \(port)}], "hosts": ["\(host)"]}}
+            """
+        }
+        _ = try s.k("apply", "--server-side", "--field-manager=web", "-f", "-", stdin: gateway("web", port: 80, host: "a.example"))
+        _ = try s.k("apply", "--server-side", "--field-manager=mail", "-f", "-", stdin: gateway("mail", port: 25, host: "b.example"))
+        #expect(try s.k("get", "gateway", "gw", "-o", "jsonpath={range .spec.listeners[*]}{.name}:{.port} {end}") == "web:80 mail:25 ")
+        #expect(try s.k("get", "gateway", "gw", "-o", "jsonpath={.spec.hosts}") == #"["a.example","b.example"]"#)
+        // The same manager applying again changes its own item in place.
+        _ = try s.k("apply", "--server-side", "--field-manager=web", "-f", "-", stdin: gateway("web", port: 8080, host: "a.example"))
+        #expect(try s.k("get", "gateway", "gw", "-o", "jsonpath={range .spec.listeners[*]}{.name}:{.port} {end}") == "web:8080 mail:25 ")
+        let managers = try s.k("get", "gateway", "gw", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")
+        #expect(managers.contains("web") && managers.contains("mail"), "\(managers)")
     }
 }
