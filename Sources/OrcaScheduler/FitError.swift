@@ -23,6 +23,13 @@ public struct FitError: Sendable, Hashable {
         self.postFilterMessage = postFilterMessage
     }
 
+    /// The plugins that rejected nodes (the pod waits for a change that may satisfy them).
+    var plugins: Set<String> {
+        var plugins = Set(nodeStatuses.values.map(\.plugin))
+        if let absent = absentNodesStatus { plugins.insert(absent.plugin) }
+        return plugins
+    }
+
     /// `0/N nodes are available: ` then the PreFilter message or the reasons with the number
     /// of nodes giving each (a node counts once per reason it gave), sorted as strings the
     /// way Go's `sort.Strings` does ("10 x" before "2 y"), then the PostFilter message.

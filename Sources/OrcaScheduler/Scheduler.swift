@@ -66,9 +66,11 @@ public struct Scheduler: Reconciler {
             try await bind(pod, to: node)
             return .done
         case .unschedulable(let fitError):
-            var plugins = Set(fitError.nodeStatuses.values.map(\.plugin))
-            if let absent = fitError.absentNodesStatus { plugins.insert(absent.plugin) }
-            return try await failed(pod, key: key, message: fitError.message, rejectedBy: plugins, movesAtStart: movesAtStart)
+            return try await failed(pod, key: key, message: fitError.message, rejectedBy: fitError.plugins, movesAtStart: movesAtStart)
+        case .preempting(let candidate, let fitError):
+            try await preempt(pod, candidate)
+            // Waits for a victim's deletion, which requeues every parked pod.
+            return try await failed(pod, key: key, message: fitError.message, rejectedBy: fitError.plugins, movesAtStart: movesAtStart)
         case .noNodes:
             return try await failed(pod, key: key, message: outcome.failureMessage ?? "", rejectedBy: [], movesAtStart: movesAtStart)
         }

@@ -27,6 +27,9 @@ struct SchedulingCycle {
         case scheduled(node: String)
         /// No node fits.
         case unschedulable(FitError)
+        /// No node fits until the victims on `candidate.node` are evicted (the pod is nominated
+        /// to it and waits); `fitError` says why it did not fit.
+        case preempting(DefaultPreemption.Candidate, FitError)
         /// The cluster has no nodes (`ErrNoNodesAvailable`).
         case noNodes
 
@@ -34,7 +37,7 @@ struct SchedulingCycle {
         var failureMessage: String? {
             switch self {
             case .scheduled: nil
-            case .unschedulable(let error): error.message
+            case .unschedulable(let error), .preempting(_, let error): error.message
             case .noNodes: "no nodes available to schedule pods"
             }
         }
@@ -123,10 +126,9 @@ struct SchedulingCycle {
         var absentNodesStatus: FilterStatus?
         switch preFilter() {
         case .failure(let rejection):
-            var fitError = FitError(numAllNodes: allNodes.count, absentNodesStatus: rejection.status,
+            let fitError = FitError(numAllNodes: allNodes.count, absentNodesStatus: rejection.status,
                                     preFilterMessage: rejection.status.message)
-            fitError.postFilterMessage = DefaultPreemption.message(for: pod, fitError: fitError, snapshot: snapshot, filters: [])
-            return (.unschedulable(fitError), 0)
+            return (postFilter(fitError, filters: []), 0)
         case .success(let prepared):
             filters = prepared.filters
             if let names = prepared.nodeNames {
@@ -150,13 +152,25 @@ struct SchedulingCycle {
             }
         }
         guard !feasible.isEmpty else {
-            var fitError = FitError(numAllNodes: allNodes.count, nodeStatuses: statuses, absentNodesStatus: absentNodesStatus)
-            fitError.postFilterMessage = DefaultPreemption.message(for: pod, fitError: fitError, snapshot: snapshot, filters: filters)
-            return (.unschedulable(fitError), processed)
+            let fitError = FitError(numAllNodes: allNodes.count, nodeStatuses: statuses, absentNodesStatus: absentNodesStatus)
+            return (postFilter(fitError, filters: filters), processed)
         }
         if feasible.count == 1 { return (.scheduled(node: feasible[0].name), processed) }
         let totals = totalScores(feasible)
         return (.scheduled(node: feasible[Self.selectHost(totals, random: &random)].name), processed)
+    }
+
+    /// The outcome of a cycle no node passed: preemption on a node where it makes room, else
+    /// unschedulable with the PostFilter's message.
+    func postFilter(_ fitError: FitError, filters: [any FilterPlugin]) -> Outcome {
+        switch DefaultPreemption.postFilter(for: pod, fitError: fitError, snapshot: snapshot, filters: filters) {
+        case .preempt(let candidate):
+            return .preempting(candidate, fitError)
+        case .message(let message):
+            var fitError = fitError
+            fitError.postFilterMessage = message
+            return .unschedulable(fitError)
+        }
     }
 
     /// The index of the highest total, ties broken uniformly at random by reservoir sampling
