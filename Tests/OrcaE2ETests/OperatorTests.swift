@@ -117,12 +117,14 @@ import Testing
 
 
         @kopf.on.create('stable.example.com', 'v1', 'crontabs')
-        def create_fn(name, namespace, spec, logger, **_):
+        def create_fn(body, name, namespace, spec, logger, **_):
             config_map = {'apiVersion': 'v1', 'kind': 'ConfigMap',
                           'metadata': {'name': f'{name}-cron', 'labels': {'crontab': name}},
                           'data': {'cronSpec': spec['cronSpec']}}
             call('POST', f'/api/v1/namespaces/{namespace}/configmaps', config_map, accept=(409,))
             logger.info(f'ConfigMap {name}-cron created')
+            # kopf posts log lines as Events only with settings.posting.loggers (off by default in kopf 1.45): post one explicitly.
+            kopf.info(body, reason='ConfigMapCreated', message=f'ConfigMap {name}-cron created')
             return {'configMap': f'{name}-cron'}
 
 
@@ -232,7 +234,8 @@ import Testing
         func withLogs(_ body: () throws -> Void) throws {
             do { try body() } catch {
                 let pod = (try? s.kubectl(["describe", "pod", "crontab-operator"]))?.out ?? ""
-                throw E2EError("\(error)\n--- operator pod:\n\(pod)\n--- operator logs:\n\(logs())")
+                let events = (try? s.kubectl(["get", "events", "-o", "wide"]))?.out ?? ""
+                throw E2EError("\(error)\n--- operator pod:\n\(pod)\n--- events:\n\(events)\n--- operator logs:\n\(logs())")
             }
         }
         try withLogs {
@@ -278,6 +281,10 @@ import Testing
             }
             try s.eventually("kopf records what it handled on c1", timeout: 60) {
                 try s.k("get", "crontab", "c1", "-o", "jsonpath={.metadata.annotations}").contains("kopf.zalando.org/last-handled-configuration")
+            }
+            try s.eventually("kopf posts an Event about c1", timeout: 60) {
+                try s.k("get", "events", "--field-selector", "involvedObject.name=c1,reason=ConfigMapCreated",
+                        "-o", "jsonpath={.items[*].message}") == "ConfigMap c1-cron created"
             }
         }
         #expect(try s.k("get", "crontab", "c1", "-o", "jsonpath={.metadata.finalizers}").contains("kopf.zalando.org/KopfFinalizerMarker"))
