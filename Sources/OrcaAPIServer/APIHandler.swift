@@ -4,6 +4,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import OrcaAPI
+import Synchronization
 
 /// The Kubernetes REST API over HTTP: authentication, discovery, OpenAPI and the
 /// resource endpoints. Handlers only decode, check and call the `Registry`.
@@ -124,6 +125,13 @@ public struct APIHandler: HTTPResponder {
             try await registry.store.compact(revision: revision)
             return APIHandler.json(["compactedRevision": .int(revision)])
         }
+        if path == "/debug/orca/token-clock", request.method == .post, APIHandler.testEndpointsEnabled {
+            // Test-only (ORCA_TEST_ENDPOINTS=1): move the clock that judges token lifetimes on by
+            // `advanceSeconds`, so a test sees a token expire without waiting its 10 minutes.
+            let seconds = Int64(ResourceRequest.parseQuery(request.uri.query)["advanceSeconds"] ?? "") ?? 0
+            let total = APIHandler.tokenClockAdvance.add(seconds, ordering: .relaxed).newValue
+            return APIHandler.json(["advancedSeconds": .int(total)])
+        }
         if path.hasPrefix("/openapi/v3/") {
             guard let doc = openapi.document(String(path.dropFirst("/openapi/v3/".count))) else { throw APIError.pathNotFound(path) }
             return APIHandler.raw(doc)
@@ -139,8 +147,18 @@ public struct APIHandler: HTTPResponder {
         return try await ResourceRequest(handler: self, request: request, context: context, info: info).serve()
     }
 
-    /// Whether test-only endpoints (`POST /debug/orca/compact`) are served: `ORCA_TEST_ENDPOINTS=1`.
+    /// Whether test-only endpoints (`POST /debug/orca/compact`, `POST /debug/orca/token-clock`)
+    /// are served: `ORCA_TEST_ENDPOINTS=1`.
     static let testEndpointsEnabled = ProcessInfo.processInfo.environment["ORCA_TEST_ENDPOINTS"] == "1"
+
+    /// Seconds the test-only token clock runs ahead of the server's (0 unless a test moved it).
+    static let tokenClockAdvance = Atomic<Int64>(0)
+
+    /// The clock that judges token lifetimes: `clock`, plus what a test moved it on.
+    static func tokenClock(_ clock: @escaping @Sendable () -> Date) -> @Sendable () -> Date {
+        guard testEndpointsEnabled else { return clock }
+        return { clock().addingTimeInterval(TimeInterval(tokenClockAdvance.load(ordering: .relaxed))) }
+    }
 
     static let versionInfo: JSONValue = [
         "major": "1", "minor": "32", "gitVersion": "v1.32.0-orca", "gitCommit": "orca", "gitTreeState": "clean",

@@ -44,7 +44,7 @@ public struct APIServer: Sendable {
             discovery: Discovery(served: registry.served, serverAddress: "\(configuration.host):\(configuration.port)"),
             openapi: OpenAPIDocuments(served: registry.served),
             authenticator: Authenticator(tokens: configuration.tokens, serviceAccounts: serviceAccountTokens?.authenticator,
-                                         clock: registry.clock),
+                                         clock: APIHandler.tokenClock(registry.clock)),
             authorizer: authorizer,
             serviceAccountTokens: serviceAccountTokens,
             podStreams: podStreams, localNodeName: localNodeName,

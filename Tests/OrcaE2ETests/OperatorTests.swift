@@ -330,6 +330,7 @@ import Testing
     // MARK: tokens and RBAC
 
     @Test func serviceAccountTokensAreAuthorizedByRBAC() throws {
+        setenv("ORCA_TEST_ENDPOINTS", "1", 1)  // POST /debug/orca/token-clock, to see a token expire
         let s = try OrcaServerProcess()
         defer { s.stop() }
         try s.run("create", "serviceaccount", "reader")
@@ -381,6 +382,25 @@ import Testing
         try s.until("the token is forbidden again") { try shortClient.code("/api/v1/namespaces/default/pods") == 403 }
         try s.run("delete", "serviceaccount", "reader")
         try s.until("the deleted ServiceAccount's token is refused") { try shortClient.code("/api/v1/namespaces/default/pods") == 401 }
+
+        // A token works until it expires: the server's token clock is moved on (test-only endpoint)
+        // rather than waited for; go-jose's minute of leeway counts, as in kube.
+        try s.run("create", "serviceaccount", "expiring")
+        let expiring = try BearerTokenKubectl(s, token: try s.run("create", "token", "expiring", "--duration=10m")
+            .trimmingCharacters(in: .whitespacesAndNewlines))
+        let api = try RawAPI(s)
+        func advanceTokenClock(_ seconds: Int) throws {
+            let r = try api.call("POST", "/debug/orca/token-clock?advanceSeconds=\(seconds)")
+            try #require(r.code == 200, "the test-only token clock: \(r.text)")
+        }
+        #expect(try expiring.must("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}") == "system:serviceaccount:default:expiring")
+        try advanceTokenClock(600)
+        #expect(try expiring.kubectl(["auth", "whoami"]).status == 0, "still within the leeway")
+        try advanceTokenClock(61)
+        let expired = try expiring.kubectl(["auth", "whoami"])
+        #expect(expired.status != 0 && expired.err.contains("Unauthorized"), "\(expired.err)")
+        #expect(try expiring.code("/api/v1/namespaces/default/pods") == 401)
+        try advanceTokenClock(-661)
     }
 }
 
