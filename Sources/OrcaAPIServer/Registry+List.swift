@@ -56,6 +56,10 @@ extension Registry {
         var meta: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
         if more, let lastKey {
             meta["continue"] = .string(ContinueToken(rv: revision, start: String(lastKey.dropFirst(prefix.count))).encoded)
+            // Known only without selectors, as in kube-apiserver.
+            if options.labelSelector.isEmpty, options.fieldSelector.isEmpty {
+                meta["remainingItemCount"] = .int(Int64(try await store.count(prefix: prefix, startAfter: lastKey, revision: revision)))
+            }
         }
         return .object([
             "apiVersion": .string(r.apiVersion),

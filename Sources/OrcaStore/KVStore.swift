@@ -84,6 +84,10 @@ public protocol KVStore: Sendable {
     /// Count of keys with `prefix` at the latest revision.
     func count(prefix: String) async throws -> Int
 
+    /// Count of keys with `prefix` after `startAfter` (exclusive) at `revision` (nil = latest):
+    /// what a paged list has left (`remainingItemCount`).
+    func count(prefix: String, startAfter: String, revision: Int64?) async throws -> Int
+
     /// Creates `key`; throws `.keyExists` if it is present. Returns the new KeyValue.
     func create(_ key: String, value: [UInt8]) async throws -> KeyValue
 
@@ -108,4 +112,11 @@ public protocol KVStore: Sendable {
 
     /// The revision history has been compacted to (0 if never).
     func compactedRevision() async throws -> Int64
+}
+
+extension KVStore {
+    /// Counts by listing, for stores without a cheaper way.
+    public func count(prefix: String, startAfter: String, revision: Int64?) async throws -> Int {
+        try await list(prefix: prefix, revision: revision, startAfter: startAfter, limit: nil).items.count
+    }
 }

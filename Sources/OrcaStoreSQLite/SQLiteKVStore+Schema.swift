@@ -86,6 +86,17 @@ extension SQLiteKVStore {
         """
     }
 
+    /// The rows `listSQL` would return, counted. Arguments: lower, [upper], revision.
+    static func countAfterSQL(inclusiveLower: Bool, hasUpper: Bool) -> String {
+        """
+        SELECT COUNT(*) FROM kv
+        WHERE kv.name \(inclusiveLower ? ">=" : ">") :lower\(hasUpper ? " AND kv.name < :upper" : "")
+            AND kv.id <= :revision
+            AND kv.id = (SELECT MAX(k2.id) FROM kv k2 WHERE k2.name = kv.name AND k2.id <= :revision)
+            AND kv.deleted = 0
+        """
+    }
+
     /// Arguments: lower, [upper].
     static func countSQL(hasUpper: Bool) -> String {
         """

@@ -113,6 +113,19 @@ public final class SQLiteKVStore: KVStore, Sendable {
         }
     }
 
+    public func count(prefix: String, startAfter: String, revision: Int64?) async throws -> Int {
+        try await read { db in
+            let at = try Self.readRevision(db, revision)
+            let upper = Self.prefixEnd(prefix)
+            // As `list`: a start before the prefix counts the whole prefix.
+            let inclusive = startAfter.utf8.lexicographicallyPrecedes(prefix.utf8)
+            var arguments: [String: (any DatabaseValueConvertible)?] = ["lower": inclusive ? prefix : startAfter, "revision": at]
+            if let upper { arguments["upper"] = upper }
+            let statement = try db.cachedStatement(sql: Self.countAfterSQL(inclusiveLower: inclusive, hasUpper: upper != nil))
+            return try Int.fetchOne(statement, arguments: StatementArguments(arguments)) ?? 0
+        }
+    }
+
     // MARK: - Helpers
 
     /// Runs `body` in one read snapshot, turning database errors into `OrcaError`s.

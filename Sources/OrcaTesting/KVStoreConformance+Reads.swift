@@ -124,4 +124,21 @@ extension KVStoreConformance {
         try expectEqual(try await store.count(prefix: p), 14, "everything")
         try expectEqual(try await store.count(prefix: p + "pods/p1"), 2, "pods/p1 prefix (p10, p11)")
     }
+
+    /// `count(prefix:startAfter:revision:)` counts what a list from `startAfter` at that
+    /// revision would return.
+    public static func countAfterAKeyAtARevision(_ factory: Factory) async throws {
+        let store = try await factory()
+        let p = uniquePrefix()
+        for i in 0..<6 {
+            _ = try await store.create(p + "k\(i)", value: bytes("\(i)"))
+        }
+        let before = try await store.currentRevision()
+        _ = try await store.delete(p + "k4", expectedRevision: nil)
+        _ = try await store.create(p + "k9", value: bytes("9"))
+        try expectEqual(try await store.count(prefix: p, startAfter: p + "k2", revision: nil), 3, "k3, k5, k9 now")
+        try expectEqual(try await store.count(prefix: p, startAfter: p + "k2", revision: before), 3, "k3, k4, k5 then")
+        try expectEqual(try await store.count(prefix: p, startAfter: p + "k9", revision: nil), 0, "after the last")
+        try expectEqual(try await store.count(prefix: p, startAfter: "", revision: nil), 6, "a start before the prefix")
+    }
 }

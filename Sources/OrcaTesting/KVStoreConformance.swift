@@ -50,6 +50,7 @@ public enum KVStoreConformance {
         Check(name: "listPagesInKeyOrder") { try await listPagesInKeyOrder($0) },
         Check(name: "listOrdersKeysByBytes") { try await listOrdersKeysByBytes($0) },
         Check(name: "countMatchesLiveKeys") { try await countMatchesLiveKeys($0) },
+        Check(name: "countAfterAKeyAtARevision") { try await countAfterAKeyAtARevision($0) },
         Check(name: "watchReplaysHistoryThenLive") { try await watchReplaysHistoryThenLive($0) },
         Check(name: "watchFiltersByPrefix") { try await watchFiltersByPrefix($0) },
         Check(name: "watchUnderConcurrentWrites") { try await watchUnderConcurrentWrites($0) },

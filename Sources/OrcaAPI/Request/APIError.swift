@@ -81,6 +81,12 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         e.retryAfterSeconds = 1
         return e
     }
+    /// 406: the response cannot take the form the client's Accept asks for (a Table of an object
+    /// that has none).
+    public static func notAcceptable(_ accepted: [String]) -> APIError {
+        APIError(code: 406, reason: "NotAcceptable", message: "only the following media types are accepted: \(accepted.joined(separator: ", "))")
+    }
+
     public static func unsupportedMediaType(_ type: String) -> APIError {
         APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \(type))")
     }

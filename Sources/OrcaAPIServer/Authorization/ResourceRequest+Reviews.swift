@@ -12,11 +12,16 @@ extension ResourceRequest {
         "selfsubjectreviews.authentication.k8s.io", "tokenreviews.authentication.k8s.io",
     ]
 
+    /// What a review can be answered as.
+    static let acceptedMediaTypes = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
+
     func review(_ r: ResourceType) async throws -> Response {
         guard request.method == .post, info.name == nil, info.subresource == nil else {
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
         if info.namespace != nil, !r.namespaced { throw APIError.pathNotFound(request.uri.path) }
+        // Reviews have no table form (kube: "a backend which does not implement metadata").
+        if wantsTable { throw APIError.notAcceptable(Self.acceptedMediaTypes) }
         guard let user = context.user else { throw APIError.unauthorized() }
         var review = try registry.checkTypeMeta(r, try await body())
         var status: JSONValue

@@ -6,10 +6,27 @@ struct ConfigMapStrategy: ResourceStrategy {
     func validate(_ object: JSONValue, old: JSONValue?) -> [StatusCause] {
         var causes = ConfigMapStrategy.validateKeys(object["data"], "data")
         causes += ConfigMapStrategy.validateKeys(object["binaryData"], "binaryData")
-        if old?["immutable"]?.boolValue == true, old?["data"] != object["data"] || old?["binaryData"] != object["binaryData"] {
-            causes.append(.forbidden("data", "field is immutable when `immutable` is set"))
+        causes += Self.immutableData(object, old: old, fields: ["data", "binaryData"])
+        return causes
+    }
+
+    /// What an update of a ConfigMap or Secret marked `immutable: true` may not do (kube's
+    /// `ValidateConfigMapUpdate` / `ValidateSecretUpdate`): unset `immutable`, or change `fields`.
+    static func immutableData(_ object: JSONValue, old: JSONValue?, fields: [String]) -> [StatusCause] {
+        guard old?["immutable"]?.boolValue == true else { return [] }
+        let message = "field is immutable when `immutable` is set"
+        var causes: [StatusCause] = []
+        if object["immutable"]?.boolValue != true { causes.append(.forbidden("immutable", message)) }
+        for field in fields where Self.nonEmpty(object[field]) != Self.nonEmpty(old?[field]) {
+            causes.append(.forbidden(field, message))
         }
         return causes
+    }
+
+    /// A map field, with an empty map the same as none.
+    static func nonEmpty(_ value: JSONValue?) -> JSONValue? {
+        guard let value, value != .null, value.objectValue?.isEmpty != true else { return nil }
+        return value
     }
     static func validateKeys(_ data: JSONValue?, _ field: String) -> [StatusCause] {
         (data?.objectValue ?? [:]).keys.sorted().compactMap { k in
@@ -38,6 +55,7 @@ struct SecretStrategy: ResourceStrategy {
             causes.append(.invalid("data[\(k)]", "<secret contents redacted>", "illegal base64 data"))
         }
         if let old, old["type"] != object["type"] { causes.append(.invalid("type", object["type"]?.stringValue ?? "", "field is immutable")) }
+        causes += ConfigMapStrategy.immutableData(object, old: old, fields: ["data"])
         return causes
     }
 }
