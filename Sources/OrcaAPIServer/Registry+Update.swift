@@ -45,6 +45,7 @@ extension Registry {
         next = attributes.object ?? next
         let s = strategy(r)
         try s.prepareForUpdate(&next, old: old, context: context(r))
+        try TimeFields.normalize(&next, definition: OpenAPISchema.definitionName(apiVersion: r.apiVersion, kind: r.kind))
         if tracksGeneration(r), ObjectMetaRules.specPart(next) != ObjectMetaRules.specPart(old) {
             let gen = old[path: ["metadata", "generation"]]?.intValue ?? 1
             next[path: ["metadata", "generation"]] = .int(gen + 1)

@@ -192,6 +192,7 @@ public final class Registry: Sendable {
         obj[path: ["metadata", "generation"]] = tracksGeneration(r) ? .int(1) : nil
         let s = strategy(r)
         try s.prepareForCreate(&obj, context: context(r, user: user))
+        try TimeFields.normalize(&obj, definition: OpenAPISchema.definitionName(apiVersion: r.apiVersion, kind: r.kind))
         var causes = ObjectMetaRules.validate(obj, resource: r)
         causes += s.validate(obj, old: nil)
         if !causes.isEmpty { throw APIError.invalid(r, obj.metadataName ?? "", causes) }

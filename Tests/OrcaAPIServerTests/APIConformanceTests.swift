@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import OrcaAPI
+import OrcaCore
 import Testing
 @testable import OrcaAPIServer
 
@@ -68,5 +69,49 @@ struct APIConformanceTests {
                                      body: review, headers: [.accept: "application/json;as=Table;v=v1;g=meta.k8s.io"])
         #expect(reply.status == 406)
         #expect(reply.body["reason"] == "NotAcceptable")
+    }
+
+    @Test(arguments: [
+        ("2026-12-07T00:45:00Z", "2026-12-07T00:45:00.000000Z"),
+        ("2026-12-07T00:45:00.123456+00:00", "2026-12-07T00:45:00.123456Z"),
+        ("2026-12-07T02:45:00.5+02:00", "2026-12-07T00:45:00.500000Z"),
+        ("2026-12-07T00:45:00.123456789Z", "2026-12-07T00:45:00.123456Z"),
+    ])
+    func timesAreWrittenInKubesFormats(sent: String, micro: String) async throws {
+        let c = try await TestCluster()
+        let event = try await c.registry.create(c.r("events"), namespace: "default", object: [
+            "metadata": ["name": "e"], "involvedObject": ["kind": "Pod", "name": "p", "namespace": "default"],
+            "reason": "R", "message": "m", "type": "Normal", "action": "A", "reportingComponent": "kopf", "reportingInstance": "dev",
+            "eventTime": .string(sent), "firstTimestamp": .string(sent), "lastTimestamp": .string(sent),
+        ])
+        // MicroTime: six digits in UTC; Time: seconds in UTC.
+        #expect(event["eventTime"]?.stringValue == micro)
+        #expect(event["firstTimestamp"]?.stringValue == String(micro.prefix(19)) + "Z")
+        let lease = try await c.registry.create(c.r("leases", "coordination.k8s.io"), namespace: "default", object: [
+            "metadata": ["name": "l"], "spec": ["holderIdentity": "n", "renewTime": .string(sent), "acquireTime": .string(sent)],
+        ])
+        #expect(lease[path: ["spec", "renewTime"]]?.stringValue == micro)
+    }
+
+    @Test func aValueThatIsNotATimeIs400() async throws {
+        let c = try await TestCluster()
+        let e = await apiError {
+            _ = try await c.registry.create(c.r("leases", "coordination.k8s.io"), namespace: "default", object: [
+                "metadata": ["name": "l"], "spec": ["renewTime": "yesterday"],
+            ])
+        }
+        #expect(e?.code == 400)
+        #expect(e?.message.contains("spec.renewTime: parsing time \"yesterday\"") == true, "\(e?.message ?? "")")
+    }
+
+    @Test func microStringHasSixDigitsAndDateReadsRFC3339() {
+        let date = Date(timeIntervalSince1970: 1_765_068_300.000_042)
+        #expect(KubernetesTime.microString(date) == "2025-12-07T00:45:00.000042Z")
+        #expect(KubernetesTime.microString(Date(timeIntervalSince1970: 1_765_068_300)) == "2025-12-07T00:45:00.000000Z")
+        #expect(KubernetesTime.date("2025-12-07T00:45:00.000042Z").map { KubernetesTime.microString($0) } == "2025-12-07T00:45:00.000042Z")
+        #expect(KubernetesTime.date("2025-12-07T01:45:00+01:00") == Date(timeIntervalSince1970: 1_765_068_300))
+        for bad in ["", "2025-12-07", "2025-12-07T00:45:00", "2025-13-07T00:45:00Z", "2025-02-30T00:45:00Z", "2025-12-07T00:45:00.Z", "x2025-12-07T00:45:00Z"] {
+            #expect(KubernetesTime.date(bad) == nil, "\(bad)")
+        }
     }
 }

@@ -180,6 +180,25 @@ import Testing
         #expect(table.contains("configmap/described") && table.contains("NewReason"))
     }
 
+    /// MicroTimes are served with six fractional digits whatever a client sent, so kubectl (Go's
+    /// RFC3339Micro) reads a node's Lease: `kubectl describe node` prints it.
+    @Test func describeNodePrintsItsLease() throws {
+        let s = try OrcaServerProcess()
+        defer { s.stop() }
+        _ = try s.k("create", "-f", "-", stdin: #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"leased"}}"#)
+        _ = try s.k("create", "-f", "-", stdin: """
+            {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "leased", "namespace": "kube-node-lease"},
+             "spec": {"holderIdentity": "leased", "leaseDurationSeconds": 40, "renewTime": "2026-12-07T00:45:00.123+00:00"}}
+            """)
+        #expect(try s.k("get", "lease", "leased", "-n", "kube-node-lease", "-o", "jsonpath={.spec.renewTime}") == "2026-12-07T00:45:00.123000Z")
+        let describe = try s.k("describe", "node", "leased")
+        #expect(describe.contains("Lease:") && describe.contains("HolderIdentity:  leased"), "\(describe)")
+        #expect(describe.contains("RenewTime:       Mon, 07 Dec 2026 00:45:00 +0000"), "\(describe)")
+        // A value that is not a time is refused with 400.
+        let bad = try s.kubectl(["patch", "lease", "leased", "-n", "kube-node-lease", "--type=merge", "-p", #"{"spec":{"renewTime":"soon"}}"#])
+        #expect(bad.status != 0 && bad.err.contains("parsing time \"soon\""), "\(bad.err)")
+    }
+
     @Test func labelAnnotatePatchReplaceScale() throws {
         let s = try OrcaServerProcess()
         defer { s.stop() }
