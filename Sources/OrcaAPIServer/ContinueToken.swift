@@ -6,6 +6,9 @@ struct ContinueToken: Codable {
     var rv: Int64
     var start: String
 
+    /// The `rv` of a token that continues at the latest revision (kube's -1).
+    static let latest: Int64 = -1
+
     var encoded: String {
         let data = try! JSONEncoder().encode(self)
         return data.base64EncodedString()

@@ -9,9 +9,12 @@ extension Registry {
         let prefix = r.storePrefix(namespace: namespace)
         var readRevision: Int64? = nil
         var startAfter: String? = nil
+        var continued: ContinueToken? = nil
         if let token = options.continueToken {
             let t = try ContinueToken(decoding: token)
-            readRevision = t.rv
+            continued = t
+            // An inconsistent continuation (handed out with an expired list) reads the latest revision.
+            readRevision = t.rv == ContinueToken.latest ? nil : t.rv
             startAfter = prefix + t.start
         } else if let rvText = options.resourceVersion, let rv = Int64(rvText) {
             if options.resourceVersionMatch == "Exact" {
@@ -48,8 +51,11 @@ extension Registry {
                 cursor = page.items.last?.key
             }
         } catch let e as OrcaError where e.code == .compacted {
-            if options.continueToken != nil {
-                throw APIError.gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+            if let continued {
+                // kube-apiserver hands back a token that continues from the same key at the latest revision.
+                var e = APIError.gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+                e.listMeta = ["continue": .string(ContinueToken(rv: ContinueToken.latest, start: continued.start).encoded)]
+                throw e
             }
             throw APIError.gone("The resourceVersion for the provided list is too old.")
         }

@@ -8,6 +8,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public var details: JSONValue?
     /// Extra response headers (e.g. `Retry-After`).
     public var retryAfterSeconds: Int?
+    /// The Status's list metadata (the `continue` token of an expired paged list).
+    public var listMeta: JSONValue?
 
     public init(code: Int, reason: String, message: String, details: JSONValue? = nil) {
         self.code = code
@@ -21,7 +23,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     /// The `Status` body.
     public var status: JSONValue {
         var o: [String: JSONValue] = [
-            "kind": "Status", "apiVersion": "v1", "metadata": [:],
+            "kind": "Status", "apiVersion": "v1", "metadata": listMeta ?? [:],
             "status": "Failure", "message": .string(message), "reason": .string(reason), "code": .int(Int64(code)),
         ]
         if let details { o["details"] = details }
