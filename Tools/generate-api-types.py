@@ -47,6 +47,10 @@ GROUP_PACKAGES = [
     "io.k8s.api.authentication.v1",
     "io.k8s.api.authorization.v1",
     "io.k8s.api.scheduling.v1",
+    "io.k8s.api.networking.v1",
+    "io.k8s.api.node.v1",
+    "io.k8s.api.flowcontrol.v1",
+    "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1",
 ]
 
 # Single definitions included besides the packages above.
@@ -78,6 +82,10 @@ SERVED_GROUP_VERSIONS = {
     ("authentication.k8s.io", "v1"),
     ("authorization.k8s.io", "v1"),
     ("scheduling.k8s.io", "v1"),
+    ("networking.k8s.io", "v1"),
+    ("node.k8s.io", "v1"),
+    ("flowcontrol.apiserver.k8s.io", "v1"),
+    ("apiregistration.k8s.io", "v1"),
 }
 
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"

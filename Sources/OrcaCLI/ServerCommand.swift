@@ -105,7 +105,7 @@ struct ServerCommand: AsyncParsableCommand {
         let webhooks = WebhookConfigurationStore()
         let registry = Registry(store: store, strategies: Strategies.standard, encryption: encryption, serviceNetwork: serviceNetwork,
                                 admission: AdmissionChain([LimitRanger(), ServiceAccountAdmission(), NodeRestriction(),
-                                                           PodSecurityAdmission(), PriorityAdmission(),
+                                                           PodSecurityAdmission(), PriorityAdmission(), RuntimeClassAdmission(),
                                                            RBACEscalationCheck(authorizer: authorizer), AdmissionWebhooks(store: webhooks),
                                                            // Last: it charges the quota once nothing else can refuse.
                                                            ResourceQuotaAdmission()]))

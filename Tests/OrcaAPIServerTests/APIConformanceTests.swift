@@ -114,4 +114,82 @@ struct APIConformanceTests {
             #expect(KubernetesTime.date(bad) == nil, "\(bad)")
         }
     }
+
+    /// One object of each kind of the groups Kubernetes 1.32 serves that Orca stores without
+    /// acting on them: (group, resource, namespaced, body).
+    static let servedKinds: [(String, String, Bool, String)] = [
+        ("storage.k8s.io", "volumeattachments", false,
+         #"{"spec": {"attacher": "csi.example.com", "nodeName": "n1", "source": {"persistentVolumeName": "pv1"}}}"#),
+        ("storage.k8s.io", "csidrivers", false, #"{"spec": {"attachRequired": false}}"#),
+        ("storage.k8s.io", "csinodes", false, #"{"spec": {"drivers": [{"name": "csi.example.com", "nodeID": "n1"}]}}"#),
+        ("storage.k8s.io", "csistoragecapacities", true, #"{"storageClassName": "local-path", "capacity": "1Gi"}"#),
+        ("networking.k8s.io", "ingresses", true,
+         #"{"spec": {"rules": [{"host": "a.example", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}"#),
+        ("networking.k8s.io", "ingressclasses", false, #"{"spec": {"controller": "example.com/ingress"}}"#),
+        ("networking.k8s.io", "networkpolicies", true, #"{"spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}"#),
+        ("node.k8s.io", "runtimeclasses", false, #"{"handler": "runc"}"#),
+        ("flowcontrol.apiserver.k8s.io", "flowschemas", false,
+         #"{"spec": {"priorityLevelConfiguration": {"name": "global-default"}, "matchingPrecedence": 1000}}"#),
+        ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations", false,
+         #"{"spec": {"type": "Limited", "limited": {"nominalConcurrencyShares": 5}}}"#),
+        ("apiregistration.k8s.io", "apiservices", false,
+         #"{"spec": {"group": "metrics.example.com", "version": "v1", "groupPriorityMinimum": 100, "versionPriority": 10}}"#),
+    ]
+
+    @Test(arguments: servedKinds.indices)
+    func theOtherServedGroupsTakeEveryVerb(index: Int) async throws {
+        let (group, resource, namespaced, body) = Self.servedKinds[index]
+        let c = try await TestCluster()
+        let r = try #require(c.registry.catalog.resource(group: group, version: "v1", resource: resource))
+        #expect(r.namespaced == namespaced)
+        let name = index == 10 ? "v1.metrics.example.com" : "one"
+        let ns: String? = namespaced ? "default" : nil
+        var object = json(body)
+        object["metadata"] = ["name": .string(name)]
+        let stream = try await c.registry.watch(r, namespace: ns, options: ListOptions())
+        var events = stream.makeAsyncIterator()
+        _ = try await c.registry.create(r, namespace: ns, object: object)
+        #expect(try await c.registry.get(r, namespace: ns, name: name).kind == r.kind)
+        #expect(try await c.registry.list(r, namespace: ns, options: ListOptions())["items"]?.arrayValue?.count == 1)
+        let patched = try await c.registry.guaranteedUpdate(r, namespace: ns, name: name) { cur in
+            MergePatch.apply(["metadata": ["labels": ["patched": "yes"]]], to: cur)
+        }
+        #expect(patched.labels["patched"] == "yes")
+        _ = try await c.registry.delete(r, namespace: ns, name: name)
+        var seen: [String] = []
+        for _ in 0..<3 { seen.append(try #require(try await events.next()).type) }
+        #expect(seen == ["ADDED", "MODIFIED", "DELETED"])
+    }
+
+    @Test func aRuntimeClassGivesItsPodsItsOverheadAndScheduling() async throws {
+        let c = try await TestCluster(admission: AdmissionChain([RuntimeClassAdmission()]))
+        _ = try await c.registry.create(c.r("runtimeclasses", "node.k8s.io"), namespace: nil, object: [
+            "metadata": ["name": "sandboxed"], "handler": "runc",
+            "overhead": ["podFixed": ["cpu": "250m", "memory": "120Mi"]],
+            "scheduling": ["nodeSelector": ["sandbox": "yes"], "tolerations": [["key": "sandbox", "operator": "Exists"]]],
+        ])
+        func pod(_ name: String, runtimeClass: String?, overhead: JSONValue? = nil, nodeSelector: JSONValue? = nil) -> JSONValue {
+            var p: JSONValue = ["metadata": ["name": .string(name)], "spec": ["containers": [["name": "c", "image": "busybox"]]]]
+            if let runtimeClass { p[path: ["spec", "runtimeClassName"]] = .string(runtimeClass) }
+            if let overhead { p[path: ["spec", "overhead"]] = overhead }
+            if let nodeSelector { p[path: ["spec", "nodeSelector"]] = nodeSelector }
+            return p
+        }
+        let pods = c.r("pods")
+        let created = try await c.registry.create(pods, namespace: "default", object: pod("a", runtimeClass: "sandboxed"))
+        #expect(created[path: ["spec", "overhead"]] == ["cpu": "250m", "memory": "120Mi"])
+        #expect(created[path: ["spec", "nodeSelector"]] == ["sandbox": "yes"])
+        #expect(created[path: ["spec", "tolerations"]]?.arrayValue?.contains(["key": "sandbox", "operator": "Exists"]) == true)
+        for (body, message) in [
+            (pod("b", runtimeClass: "missing"), "pod rejected: RuntimeClass \"missing\" not found"),
+            (pod("c", runtimeClass: "sandboxed", overhead: ["cpu": "1"]), "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead"),
+            (pod("d", runtimeClass: nil, overhead: ["cpu": "1"]), "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"),
+            (pod("e", runtimeClass: "sandboxed", nodeSelector: ["sandbox": "no"]),
+             "conflict: runtimeClass.scheduling.nodeSelector[sandbox] = yes; pod.spec.nodeSelector[sandbox] = no"),
+        ] {
+            let e = await apiError { _ = try await c.registry.create(pods, namespace: "default", object: body) }
+            #expect(e?.code == 403)
+            #expect(e?.message.hasSuffix(message) == true, "\(e?.message ?? "")")
+        }
+    }
 }

@@ -199,6 +199,45 @@ import Testing
         #expect(bad.status != 0 && bad.err.contains("parsing time \"soon\""), "\(bad.err)")
     }
 
+    /// The other groups Kubernetes 1.32 serves (issue 15): one object of each kind through
+    /// kubectl's create, get, list, watch, patch and delete; a RuntimeClass's overhead lands in a pod.
+    @Test func theOtherServedGroupsWorkWithKubectl() throws {
+        let s = try OrcaServerProcess()
+        defer { s.stop() }
+        let objects: [(String, String)] = [
+            ("volumeattachments.storage.k8s.io", #"{"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment", "metadata": {"name": "one"}, "spec": {"attacher": "csi.example.com", "nodeName": "n1", "source": {"persistentVolumeName": "pv1"}}}"#),
+            ("csidrivers.storage.k8s.io", #"{"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": "one"}, "spec": {"attachRequired": false}}"#),
+            ("csinodes.storage.k8s.io", #"{"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": "one"}, "spec": {"drivers": []}}"#),
+            ("csistoragecapacities.storage.k8s.io", #"{"apiVersion": "storage.k8s.io/v1", "kind": "CSIStorageCapacity", "metadata": {"name": "one"}, "storageClassName": "local-path"}"#),
+            ("ingresses.networking.k8s.io", #"{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "one"}, "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}"#),
+            ("ingressclasses.networking.k8s.io", #"{"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "one"}, "spec": {"controller": "example.com/ingress"}}"#),
+            ("networkpolicies.networking.k8s.io", #"{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "one"}, "spec": {"podSelector": {}}}"#),
+            ("runtimeclasses.node.k8s.io", #"{"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "one"}, "handler": "runc"}"#),
+            ("flowschemas.flowcontrol.apiserver.k8s.io", #"{"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": {"name": "one"}, "spec": {"priorityLevelConfiguration": {"name": "one"}}}"#),
+            ("prioritylevelconfigurations.flowcontrol.apiserver.k8s.io", #"{"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration", "metadata": {"name": "one"}, "spec": {"type": "Limited", "limited": {"nominalConcurrencyShares": 5}}}"#),
+            ("apiservices.apiregistration.k8s.io", #"{"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1.metrics.example.com"}, "spec": {"group": "metrics.example.com", "version": "v1", "groupPriorityMinimum": 100, "versionPriority": 10}}"#),
+        ]
+        for (resource, body) in objects {
+            let name = resource.hasPrefix("apiservices") ? "v1.metrics.example.com" : "one"
+            let watch = try BackgroundProcess("/usr/bin/kubectl", ["--kubeconfig", s.kubeconfig, "get", resource, "--watch-only", "-o", "name"], env: [:])
+            defer { watch.stop() }
+            _ = try s.k("create", "-f", "-", stdin: body)
+            #expect(try s.k("get", resource, name, "-o", "name").trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("/\(name)"), "\(resource)")
+            #expect(try s.k("get", resource, "-o", "name").contains("/\(name)"), "\(resource)")
+            _ = try s.k("patch", resource, name, "--type=merge", "-p", #"{"metadata":{"labels":{"patched":"yes"}}}"#)
+            #expect(try s.k("get", resource, "-l", "patched=yes", "-o", "name").contains("/\(name)"), "\(resource)")
+            try watch.waitForOutput("the watch of \(resource)", timeout: 30) { $0.contains("/\(name)") }
+            _ = try s.k("delete", resource, name)
+            #expect(try s.kubectl(["get", resource, name]).status != 0, "\(resource)")
+        }
+        // A RuntimeClass's overhead is copied into the pods that name it; an unknown class is refused.
+        _ = try s.k("create", "-f", "-", stdin: #"{"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "sandboxed"}, "handler": "runc", "overhead": {"podFixed": {"cpu": "250m"}}}"#)
+        _ = try s.k("create", "-f", "-", stdin: #"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "overhead"}, "spec": {"runtimeClassName": "sandboxed", "containers": [{"name": "c", "image": "busybox"}]}}"#)
+        #expect(try s.k("get", "pod", "overhead", "-o", "jsonpath={.spec.overhead.cpu}") == "250m")
+        let unknown = try s.kubectl(["create", "-f", "-"], stdin: #"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unknown"}, "spec": {"runtimeClassName": "missing", "containers": [{"name": "c", "image": "busybox"}]}}"#)
+        #expect(unknown.status != 0 && unknown.err.contains("pod rejected: RuntimeClass \"missing\" not found"), "\(unknown.err)")
+    }
+
     @Test func labelAnnotatePatchReplaceScale() throws {
         let s = try OrcaServerProcess()
         defer { s.stop() }

@@ -108,6 +108,22 @@ public struct ResourceCatalog: Sendable {
         ResourceType("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced: false, shortNames: ["pc"]),
         // storage.k8s.io/v1
         ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced: false, shortNames: ["sc"]),
+        ResourceType("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", namespaced: false, subresources: ["status"]),
+        ResourceType("storage.k8s.io", "v1", "CSIDriver", "csidrivers", namespaced: false),
+        ResourceType("storage.k8s.io", "v1", "CSINode", "csinodes", namespaced: false),
+        ResourceType("storage.k8s.io", "v1", "CSIStorageCapacity", "csistoragecapacities"),
+        // networking.k8s.io/v1 (stored and served; Orca does not enforce NetworkPolicies or route Ingresses)
+        ResourceType("networking.k8s.io", "v1", "Ingress", "ingresses", shortNames: ["ing"], subresources: ["status"]),
+        ResourceType("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced: false),
+        ResourceType("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", shortNames: ["netpol"]),
+        // node.k8s.io/v1
+        ResourceType("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", namespaced: false),
+        // flowcontrol.apiserver.k8s.io/v1
+        ResourceType("flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "flowschemas", namespaced: false, subresources: ["status"]),
+        ResourceType("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", "prioritylevelconfigurations",
+                     namespaced: false, subresources: ["status"]),
+        // apiregistration.k8s.io/v1
+        ResourceType("apiregistration.k8s.io", "v1", "APIService", "apiservices", namespaced: false, subresources: ["status"]),
     ])
 
     /// The groups in discovery order (the core group first, as "").

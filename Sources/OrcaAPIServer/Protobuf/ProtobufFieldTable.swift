@@ -1203,6 +1203,174 @@ enum ProtobufFieldTable {
         "io.k8s.api.events.v1.EventSeries": [
             1: .value("count"), 2: .value("lastObservedTime")
         ],
+        "io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration": [
+            1: .pointer("nominalConcurrencyShares"), 2: .pointer("lendablePercent")
+        ],
+        "io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod": [
+            1: .value("type")
+        ],
+        "io.k8s.api.flowcontrol.v1.FlowSchema": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.flowcontrol.v1.FlowSchemaCondition": [
+            1: .value("type"), 2: .value("status"), 3: .value("lastTransitionTime"), 4: .value("reason"),
+            5: .value("message")
+        ],
+        "io.k8s.api.flowcontrol.v1.FlowSchemaList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.flowcontrol.v1.FlowSchemaSpec": [
+            1: .value("priorityLevelConfiguration"), 2: .value("matchingPrecedence"),
+            3: .value("distinguisherMethod"), 4: .value("rules")
+        ],
+        "io.k8s.api.flowcontrol.v1.FlowSchemaStatus": [
+            1: .value("conditions")
+        ],
+        "io.k8s.api.flowcontrol.v1.GroupSubject": [
+            1: .value("name")
+        ],
+        "io.k8s.api.flowcontrol.v1.LimitResponse": [
+            1: .value("type"), 2: .value("queuing")
+        ],
+        "io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration": [
+            1: .pointer("nominalConcurrencyShares"), 2: .value("limitResponse"),
+            3: .pointer("lendablePercent"), 4: .pointer("borrowingLimitPercent")
+        ],
+        "io.k8s.api.flowcontrol.v1.NonResourcePolicyRule": [
+            1: .value("verbs"), 6: .value("nonResourceURLs")
+        ],
+        "io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects": [
+            1: .value("subjects"), 2: .value("resourceRules"), 3: .value("nonResourceRules")
+        ],
+        "io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition": [
+            1: .value("type"), 2: .value("status"), 3: .value("lastTransitionTime"), 4: .value("reason"),
+            5: .value("message")
+        ],
+        "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference": [
+            1: .value("name")
+        ],
+        "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec": [
+            1: .value("type"), 2: .value("limited"), 3: .value("exempt")
+        ],
+        "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus": [
+            1: .value("conditions")
+        ],
+        "io.k8s.api.flowcontrol.v1.QueuingConfiguration": [
+            1: .value("queues"), 2: .value("handSize"), 3: .value("queueLengthLimit")
+        ],
+        "io.k8s.api.flowcontrol.v1.ResourcePolicyRule": [
+            1: .value("verbs"), 2: .value("apiGroups"), 3: .value("resources"), 4: .value("clusterScope"),
+            5: .value("namespaces")
+        ],
+        "io.k8s.api.flowcontrol.v1.ServiceAccountSubject": [
+            1: .value("namespace"), 2: .value("name")
+        ],
+        "io.k8s.api.flowcontrol.v1.Subject": [
+            1: .value("kind"), 2: .value("user"), 3: .value("group"), 4: .value("serviceAccount")
+        ],
+        "io.k8s.api.flowcontrol.v1.UserSubject": [
+            1: .value("name")
+        ],
+        "io.k8s.api.networking.v1.HTTPIngressPath": [
+            1: .value("path"), 2: .value("backend"), 3: .pointer("pathType")
+        ],
+        "io.k8s.api.networking.v1.HTTPIngressRuleValue": [
+            1: .value("paths")
+        ],
+        "io.k8s.api.networking.v1.IPBlock": [
+            1: .value("cidr"), 2: .value("except")
+        ],
+        "io.k8s.api.networking.v1.Ingress": [
+            1: .value("metadata"), 2: .value("spec"), 3: .value("status")
+        ],
+        "io.k8s.api.networking.v1.IngressBackend": [
+            3: .value("resource"), 4: .value("service")
+        ],
+        "io.k8s.api.networking.v1.IngressClass": [
+            1: .value("metadata"), 2: .value("spec")
+        ],
+        "io.k8s.api.networking.v1.IngressClassList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.networking.v1.IngressClassParametersReference": [
+            1: .pointer("apiGroup"), 2: .value("kind"), 3: .value("name"), 4: .pointer("scope"),
+            5: .pointer("namespace")
+        ],
+        "io.k8s.api.networking.v1.IngressClassSpec": [
+            1: .value("controller"), 2: .value("parameters")
+        ],
+        "io.k8s.api.networking.v1.IngressList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.networking.v1.IngressLoadBalancerIngress": [
+            1: .value("ip"), 2: .value("hostname"), 4: .value("ports")
+        ],
+        "io.k8s.api.networking.v1.IngressLoadBalancerStatus": [
+            1: .value("ingress")
+        ],
+        "io.k8s.api.networking.v1.IngressPortStatus": [
+            1: .value("port"), 2: .value("protocol"), 3: .pointer("error")
+        ],
+        "io.k8s.api.networking.v1.IngressRule": [
+            1: .value("host"), 2: .inline("io.k8s.api.networking.v1.IngressRuleValue")
+        ],
+        "io.k8s.api.networking.v1.IngressRuleValue": [
+            1: .value("http")
+        ],
+        "io.k8s.api.networking.v1.IngressServiceBackend": [
+            1: .value("name"), 2: .value("port")
+        ],
+        "io.k8s.api.networking.v1.IngressSpec": [
+            1: .value("defaultBackend"), 2: .value("tls"), 3: .value("rules"), 4: .pointer("ingressClassName")
+        ],
+        "io.k8s.api.networking.v1.IngressStatus": [
+            1: .value("loadBalancer")
+        ],
+        "io.k8s.api.networking.v1.IngressTLS": [
+            1: .value("hosts"), 2: .value("secretName")
+        ],
+        "io.k8s.api.networking.v1.NetworkPolicy": [
+            1: .value("metadata"), 2: .value("spec")
+        ],
+        "io.k8s.api.networking.v1.NetworkPolicyEgressRule": [
+            1: .value("ports"), 2: .value("to")
+        ],
+        "io.k8s.api.networking.v1.NetworkPolicyIngressRule": [
+            1: .value("ports"), 2: .value("from")
+        ],
+        "io.k8s.api.networking.v1.NetworkPolicyList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.networking.v1.NetworkPolicyPeer": [
+            1: .value("podSelector"), 2: .value("namespaceSelector"), 3: .value("ipBlock")
+        ],
+        "io.k8s.api.networking.v1.NetworkPolicyPort": [
+            1: .pointer("protocol"), 2: .pointer("port"), 3: .pointer("endPort")
+        ],
+        "io.k8s.api.networking.v1.NetworkPolicySpec": [
+            1: .value("podSelector"), 2: .value("ingress"), 3: .value("egress"), 4: .value("policyTypes")
+        ],
+        "io.k8s.api.networking.v1.ServiceBackendPort": [
+            1: .value("name"), 2: .value("number")
+        ],
+        "io.k8s.api.node.v1.Overhead": [
+            1: .value("podFixed")
+        ],
+        "io.k8s.api.node.v1.RuntimeClass": [
+            1: .value("metadata"), 2: .value("handler"), 3: .value("overhead"), 4: .value("scheduling")
+        ],
+        "io.k8s.api.node.v1.RuntimeClassList": [
+            1: .value("metadata"), 2: .value("items")
+        ],
+        "io.k8s.api.node.v1.Scheduling": [
+            1: .value("nodeSelector"), 2: .value("tolerations")
+        ],
         "io.k8s.api.policy.v1.Eviction": [
             1: .value("metadata"), 2: .value("deleteOptions")
         ],
