@@ -29,6 +29,6 @@ public enum Strategies {
             "customresourcedefinitions.apiextensions.k8s.io": CustomResourceDefinitionStrategy(),
             "mutatingwebhookconfigurations.admissionregistration.k8s.io": WebhookConfigurationStrategy(mutating: true),
             "validatingwebhookconfigurations.admissionregistration.k8s.io": WebhookConfigurationStrategy(mutating: false),
-        ]
+        ].merging(StoredKindStrategy.all) { builtIn, _ in builtIn }
     }
 }
