@@ -123,6 +123,7 @@ struct ServerCommand: AsyncParsableCommand {
         try await namespaces.bootstrap()
         try await RBACBootstrap.ensure(registry: registry)
         try await PriorityClassBootstrap.ensure(registry: registry)
+        try await APIServiceBootstrap.ensure(registry: registry)
         let rbacController = RBACPolicyController(registry: registry, store: rbac)
         try await rbacController.sync()
         try await LocalPathProvisioner.bootstrap(client: client)

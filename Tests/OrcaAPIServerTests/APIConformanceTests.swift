@@ -192,4 +192,18 @@ struct APIConformanceTests {
             #expect(e?.message.hasSuffix(message) == true, "\(e?.message ?? "")")
         }
     }
+
+    @Test func theBuiltInGroupVersionsHaveLocalAPIServices() async throws {
+        let c = try await TestCluster()
+        try await APIServiceBootstrap.ensure(registry: c.registry)
+        try await APIServiceBootstrap.ensure(registry: c.registry)
+        let services = c.r("apiservices", "apiregistration.k8s.io")
+        let names = try await c.registry.list(services, namespace: nil, options: ListOptions())["items"]?.arrayValue?.compactMap(\.metadataName) ?? []
+        #expect(names.contains("v1") && names.contains("v1.apps") && names.contains("v1.networking.k8s.io"), "\(names)")
+        #expect(Set(names).count == names.count)
+        let apps = try await c.registry.get(services, namespace: nil, name: "v1.apps")
+        #expect(apps[path: ["spec", "group"]] == "apps" && apps[path: ["spec", "groupPriorityMinimum"]] == 17800)
+        let available = apps[path: ["status", "conditions"]]?.arrayValue?.first
+        #expect(available?["type"] == "Available" && available?["status"] == "True" && available?["reason"] == "Local")
+    }
 }
