@@ -195,8 +195,10 @@ struct EnvironmentResolver: Sendable {
             milli = isCPU ? Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000
                 : Int64(clamping: ProcessInfo.processInfo.physicalMemory).multipliedSaturating(by: 1000)
         } else { milli = 0 }
-        let d = divisor.flatMap { Quantity($0).isValid ? Quantity($0).milliValue : nil } ?? 1000
-        guard d > 0 else { return "0" }
+        // No divisor, or a zero one (what Go clients send for an unset Quantity), is 1 (the kubelet's
+        // `ExtractContainerResourceValue`).
+        var d = divisor.flatMap { Quantity($0).isValid ? Quantity($0).milliValue : nil } ?? 1000
+        if d <= 0 { d = 1000 }
         // Rounded up, without overflowing a saturated value.
         return String(milli / d + (milli % d > 0 ? 1 : 0))
     }
