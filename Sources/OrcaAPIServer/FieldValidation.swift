@@ -213,18 +213,23 @@ struct FieldValidation: Sendable {
     // MARK: outcomes
 
     /// The strict decoding error text for some unknown fields.
-    static func strictDecodingError(_ unknown: [String]) -> String {
-        "strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", ")
+    static func strictDecodingError(_ unknown: [String], duplicates: [String] = []) -> String {
+        "strict decoding error: " + problems(unknown, duplicates).joined(separator: ", ")
+    }
+
+    /// Each unknown and duplicate field as kube's strict decoder words it.
+    static func problems(_ unknown: [String], _ duplicates: [String]) -> [String] {
+        unknown.map { "unknown field \"\($0)\"" } + duplicates.map { "duplicate field \"\($0)\"" }
     }
 
     /// The checks of a create or update body: drops unknown fields and returns the
     /// warnings to send; throws 400 under `Strict` (as Kubernetes' decoder does).
-    func check(body object: inout JSONValue, _ r: ResourceType) throws -> [String] {
+    func check(body object: inout JSONValue, _ r: ResourceType, duplicates: [String] = []) throws -> [String] {
         let findings = inspect(&object, r)
         try Self.checkNumbers(findings, r)
         let unknown = findings.unknown
-        return try outcome(unknown) {
-            APIError.badRequest("\(r.kind) in version \"\(r.version)\" cannot be handled as a \(r.kind): \(Self.strictDecodingError(unknown))")
+        return try outcome(unknown, duplicates) {
+            APIError.badRequest("\(r.kind) in version \"\(r.version)\" cannot be handled as a \(r.kind): \(Self.strictDecodingError(unknown, duplicates: duplicates))")
         }
     }
 
@@ -252,11 +257,11 @@ struct FieldValidation: Sendable {
         throw APIError.badRequest("\(r.kind) in version \"\(r.version)\" cannot be handled as a \(r.kind): \(first)")
     }
 
-    private func outcome(_ unknown: [String], strictError: () -> APIError) throws -> [String] {
-        if unknown.isEmpty { return [] }
+    private func outcome(_ unknown: [String], _ duplicates: [String] = [], strictError: () -> APIError) throws -> [String] {
+        if unknown.isEmpty, duplicates.isEmpty { return [] }
         switch directive {
         case .strict: throw strictError()
-        case .warn: return unknown.map { "unknown field \"\($0)\"" }
+        case .warn: return Self.problems(unknown, duplicates)
         case .ignore: return []
         }
     }

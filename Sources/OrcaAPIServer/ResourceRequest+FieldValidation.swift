@@ -8,8 +8,12 @@ extension ResourceRequest {
     /// `options` is `CreateOptions` or `UpdateOptions` (named in errors).
     func validatedBody(_ r: ResourceType, options: String) async throws -> (object: JSONValue, warnings: [String]) {
         let validation = try fieldValidation(r, options: options)
-        var object = try await body()
-        let warnings = try validation.check(body: &object, r)
+        let bytes = try await rawBody()
+        var object = try BodyDecoder.decode(bytes, contentType: request.headers[.contentType])
+        // Duplicates are looked for in JSON bodies only when someone will hear of them.
+        let isJSON = !(request.headers[.contentType] ?? "").lowercased().contains("yaml") || bytes.first(where: { $0 > 32 }) == UInt8(ascii: "{")
+        let duplicates = validation.directive != .ignore && isJSON ? DuplicateJSONFields.paths(in: bytes) : []
+        let warnings = try validation.check(body: &object, r, duplicates: duplicates)
         return (object, warnings)
     }
 

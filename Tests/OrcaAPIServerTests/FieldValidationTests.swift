@@ -95,6 +95,24 @@ import Testing
         #expect(patched == json(#"{"spec": {"replicas": 1}}"#))
     }
 
+    @Test func duplicateFieldsAreFoundWithTheirPaths() {
+        let body = #"{"spec": {"replicas": 1, "x": 1, "replicas": 2, "template": {"spec": {"containers": [{"name": "a", "name": "b"}]}}}, "kind": "Deployment", "kind": "Deployment", "s\u0070ec2": 1, "spec2": 2}"#
+        #expect(DuplicateJSONFields.paths(in: Array(body.utf8)) == ["spec.replicas", "spec.template.spec.containers[0].name", "kind", "spec2"])
+        #expect(DuplicateJSONFields.paths(in: Array(#"{"a": {"b": 1}, "c": [{"b": 1}, {"b": 2}], "s": "{\"a\": 1, \"a\": 2}"}"#.utf8)).isEmpty)
+    }
+
+    @Test func strictReportsUnknownAndDuplicateFieldsInOneErrorAndWarnEachOne() {
+        var body = json(#"{"spec": {"replicas": 2, "x": 1}}"#)
+        let e = #expect(throws: APIError.self) {
+            try FieldValidation(.strict).check(body: &body, Self.deployments, duplicates: ["spec.replicas"])
+        }
+        #expect(e?.message == #"Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.x", duplicate field "spec.replicas""#)
+        var again = json(#"{"spec": {"replicas": 2, "x": 1}}"#)
+        let warnings = try? FieldValidation(.warn).check(body: &again, Self.deployments, duplicates: ["spec.replicas"])
+        #expect(warnings == [#"unknown field "spec.x""#, #"duplicate field "spec.replicas""#])
+        #expect(again == json(#"{"spec": {"replicas": 2}}"#))
+    }
+
     @Test func strictPatchesAreInvalidWithThePatchAsTheValue() {
         let current = json(#"{"spec": {"replicas": 1}}"#)
         let patch = json(#"{"spec": {"foo": 2}}"#)
