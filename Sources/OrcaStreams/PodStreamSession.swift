@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdWebSocket
+import NIOCore
 import OrcaAPI
 
 /// The WebSocket session that serves one pod stream (`exec`, `attach`, `portforward`) with a
@@ -10,17 +11,22 @@ public enum PodStreamSession {
     /// Serves one upgraded connection.
     public typealias Handler = @Sendable (WebSocketInboundStream, WebSocketOutboundWriter) async throws -> Void
 
-    /// exec and attach: the channel protocols, newest first (kubectl 1.30+ asks for v5 only).
-    public static let remoteCommandProtocols = [RemoteCommandSession.v5, RemoteCommandSession.v4]
+    /// exec and attach: the channel protocols, newest first (kubectl 1.30+ asks for v5 only; other
+    /// client libraries ask for the older and base64 ones).
+    public static let remoteCommandProtocols = [RemoteCommandSession.v5, RemoteCommandSession.v4, RemoteCommandSession.v4Base64,
+                                                RemoteCommandSession.v1, RemoteCommandSession.v1Base64]
     /// port-forward: SPDY tunnelled through WebSocket messages (kubectl 1.31+), or the
     /// WebSocket channel protocol with the ports in the query (other clients).
     public static let portForwardProtocols = [PortForwardTunnel.spdyTunnel, PortForwardChannels.v4]
+    /// log: the log's bytes as binary messages, or as base64 text (kube's wsstream reader).
+    public static let logProtocols = ["binary.k8s.io", "base64.binary.k8s.io"]
 
     /// The subprotocol to answer with for `subresource` among those `offered`, or nil.
     public static func chooseProtocol(_ subresource: String, offered: [String]) -> String? {
         switch subresource {
         case "exec", "attach": return offered.first(where: remoteCommandProtocols.contains)
         case "portforward": return offered.first(where: portForwardProtocols.contains)
+        case "log": return offered.first(where: logProtocols.contains)
         default: return nil
         }
     }
@@ -40,6 +46,19 @@ public enum PodStreamSession {
                             pod: JSONValue, rawQuery: String?) throws -> Handler? {
         guard let options = try validate(subresource, protocolName: protocolName, pod: pod, rawQuery: rawQuery) else { return nil }
         switch subresource {
+        case "log":
+            // The query as `pods/log` takes it (first value of each parameter).
+            let query = PodExecOptions.parse(rawQuery).compactMapValues(\.first)
+            let base64 = protocolName.hasPrefix("base64.")
+            return { _, outbound in
+                for try await chunk in try await provider.logs(pod: pod, query: query) {
+                    if base64 {
+                        try await outbound.writeTextMessage(Data(chunk).base64EncodedString())
+                    } else {
+                        try await outbound.writeBinaryMessage(ByteBuffer(bytes: chunk))
+                    }
+                }
+            }
         case "exec", "attach":
             let session = RemoteCommandSession(protocolName: protocolName, provider: provider, pod: pod, options: options,
                                                attach: subresource == "attach")
@@ -68,6 +87,8 @@ public enum PodStreamSession {
             try PodStreamTarget.check(pod, subresource, nil)
             if protocolName == PortForwardChannels.v4, ports(rawQuery) == nil { return nil }
             return PodExecOptions()
+        case "log":
+            return PodExecOptions(rawQuery: rawQuery)
         default:
             return nil
         }

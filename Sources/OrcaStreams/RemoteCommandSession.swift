@@ -8,9 +8,22 @@ import OrcaAPI
 /// `v5.channel.k8s.io`): every binary message starts with its channel — 0 stdin, 1 stdout,
 /// 2 stderr, 3 the final `Status` (JSON), 4 terminal resize (`{"Width":…,"Height":…}`); v5
 /// adds 255 `[255, channel]`, the client closing a channel (stdin's end of file).
+///
+/// The older protocols client libraries still use are served too: `channel.k8s.io` (the
+/// error channel carries the error's text, not a Status), and the `base64.` variants
+/// (`base64.channel.k8s.io`, `v4.base64.channel.k8s.io`), whose text messages start with the
+/// channel as an ASCII digit followed by the data in base64.
 public struct RemoteCommandSession: Sendable {
     public static let v4 = "v4.channel.k8s.io"
     public static let v5 = "v5.channel.k8s.io"
+    public static let v4Base64 = "v4.base64.channel.k8s.io"
+    public static let v1 = "channel.k8s.io"
+    public static let v1Base64 = "base64.channel.k8s.io"
+
+    /// Messages in base64 text rather than binary.
+    var base64: Bool { protocolName.contains("base64.") }
+    /// The error channel carries a JSON Status (v4 and later) rather than the error's text.
+    var statusOnErrorChannel: Bool { protocolName.hasPrefix("v4.") || protocolName.hasPrefix("v5.") }
 
     enum Channel: UInt8 { case stdin = 0, stdout = 1, stderr = 2, error = 3, resize = 4, close = 255 }
 
@@ -36,7 +49,12 @@ public struct RemoteCommandSession: Sendable {
         let stdinInput = ByteChannel(limit: 1 << 20)
         let stdin = stdinInput.stream
         let (resize, resizeInput) = AsyncStream<TerminalSize>.makeStream()
+        let base64 = self.base64
         let send: @Sendable (Channel, [UInt8]) async throws -> Void = { channel, bytes in
+            if base64 {
+                try await outbound.writeTextMessage(String(channel.rawValue) + Data(bytes).base64EncodedString())
+                return
+            }
             var buffer = ByteBuffer()
             buffer.reserveCapacity(bytes.count + 1)
             buffer.writeInteger(channel.rawValue)
@@ -53,9 +71,7 @@ public struct RemoteCommandSession: Sendable {
                 // The client's messages; its going away ends the command.
                 do {
                     for try await message in inbound.messages(maxSize: 1 << 24) {
-                        guard case .binary(var data) = message, let raw = data.readInteger(as: UInt8.self),
-                              let channel = Channel(rawValue: raw) else { continue }
-                        let payload = data.readBytes(length: data.readableBytes) ?? []
+                        guard let (channel, payload) = Self.frame(message) else { continue }
                         switch channel {
                         case .stdin: await stdinInput.send(payload)
                         case .resize: if let size = Self.terminalSize(payload) { resizeInput.yield(size) }
@@ -91,7 +107,26 @@ public struct RemoteCommandSession: Sendable {
             resizeInput.finish()
             return result ?? Self.failure(APIError.internalError("the client went away"))
         }
-        try? await send(.error, status.encoded())
+        if statusOnErrorChannel {
+            try? await send(.error, status.encoded())
+        } else if status["status"]?.stringValue != "Success" {
+            // Before v4 the error channel carries the error's text, and nothing on success.
+            try? await send(.error, Array((status["message"]?.stringValue ?? "").utf8))
+        }
+    }
+
+    /// The channel and payload of a client message: binary `[channel, data…]`, or base64 text
+    /// `"<digit><base64 data>"`; nil for anything else.
+    static func frame(_ message: WebSocketMessage) -> (Channel, [UInt8])? {
+        switch message {
+        case .binary(var data):
+            guard let raw = data.readInteger(as: UInt8.self), let channel = Channel(rawValue: raw) else { return nil }
+            return (channel, data.readBytes(length: data.readableBytes) ?? [])
+        case .text(let text):
+            guard let first = text.first, let digit = first.wholeNumberValue, let channel = Channel(rawValue: UInt8(digit)),
+                  let payload = Data(base64Encoded: String(text.dropFirst())) else { return nil }
+            return (channel, Array(payload))
+        }
     }
 
     static let success: JSONValue = ["metadata": [:], "status": "Success"]

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OrcaAPI
 import Testing
 @testable import OrcaAPIServer
@@ -15,6 +16,20 @@ import Testing
         0x20, 0x91, 0x98, 0x09, 0x4a, 0xdc, 0x8c, 0x06, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
     ]
     static let dataStreamBlock: [UInt8] = [0xc2, 0xaa, 0x15, 0x54, 0x0a, 0x25, 0x12, 0xd2, 0x09, 0x00, 0x00, 0x00, 0xff, 0xff]
+
+    @Test func theOlderChannelProtocolsAreChosenAndFramed() {
+        #expect(PodStreamSession.chooseProtocol("exec", offered: ["base64.channel.k8s.io"]) == "base64.channel.k8s.io")
+        #expect(PodStreamSession.chooseProtocol("exec", offered: ["channel.k8s.io", "v4.channel.k8s.io"]) == "channel.k8s.io")
+        #expect(PodStreamSession.chooseProtocol("attach", offered: ["v4.base64.channel.k8s.io"]) == "v4.base64.channel.k8s.io")
+        #expect(PodStreamSession.chooseProtocol("exec", offered: ["binary.k8s.io"]) == nil)
+        // Binary `[channel, data…]` and base64 text `"<digit><base64>"` read the same.
+        let binary = RemoteCommandSession.frame(.binary(ByteBuffer(bytes: [0, 104, 105])))
+        let text = RemoteCommandSession.frame(.text("0" + Data("hi".utf8).base64EncodedString()))
+        #expect(binary?.0 == .stdin && binary?.1 == Array("hi".utf8))
+        #expect(text?.0 == .stdin && text?.1 == Array("hi".utf8))
+        #expect(RemoteCommandSession.frame(.text("4" + Data(#"{"Width":80,"Height":24}"#.utf8).base64EncodedString()))?.0 == .resize)
+        #expect(RemoteCommandSession.frame(.text("x")) == nil && RemoteCommandSession.frame(.text("0!!")) == nil)
+    }
 
     @Test func dictionaryHasTheSpecifiedID() {
         #expect(SPDYHeaderCodec.dictionary.count == 1423)

@@ -55,6 +55,61 @@ import Testing
         #expect(noPod.status != 0 && noPod.err.contains("not found"))
     }
 
+    /// What client libraries other than kubectl speak (issue 15): exec over the older channel
+    /// protocols, binary and base64, and a log over `base64.binary.k8s.io`, with Python's
+    /// websocket-client (a dependency of the kubernetes package) and the kubeconfig's certificate.
+    static let oldProtocols = #"""
+    import base64, ssl, sys, websocket
+    from kubernetes import client, config
+    config.load_kube_config(sys.argv[1])
+    c = client.Configuration.get_default_copy()
+    ws_host = c.host.replace("https://", "wss://")
+    sslopt = {"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": c.ssl_ca_cert, "certfile": c.cert_file, "keyfile": c.key_file}
+    def frames(path, protocol):
+        ws = websocket.create_connection(ws_host + path, subprotocols=[protocol], sslopt=sslopt)
+        assert ws.subprotocol == protocol, ws.subprotocol
+        out = []
+        while True:
+            try:
+                opcode, data = ws.recv_data()
+            except websocket.WebSocketConnectionClosedException:
+                break
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                break
+            out.append((opcode, data))
+        return out
+    exec_path = "/api/v1/namespaces/default/pods/web/exec?container=httpd&command=sh&command=-c&command=echo%20hi%3B%20echo%20oops%20%3E%262%3B%20exit%203&stdout=true&stderr=true"
+    for protocol in ("base64.channel.k8s.io", "channel.k8s.io", "v4.base64.channel.k8s.io"):
+        got = {}
+        for opcode, data in frames(exec_path, protocol):
+            if protocol.startswith(("base64", "v4.base64")):
+                text = data.decode()
+                channel, payload = int(text[0]), base64.b64decode(text[1:])
+            else:
+                channel, payload = data[0], data[1:]
+            got[channel] = got.get(channel, b"") + payload
+        print(protocol, "stdout=" + got.get(1, b"").decode().strip(), "stderr=" + got.get(2, b"").decode().strip(),
+              "error=" + got.get(3, b"").decode().strip().replace("\n", " "), flush=True)
+    log = b"".join(base64.b64decode(d) for _, d in frames("/api/v1/namespaces/default/pods/web/log?container=ticker&tailLines=2", "base64.binary.k8s.io"))
+    print("log", log.decode().strip().replace("\n", ","), flush=True)
+    """#
+
+    @Test func execAndLogsOverTheOlderWebSocketProtocols() throws {
+        try #require(try PythonClientTests.ensureClient(), "the kubernetes Python package is not available")
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        let scriptPath = s.dataDir + "/old-protocols.py"
+        try Self.oldProtocols.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        let r = try OrcaServerProcess.run(PythonClientTests.python, ["python3", scriptPath, s.kubeconfig], timeout: 120)
+        #expect(r.status == 0, "\(r.out)\n\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("base64.channel.k8s.io stdout=hi stderr=oops error=command terminated with non-zero exit code") }, "\(r.out)")
+        #expect(lines.contains { $0.hasPrefix("channel.k8s.io stdout=hi stderr=oops error=command terminated with non-zero exit code") }, "\(r.out)")
+        #expect(lines.contains { $0.hasPrefix("v4.base64.channel.k8s.io stdout=hi stderr=oops error={") && $0.contains("NonZeroExitCode") }, "\(r.out)")
+        let log = try #require(lines.first { $0.hasPrefix("log ") }, "\(r.out)")
+        #expect(log.contains("tick-"), "\(log)")
+    }
+
     @Test func copyBothWays() throws {
         let (s, bridge) = try Self.webServer()
         defer { PodTests.shutdown(s, bridge: bridge) }

@@ -44,7 +44,7 @@ struct PodStreamUpgrade: Sendable {
         // (kube-apiserver's AuthorizePodWebsocketUpgradeCreatePermission); refused ones fall
         // through to the plain handler, which answers 403.
         var attributes = RequestAuthorizer.attributes(user: user, method: .get, path: path, query: rawQuery)
-        attributes.verb = "create"
+        if !path.hasSuffix("/log") { attributes.verb = "create" }
         guard await handler.authorizer.authorize(attributes, registry: handler.registry).isAllowed else { return nil }
         guard let info = RequestInfo(path: path), info.group == "", info.resource == "pods",
               let name = info.name, let sub = info.subresource,

@@ -187,6 +187,12 @@ struct KubeletResponder: HTTPResponder {
             rawQuery = rawQuery.map { container + "&" + $0 } ?? container
         case ("portForward", 3):
             sub = "portforward"
+        case ("containerLogs", 3), ("containerLogs", 4):
+            sub = "log"
+            if segs.count == 4 {
+                let container = "container=" + (segs[3].addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? segs[3])
+                rawQuery = rawQuery.map { container + "&" + $0 } ?? container
+            }
         default:
             return .dontUpgrade
         }
