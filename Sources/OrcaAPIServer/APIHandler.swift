@@ -140,6 +140,9 @@ public struct APIHandler: HTTPResponder {
         if segs.count == 2, segs[0] == "apis", let g = discovery.group(segs[1]) { return APIHandler.json(g) }
         if segs.count == 2, segs[0] == "api", let l = discovery.resourceList(group: "", version: segs[1]) { return APIHandler.json(l) }
         if segs.count == 3, segs[0] == "apis", let l = discovery.resourceList(group: segs[1], version: segs[2]) { return APIHandler.json(l) }
+        if let target = Self.podProxyTarget(segs) {
+            return try await proxyToPod(target, request: request)
+        }
         if let (node, rest) = Self.nodeProxyTarget(segs) {
             return try await proxyToNode(node, path: rest, query: request.uri.query, method: request.method)
         }

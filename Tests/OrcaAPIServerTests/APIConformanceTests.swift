@@ -206,4 +206,19 @@ struct APIConformanceTests {
         let available = apps[path: ["status", "conditions"]]?.arrayValue?.first
         #expect(available?["type"] == "Available" && available?["status"] == "True" && available?["reason"] == "Local")
     }
+
+    @Test func podProxyPathsNameThePodSchemeAndPort() {
+        func target(_ path: String) -> APIHandler.PodProxyTarget? {
+            APIHandler.podProxyTarget(path.split(separator: "/").map(String.init))
+        }
+        #expect(target("/api/v1/namespaces/ns/pods/web/proxy") == .init(namespace: "ns", name: "web", scheme: "http", port: 80, path: "/"))
+        #expect(target("/api/v1/namespaces/ns/pods/web:8080/proxy/a/b") == .init(namespace: "ns", name: "web", scheme: "http", port: 8080, path: "/a/b"))
+        #expect(target("/api/v1/namespaces/ns/pods/https:web:443/proxy/") == .init(namespace: "ns", name: "web", scheme: "https", port: 443, path: "/"))
+        #expect(target("/api/v1/namespaces/ns/pods/web:0/proxy") == nil)
+        #expect(target("/api/v1/namespaces/ns/pods/ftp:web:21/proxy") == nil)
+        #expect(target("/api/v1/namespaces/ns/pods/web/log") == nil)
+        let a = RequestAuthorizer.attributes(user: UserInfo(name: "u", groups: []), method: .get,
+                                             path: "/api/v1/namespaces/ns/pods/web:80/proxy/x/y", query: nil)
+        #expect(a.resource == "pods" && a.subresource == "proxy" && a.name == "web" && a.namespace == "ns" && a.verb == "get")
+    }
 }

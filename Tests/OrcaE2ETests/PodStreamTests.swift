@@ -110,6 +110,18 @@ import Testing
         #expect(log.contains("tick-"), "\(log)")
     }
 
+    /// `pods/proxy`: HTTP to a pod's port through the API server (issue 15 item 8).
+    @Test func podProxyReachesThePodsHTTPPort() throws {
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        #expect(try s.k("get", "--raw", "/api/v1/namespaces/default/pods/web/proxy/index.html") == "served-through-port-forward\n")
+        #expect(try s.k("get", "--raw", "/api/v1/namespaces/default/pods/http:web:80/proxy/") == "served-through-port-forward\n")
+        let missing = try s.kubectl(["get", "--raw", "/api/v1/namespaces/default/pods/web:80/proxy/absent"])
+        #expect(missing.status != 0 && missing.err.contains("NotFound"), "\(missing.err)")
+        let closed = try s.kubectl(["get", "--raw", "/api/v1/namespaces/default/pods/web:81/proxy/"])
+        #expect(closed.status != 0 && closed.err.contains("connection refused"), "\(closed.err)")
+    }
+
     @Test func copyBothWays() throws {
         let (s, bridge) = try Self.webServer()
         defer { PodTests.shutdown(s, bridge: bridge) }

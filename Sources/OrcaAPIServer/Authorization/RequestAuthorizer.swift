@@ -66,6 +66,11 @@ public struct RequestAuthorizer: Sendable {
             let verb = method == .get || method == .head ? "get" : method == .post ? "create" : method.rawValue.lowercased()
             return .resource(user: user, verb: verb, apiVersion: "v1", resource: "nodes", subresource: "proxy", name: node)
         }
+        if let target = APIHandler.podProxyTarget(segs) {
+            let verb = method == .get || method == .head ? "get" : method == .post ? "create" : method == .put ? "update" : method.rawValue.lowercased()
+            return .resource(user: user, verb: verb, namespace: target.namespace, apiVersion: "v1", resource: "pods", subresource: "proxy",
+                             name: target.name)
+        }
         guard let info = RequestInfo(path: path) else {
             return .nonResource(user: user, verb: method == .head ? "get" : method.rawValue.lowercased(), path: path)
         }

@@ -1,0 +1,66 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OrcaAPI
+
+extension APIHandler {
+    /// What `pods/proxy` names: `/api/v1/namespaces/<ns>/pods/[<scheme>:]<name>[:<port>]/proxy[/<path>]`.
+    struct PodProxyTarget: Equatable {
+        var namespace: String
+        var name: String
+        var scheme: String
+        var port: Int
+        var path: String
+    }
+
+    /// The pod proxy a path names, or nil.
+    static func podProxyTarget(_ segs: [String]) -> PodProxyTarget? {
+        guard segs.count >= 7, segs[0] == "api", segs[1] == "v1", segs[2] == "namespaces", segs[4] == "pods", segs[6] == "proxy" else {
+            return nil
+        }
+        let parts = segs[5].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        var scheme = "http", name = "", port = "80"
+        switch parts.count {
+        case 1: name = parts[0]
+        case 2: (name, port) = (parts[0], parts[1].isEmpty ? "80" : parts[1])
+        case 3: (scheme, name, port) = (parts[0].isEmpty ? "http" : parts[0], parts[1], parts[2].isEmpty ? "80" : parts[2])
+        default: return nil
+        }
+        guard !name.isEmpty, let number = Int(port), (1...65535).contains(number), scheme == "http" || scheme == "https" else { return nil }
+        return PodProxyTarget(namespace: segs[3], name: name, scheme: scheme, port: number, path: "/" + segs.dropFirst(7).joined(separator: "/"))
+    }
+
+    /// The client of pod proxies: no redirects followed (the client sees them), a bounded connect.
+    static let podProxyClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(
+        certificateVerification: .none, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10))))
+
+    /// `pods/proxy`: the request passed to the pod's IP and port (kube-apiserver dials the pod
+    /// directly), and the pod's answer passed back as it is read.
+    func proxyToPod(_ target: PodProxyTarget, request: Request) async throws -> Response {
+        guard let pods = registry.catalog.resource(group: "", version: "v1", resource: "pods") else { throw APIError.pathNotFound(target.path) }
+        let pod = try await registry.get(pods, namespace: target.namespace, name: target.name)
+        guard let ip = pod[path: ["status", "podIP"]]?.stringValue, !ip.isEmpty else {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "pod \(target.name) has no IP address yet")
+        }
+        let host = ip.contains(":") ? "[\(ip)]" : ip
+        var url = "\(target.scheme)://\(host):\(target.port)\(target.path)"
+        if let query = request.uri.query, !query.isEmpty { url += "?" + query }
+        var outbound = HTTPClientRequest(url: url)
+        outbound.method = .init(rawValue: request.method.rawValue)
+        for field in request.headers where [.contentType, .accept, .acceptEncoding, .userAgent].contains(field.name) {
+            outbound.headers.add(name: field.name.rawName, value: field.value)
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: APIServerContext.maxRequestBodyBytes)
+        if body.readableBytes > 0 { outbound.body = .bytes(body) }
+        let response: HTTPClientResponse
+        do {
+            response = try await Self.podProxyClient.execute(outbound, timeout: .seconds(60))
+        } catch {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "error trying to reach service: \(WebhookClient.describe(error, url: url))")
+        }
+        return Self.streamed(response)
+    }
+}
