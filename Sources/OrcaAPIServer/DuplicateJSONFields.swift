@@ -50,7 +50,10 @@ enum DuplicateJSONFields {
                 skipSpace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { i = bytes.count; return }
                 i += 1
+                let before = i
                 value(path: child)
+                // Not JSON after all: stop rather than loop.
+                if i == before { i = bytes.count; return }
             }
         }
 
@@ -62,7 +65,10 @@ enum DuplicateJSONFields {
                 guard i < bytes.count else { return }
                 if bytes[i] == UInt8(ascii: "]") { i += 1; return }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; index += 1; continue }
+                let before = i
                 value(path: "\(path)[\(index)]")
+                // Not JSON after all: stop rather than loop.
+                if i == before { i = bytes.count; return }
             }
         }
 

@@ -10,9 +10,13 @@ extension ResourceRequest {
         let validation = try fieldValidation(r, options: options)
         let bytes = try await rawBody()
         var object = try BodyDecoder.decode(bytes, contentType: request.headers[.contentType])
-        // Duplicates are looked for in JSON bodies only when someone will hear of them.
-        let isJSON = !(request.headers[.contentType] ?? "").lowercased().contains("yaml") || bytes.first(where: { $0 > 32 }) == UInt8(ascii: "{")
-        let duplicates = validation.directive != .ignore && isJSON ? DuplicateJSONFields.paths(in: bytes) : []
+        // Duplicates are looked for in JSON bodies only (a YAML body is JSON when it parses as JSON),
+        // and only when someone will hear of them.
+        var duplicates: [String] = []
+        if validation.directive != .ignore {
+            let yaml = (request.headers[.contentType] ?? "").lowercased().contains("yaml")
+            if !yaml || (try? JSONValue.parse(bytes)) != nil { duplicates = DuplicateJSONFields.paths(in: bytes) }
+        }
         let warnings = try validation.check(body: &object, r, duplicates: duplicates)
         return (object, warnings)
     }

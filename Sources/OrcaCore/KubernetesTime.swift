@@ -39,7 +39,7 @@ public enum KubernetesTime {
         guard b.count >= 20, let year = number(0..<4), at(4, "-"), let month = number(5..<7), at(7, "-"),
               let day = number(8..<10), at(10, "T") || at(10, "t"), let hour = number(11..<13), at(13, ":"),
               let minute = number(14..<16), at(16, ":"), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
         var i = 19
         var micros = 0
         if at(i, ".") {

@@ -94,9 +94,10 @@ enum DefaultPreemption {
         return .success(victims)
     }
 
-    /// A candidate's rank: lower is better.
+    /// A candidate's rank: lower is better. Priorities are summed offset to be positive, as kube
+    /// does, so more victims never rank better for being negative.
     static func rank(_ c: Candidate) -> (Int32, Int64, Int) {
         let priorities = c.victims.map(\.priority)
-        return (priorities.max() ?? Int32.min, priorities.reduce(Int64(0)) { $0 + Int64($1) }, priorities.count)
+        return (priorities.max() ?? Int32.min, priorities.reduce(Int64(0)) { $0 + Int64($1) + Int64(Int32.max) + 1 }, priorities.count)
     }
 }

@@ -4,7 +4,8 @@ extension Scheduler {
     /// Carries out a preemption (kube-scheduler's `prepareCandidate`): each victim gets the
     /// `DisruptionTarget` condition (reason `PreemptionByScheduler`) and a `Preempted` event,
     /// and is deleted with its grace period; the preemptor is nominated to the node
-    /// (`status.nominatedNodeName`) and waits there for the room to free up.
+    /// (`status.nominatedNodeName`) and tried again when a victim is gone. The nomination is
+    /// recorded, not reserved: other pods' filters do not count it yet.
     func preempt(_ pod: Pod, _ candidate: DefaultPreemption.Candidate) async throws {
         let uid = pod.metadata?.uid ?? ""
         for victim in candidate.victims.map(\.pod) {

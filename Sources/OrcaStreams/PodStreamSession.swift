@@ -3,7 +3,7 @@ import HummingbirdWebSocket
 import NIOCore
 import OrcaAPI
 
-/// The WebSocket session that serves one pod stream (`exec`, `attach`, `portforward`) with a
+/// The WebSocket session that serves one pod stream (`exec`, `attach`, `portforward`, `log`) with a
 /// `PodStreamProvider`: the API server's for pods of its embedded node, the kubelet server's for
 /// its own pods. Both speak the same subprotocols, so the API server can relay a client's
 /// connection to a kubelet message by message.
@@ -50,13 +50,23 @@ public enum PodStreamSession {
             // The query as `pods/log` takes it (first value of each parameter).
             let query = PodExecOptions.parse(rawQuery).compactMapValues(\.first)
             let base64 = protocolName.hasPrefix("base64.")
-            return { _, outbound in
-                for try await chunk in try await provider.logs(pod: pod, query: query) {
-                    if base64 {
-                        try await outbound.writeTextMessage(Data(chunk).base64EncodedString())
-                    } else {
-                        try await outbound.writeBinaryMessage(ByteBuffer(bytes: chunk))
+            return { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await chunk in try await provider.logs(pod: pod, query: query) {
+                            if base64 {
+                                try await outbound.writeTextMessage(Data(chunk).base64EncodedString())
+                            } else {
+                                try await outbound.writeBinaryMessage(ByteBuffer(bytes: chunk))
+                            }
+                        }
                     }
+                    group.addTask {
+                        // Reading answers the pings; the client leaving ends a followed log.
+                        for try await _ in inbound.messages(maxSize: 1 << 16) {}
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
         case "exec", "attach":

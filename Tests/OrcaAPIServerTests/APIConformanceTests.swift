@@ -211,12 +211,16 @@ struct APIConformanceTests {
         func target(_ path: String) -> APIHandler.PodProxyTarget? {
             APIHandler.podProxyTarget(path.split(separator: "/").map(String.init))
         }
-        #expect(target("/api/v1/namespaces/ns/pods/web/proxy") == .init(namespace: "ns", name: "web", scheme: "http", port: 80, path: "/"))
+        #expect(target("/api/v1/namespaces/ns/pods/web/proxy") == .init(namespace: "ns", name: "web", scheme: "http", port: nil, path: "/"))
         #expect(target("/api/v1/namespaces/ns/pods/web:8080/proxy/a/b") == .init(namespace: "ns", name: "web", scheme: "http", port: 8080, path: "/a/b"))
         #expect(target("/api/v1/namespaces/ns/pods/https:web:443/proxy/") == .init(namespace: "ns", name: "web", scheme: "https", port: 443, path: "/"))
         #expect(target("/api/v1/namespaces/ns/pods/web:0/proxy") == nil)
         #expect(target("/api/v1/namespaces/ns/pods/ftp:web:21/proxy") == nil)
         #expect(target("/api/v1/namespaces/ns/pods/web/log") == nil)
+        #expect(APIHandler.proxyAllowed("10.42.0.7") && APIHandler.proxyAllowed("fd00::7"))
+        for refused in ["127.0.0.1", "169.254.169.254", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "ff02::1", "not-an-ip"] {
+            #expect(!APIHandler.proxyAllowed(refused), "\(refused)")
+        }
         let a = RequestAuthorizer.attributes(user: UserInfo(name: "u", groups: []), method: .get,
                                              path: "/api/v1/namespaces/ns/pods/web:80/proxy/x/y", query: nil)
         #expect(a.resource == "pods" && a.subresource == "proxy" && a.name == "web" && a.namespace == "ns" && a.verb == "get")

@@ -99,6 +99,9 @@ import Testing
         let body = #"{"spec": {"replicas": 1, "x": 1, "replicas": 2, "template": {"spec": {"containers": [{"name": "a", "name": "b"}]}}}, "kind": "Deployment", "kind": "Deployment", "s\u0070ec2": 1, "spec2": 2}"#
         #expect(DuplicateJSONFields.paths(in: Array(body.utf8)) == ["spec.replicas", "spec.template.spec.containers[0].name", "kind", "spec2"])
         #expect(DuplicateJSONFields.paths(in: Array(#"{"a": {"b": 1}, "c": [{"b": 1}, {"b": 2}], "s": "{\"a\": 1, \"a\": 2}"}"#.utf8)).isEmpty)
+        // Not JSON (YAML that starts like it): the scan stops instead of looping.
+        #expect(DuplicateJSONFields.paths(in: Array("{\"a\": ['x}', 1], \"a\": 2}".utf8)).isEmpty)
+        #expect(DuplicateJSONFields.paths(in: Array("[}, {]".utf8)).isEmpty)
     }
 
     @Test func strictReportsUnknownAndDuplicateFieldsInOneErrorAndWarnEachOne() {

@@ -11,7 +11,8 @@ extension APIHandler {
         var namespace: String
         var name: String
         var scheme: String
-        var port: Int
+        /// The port named in the path; nil: the pod's first container port, else the scheme's.
+        var port: Int?
         var path: String
     }
 
@@ -21,18 +22,38 @@ extension APIHandler {
             return nil
         }
         let parts = segs[5].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        var scheme = "http", name = "", port = "80"
+        var scheme = "http", name = "", port = ""
         switch parts.count {
         case 1: name = parts[0]
-        case 2: (name, port) = (parts[0], parts[1].isEmpty ? "80" : parts[1])
-        case 3: (scheme, name, port) = (parts[0].isEmpty ? "http" : parts[0], parts[1], parts[2].isEmpty ? "80" : parts[2])
+        case 2: (name, port) = (parts[0], parts[1])
+        case 3: (scheme, name, port) = (parts[0].isEmpty ? "http" : parts[0], parts[1], parts[2])
         default: return nil
         }
-        guard !name.isEmpty, let number = Int(port), (1...65535).contains(number), scheme == "http" || scheme == "https" else { return nil }
+        guard !name.isEmpty, scheme == "http" || scheme == "https" else { return nil }
+        var number: Int?
+        if !port.isEmpty {
+            guard let n = Int(port), (1...65535).contains(n) else { return nil }
+            number = n
+        }
         return PodProxyTarget(namespace: segs[3], name: name, scheme: scheme, port: number, path: "/" + segs.dropFirst(7).joined(separator: "/"))
     }
 
-    /// The client of pod proxies: no redirects followed (the client sees them), a bounded connect.
+    /// Whether the API server may dial `ip` for a proxy: global unicast only, as kube-apiserver
+    /// requires ("address not allowed"), so a pod's status cannot point it at loopback,
+    /// link-local (cloud metadata) or multicast addresses.
+    static func proxyAllowed(_ ip: String) -> Bool {
+        if let v4 = IPv4CIDR.parse(ip) {
+            let (a, b) = (v4 >> 24, (v4 >> 16) & 0xff)
+            return !(a == 0 || a == 127 || (a == 169 && b == 254) || a >= 224)
+        }
+        let lower = ip.lowercased()
+        guard lower.contains(":") else { return false }
+        return !(lower == "::" || lower == "::1" || lower.hasPrefix("fe8") || lower.hasPrefix("fe9") || lower.hasPrefix("fea")
+                 || lower.hasPrefix("feb") || lower.hasPrefix("ff"))
+    }
+
+    /// The client of pod proxies: no redirects followed (the client gets them, `Location`
+    /// included), a bounded connect.
     static let podProxyClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(
         certificateVerification: .none, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10))))
 
@@ -44,16 +65,26 @@ extension APIHandler {
         guard let ip = pod[path: ["status", "podIP"]]?.stringValue, !ip.isEmpty else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "pod \(target.name) has no IP address yet")
         }
+        guard Self.proxyAllowed(ip) else { throw APIError.badRequest("address not allowed") }
+        let firstPort = (pod[path: ["spec", "containers"]]?.arrayValue ?? []).lazy
+            .compactMap { $0["ports"]?.arrayValue?.first?["containerPort"]?.intValue }.first
+        let port = target.port ?? firstPort.map(Int.init) ?? (target.scheme == "https" ? 443 : 80)
         let host = ip.contains(":") ? "[\(ip)]" : ip
-        var url = "\(target.scheme)://\(host):\(target.port)\(target.path)"
+        var url = "\(target.scheme)://\(host):\(port)\(target.path)"
         if let query = request.uri.query, !query.isEmpty { url += "?" + query }
         var outbound = HTTPClientRequest(url: url)
         outbound.method = .init(rawValue: request.method.rawValue)
-        for field in request.headers where [.contentType, .accept, .acceptEncoding, .userAgent].contains(field.name) {
+        // Not Accept-Encoding: the answer's body is passed on as it comes, without its encoding header.
+        for field in request.headers where [.contentType, .accept, .userAgent].contains(field.name) {
             outbound.headers.add(name: field.name.rawName, value: field.value)
         }
         var request = request
-        let body = try await request.collectBody(upTo: APIServerContext.maxRequestBodyBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: APIServerContext.maxRequestBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.requestEntityTooLarge(limit: APIServerContext.maxRequestBodyBytes)
+        }
         if body.readableBytes > 0 { outbound.body = .bytes(body) }
         let response: HTTPClientResponse
         do {
@@ -61,6 +92,8 @@ extension APIHandler {
         } catch {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "error trying to reach service: \(WebhookClient.describe(error, url: url))")
         }
-        return Self.streamed(response)
+        var answer = Self.streamed(response)
+        if let location = response.headers.first(name: "Location") { answer.headers[.location] = location }
+        return answer
     }
 }

@@ -8,9 +8,9 @@ import OrcaAPI
 import OrcaStreams
 import X509
 
-/// Decides on WebSocket upgrade requests: authenticates them, checks that they name the
-/// `exec`, `attach` or `portforward` subresource of a pod the request may reach and a
-/// subprotocol Orca speaks, and returns the session that serves the connection.
+/// Decides on WebSocket upgrade requests: authenticates them (impersonation included), checks
+/// that they name the `exec`, `attach`, `portforward` or `log` subresource of a pod the request
+/// may reach and a subprotocol Orca speaks, and returns the session that serves the connection.
 ///
 /// Anything it declines gets a plain 400 from the upgrader; kubectl then falls back to a SPDY
 /// POST, which `ResourceRequest` answers with the real error (pod not found, bad container …).
@@ -37,12 +37,15 @@ struct PodStreamUpgrade: Sendable {
         let path = String(target.prefix { $0 != "?" })
         let rawQuery = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
         let subject = await Authenticator.peerSubject(of: channel)
-        guard let user = await handler.authenticator.authenticate(authorization: head.headerFields[.authorization], subject: subject) else {
+        guard var user = await handler.authenticator.authenticate(authorization: head.headerFields[.authorization], subject: subject) else {
             return nil
         }
+        if let impersonation = try Impersonation(head.headerFields) {
+            user = try await impersonation.authorize(user, with: handler.authorizer, registry: handler.registry)
+        }
         // A stream over WebSocket needs `create` on the subresource, whatever the method
-        // (kube-apiserver's AuthorizePodWebsocketUpgradeCreatePermission); refused ones fall
-        // through to the plain handler, which answers 403.
+        // (kube-apiserver's AuthorizePodWebsocketUpgradeCreatePermission), but a log `get`;
+        // refused ones fall through to the plain handler, which answers 403.
         var attributes = RequestAuthorizer.attributes(user: user, method: .get, path: path, query: rawQuery)
         if !path.hasSuffix("/log") { attributes.verb = "create" }
         guard await handler.authorizer.authorize(attributes, registry: handler.registry).isAllowed else { return nil }

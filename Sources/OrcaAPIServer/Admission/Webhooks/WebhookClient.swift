@@ -4,8 +4,8 @@ import NIOCore
 import NIOSSL
 import OrcaAPI
 
-/// Calls admission webhooks (kube-apiserver's webhook client manager): POSTs an AdmissionReview
-/// as JSON over HTTPS to the configuration's `url`, or to a ready endpoint of its Service
+/// Calls admission and conversion webhooks (kube-apiserver's webhook client manager): POSTs an
+/// AdmissionReview or ConversionReview as JSON over HTTPS to the configuration's `url`, or to a ready endpoint of its Service
 /// (`https://<service>.<namespace>.svc:<port><path>`, the certificate verified for that name),
 /// trusting only the configuration's `caBundle` (the system's roots when it has none). The
 /// webhook's `timeoutSeconds` bounds the whole exchange, connecting included.
