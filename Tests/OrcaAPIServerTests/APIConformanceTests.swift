@@ -225,4 +225,29 @@ struct APIConformanceTests {
                                              path: "/api/v1/namespaces/ns/pods/web:80/proxy/x/y", query: nil)
         #expect(a.resource == "pods" && a.subresource == "proxy" && a.name == "web" && a.namespace == "ns" && a.verb == "get")
     }
+
+    @Test func sysctlsAreValidatedAtCreation() async throws {
+        let c = try await TestCluster()
+        func pod(_ name: String, _ sysctls: JSONValue, hostNetwork: Bool = false) -> JSONValue {
+            ["metadata": ["name": .string(name)],
+             "spec": ["hostNetwork": .bool(hostNetwork), "securityContext": ["sysctls": sysctls], "containers": [["name": "c", "image": "busybox"]]]]
+        }
+        _ = try await c.registry.create(c.r("pods"), namespace: "default", object: pod("ok", [
+            ["name": "net.ipv4.ip_local_port_range", "value": "1024 65535"], ["name": "kernel.shm_rmid_forced", "value": "1"],
+            ["name": "net/ipv4/conf/eth0.100/forwarding", "value": "1"],
+        ]))
+        for (body, field, message) in [
+            (pod("bad", [["name": "kernel.bad!", "value": "1"]]), "spec.securityContext.sysctls[0].name",
+             #"Invalid value: "kernel.bad!": must have at most 253 characters and match regex"#),
+            (pod("twice", [["name": "kernel.shm_rmid_forced", "value": "1"], ["name": "kernel.shm_rmid_forced", "value": "0"]]),
+             "spec.securityContext.sysctls[1].name", #"Duplicate value: "kernel.shm_rmid_forced""#),
+            (pod("host", [["name": "net.ipv4.tcp_syncookies", "value": "1"]], hostNetwork: true), "spec.securityContext.sysctls[0].name",
+             #"Invalid value: "net.ipv4.tcp_syncookies": may not be specified when 'hostNetwork' is true"#),
+        ] {
+            let e = await apiError { _ = try await c.registry.create(c.r("pods"), namespace: "default", object: body) }
+            #expect(e?.code == 422)
+            #expect(e?.message.contains("\(field): \(message)") == true, "\(e?.message ?? "")")
+        }
+        #expect(PodValidation.isValidSysctlName("a.b-c_d/e") && !PodValidation.isValidSysctlName("a..b") && !PodValidation.isValidSysctlName("-a"))
+    }
 }

@@ -12,6 +12,7 @@ extension PodValidation {
     static func validateRanges(_ spec: JSONValue, path: String) -> [StatusCause] {
         var causes: [StatusCause] = []
         causes += securityContext(spec["securityContext"], "\(path).securityContext", pod: true)
+        causes += sysctls(spec, path)
         if let g = spec["terminationGracePeriodSeconds"], let n = g.intValue, n < 0 {
             causes.append(.invalid("\(path).terminationGracePeriodSeconds", number: n, "must be greater than or equal to 0"))
         }
