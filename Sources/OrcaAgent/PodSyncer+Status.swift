@@ -4,6 +4,17 @@ import OrcaClient
 extension PodSyncer {
     /// Computes the pod's status from the runtime state and hands it to the status manager,
     /// which writes it when it changed in meaning (without waiting for the API).
+    /// The kubelet's words for a pod failed by `activeDeadlineSeconds`.
+    static let deadlineExceededMessage = "Pod was active on the node longer than the specified deadline"
+
+    /// Whether `spec.activeDeadlineSeconds` has passed since the pod started on this node (the
+    /// kubelet's active-deadline handler): the pod then fails with reason `DeadlineExceeded`.
+    func activeDeadlineExceeded(_ pod: JSONValue, _ state: PodRuntimeState) -> Bool {
+        guard let seconds = pod[path: ["spec", "activeDeadlineSeconds"]]?.intValue,
+              let start = KubernetesTime.date(state.startTime) else { return false }
+        return clock().timeIntervalSince(start) >= Double(seconds)
+    }
+
     func reportStatus(_ pod: JSONValue, _ state: PodRuntimeState) async {
         await statusManager.setStatus(PodReference(pod), computeStatus(pod, state), apiStatus: pod["status"])
     }
@@ -69,7 +80,7 @@ extension PodSyncer {
         let initFailed = restartPolicy == "Never" && inits.contains { c, r in
             c.role == .initContainer && r.kind == .stopped && !r.succeeded
         }
-        let phase: String
+        var phase: String
         if initFailed { phase = "Failed" }
         else if !state.initialized { phase = "Pending" }
         else if waiting > 0 { phase = "Pending" }
@@ -80,6 +91,8 @@ extension PodSyncer {
             else if restartPolicy == "Never" { phase = "Failed" }
             else { phase = "Running" }
         } else { phase = "Pending" }
+        let deadlineExceeded = activeDeadlineExceeded(pod, state)
+        if deadlineExceeded { phase = "Failed" }
         let now = KubernetesTime.string(clock())
         let previous = pod[path: ["status", "conditions"]]?.arrayValue ?? []
         func condition(_ type: String, _ ok: Bool, reason: String? = nil, message: String? = nil) -> JSONValue {
@@ -116,6 +129,10 @@ extension PodSyncer {
         let ephemeral = PodContainer.ephemeralContainers(pod).map { containerReport($0, state.containers[$0.name], state: state).status }
         if !ephemeral.isEmpty { status["ephemeralContainerStatuses"] = .array(ephemeral) }
         if let start = state.startTime { status["startTime"] = .string(start) }
+        if deadlineExceeded {
+            status["reason"] = "DeadlineExceeded"
+            status["message"] = .string(Self.deadlineExceededMessage)
+        }
         if let ip = state.sandbox?.podIP {
             status["podIP"] = .string(ip)
             status["podIPs"] = [["ip": .string(ip)]]

@@ -59,6 +59,14 @@ struct PodSyncer: PodWorkerSteps {
                 await events.record(pod, type: "Warning", reason: "UnsupportedField", message: w)
             }
         }
+        // Past its active deadline the pod fails, and its worker stops what runs.
+        if activeDeadlineExceeded(pod, state) {
+            if pod[path: ["status", "reason"]]?.stringValue != "DeadlineExceeded" {
+                await events.record(pod, type: "Normal", reason: "DeadlineExceeded", message: Self.deadlineExceededMessage)
+            }
+            await reportStatus(pod, state)
+            return (state, true)
+        }
         // Sandbox.
         if state.sandbox == nil {
             do {

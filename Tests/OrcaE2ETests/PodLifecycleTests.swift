@@ -37,6 +37,24 @@ import Testing
 
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
+    /// `activeDeadlineSeconds` (issue 15): a pod running past it fails with reason
+    /// `DeadlineExceeded` and its containers are stopped.
+    @Test func aPodPastItsActiveDeadlineFails() throws {
+        let (s, bridge) = try PodTests.agentServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        _ = try s.k("apply", "-f", "-", stdin: """
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "deadline"},
+             "spec": {"activeDeadlineSeconds": 3, "terminationGracePeriodSeconds": 1, "containers": [{"name": "c", "image": "docker.io/library/busybox:1.35", "command": ["sleep", "3600"]}]}}
+            """)
+        try s.eventually("the pod fails with DeadlineExceeded", timeout: 90) {
+            try s.k("get", "pod", "deadline", "-o", "jsonpath={.status.phase}/{.status.reason}") == "Failed/DeadlineExceeded"
+        }
+        #expect(try s.k("get", "pod", "deadline", "-o", "jsonpath={.status.message}") == "Pod was active on the node longer than the specified deadline")
+        try s.eventually("its container is stopped", timeout: 60) {
+            try s.k("get", "pod", "deadline", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}").isEmpty == false
+        }
+    }
+
     @Test func initContainersRunInOrderBeforeTheApp() throws {
         let (s, bridge) = try PodTests.agentServer()
         defer { PodTests.shutdown(s, bridge: bridge) }
