@@ -250,4 +250,27 @@ struct APIConformanceTests {
         }
         #expect(PodValidation.isValidSysctlName("a.b-c_d/e") && !PodValidation.isValidSysctlName("a..b") && !PodValidation.isValidSysctlName("-a"))
     }
+
+    @Test func anActiveDeadlineMayBeLoweredButNotRaisedOrRemoved() async throws {
+        let c = try await TestCluster()
+        let pods = c.r("pods")
+        _ = try await c.registry.create(pods, namespace: "default", object: [
+            "metadata": ["name": "d"], "spec": ["activeDeadlineSeconds": 100, "containers": [["name": "c", "image": "busybox"]]],
+        ])
+        func set(_ value: JSONValue?) async -> APIError? {
+            await apiError {
+                _ = try await c.registry.guaranteedUpdate(pods, namespace: "default", name: "d") { cur in
+                    var next = cur
+                    next[path: ["spec", "activeDeadlineSeconds"]] = value
+                    return next
+                }
+            }
+        }
+        #expect(await set(.int(50)) == nil)
+        let raised = await set(.int(60))
+        #expect(raised?.code == 422 && raised?.message.contains("spec.activeDeadlineSeconds: Invalid value: 60: must be less than or equal to previous value") == true,
+                "\(raised?.message ?? "")")
+        let removed = await set(nil)
+        #expect(removed?.code == 422 && removed?.message.contains("must not update from a positive integer to nil value") == true, "\(removed?.message ?? "")")
+    }
 }

@@ -67,6 +67,15 @@ enum PodValidation {
             causes.append(.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"))
         }
         causes += validateEphemeralContainers(new["spec"] ?? .null, old: old["spec"] ?? .null)
+        // activeDeadlineSeconds may be set or lowered, never raised or removed (kube's ValidatePodUpdate).
+        let oldDeadline = old[path: ["spec", "activeDeadlineSeconds"]]?.intValue
+        if let newDeadline = new[path: ["spec", "activeDeadlineSeconds"]]?.intValue {
+            if let oldDeadline, oldDeadline < newDeadline {
+                causes.append(.invalid("spec.activeDeadlineSeconds", number: newDeadline, "must be less than or equal to previous value"))
+            }
+        } else if oldDeadline != nil {
+            causes.append(.invalid("spec.activeDeadlineSeconds", "null", "must not update from a positive integer to nil value"))
+        }
         let oldNode = old[path: ["spec", "nodeName"]]?.stringValue ?? ""
         let newNode = new[path: ["spec", "nodeName"]]?.stringValue ?? ""
         if !oldNode.isEmpty, oldNode != newNode {
