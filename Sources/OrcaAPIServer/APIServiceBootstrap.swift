@@ -25,9 +25,12 @@ public enum APIServiceBootstrap {
             groupVersions.append((r.group, r.version))
         }
         let now = KubernetesTime.string(registry.clock())
+        // One list at start rather than a read per group version.
+        let existing = Set((try await registry.list(services, namespace: nil, options: ListOptions())["items"]?.arrayValue ?? [])
+            .compactMap(\.metadataName))
         for (group, version) in groupVersions {
             let name = Self.name(group: group, version: version)
-            if try await registry.read(services, namespace: nil, name: name) != nil { continue }
+            if existing.contains(name) { continue }
             let (groupPriority, versionPriority) = priorities[group] ?? (1000, 15)
             let object: JSONValue = [
                 "metadata": ["name": .string(name), "labels": ["kube-aggregator.kubernetes.io/automanaged": "onstart"]],

@@ -65,3 +65,17 @@ struct RegistryResyncLoop: Sendable {
         }
     }
 }
+
+extension Registry {
+    /// Every object of `r` as `T`, for the API server's own controllers; one that does not
+    /// decode is left out and named in `logger`, so it never stops the others.
+    func decodedItems<T: Decodable>(_ r: ResourceType, as type: T.Type = T.self, logger: Logger) async throws -> [T] {
+        let list = try await self.list(r, namespace: nil, options: ListOptions())
+        return (list["items"]?.arrayValue ?? []).compactMap { item in
+            do { return try item.decode(T.self) } catch {
+                logger.warning("\(r.resource) \(item.metadataNamespace.map { $0 + "/" } ?? "")\(item.metadataName ?? ""): \(error)")
+                return nil
+            }
+        }
+    }
+}

@@ -9,8 +9,7 @@ import Testing
 /// required one is a `CreateContainerConfigError`.
 struct EnvFromTests {
     /// Answers `get` from fixed objects (by `resource/namespace/name`); 404 otherwise.
-    struct ObjectsClient: APIClient {
-        struct Unsupported: Error {}
+    struct ObjectsClient: StubAPIClient {
         let catalog = ResourceCatalog.standard
         let objects: [String: JSONValue]
 
@@ -18,19 +17,6 @@ struct EnvFromTests {
             guard let o = objects["\(r.resource)/\(namespace ?? "")/\(name)"] else { throw APIError.notFound(r, name) }
             return o
         }
-        func list(_ r: ResourceType, namespace: String?, options: ListOptions) async throws -> JSONValue { throw Unsupported() }
-        func watch(_ r: ResourceType, namespace: String?, options: ListOptions) async throws -> AsyncThrowingStream<APIWatchEvent, any Error> {
-            throw Unsupported()
-        }
-        func create(_ r: ResourceType, namespace: String?, object: JSONValue) async throws -> JSONValue { throw Unsupported() }
-        func update(_ r: ResourceType, namespace: String?, name: String, object: JSONValue, subresource: String?) async throws -> JSONValue {
-            throw Unsupported()
-        }
-        func mergePatch(_ r: ResourceType, namespace: String?, name: String, patch: JSONValue, subresource: String?) async throws -> JSONValue {
-            throw Unsupported()
-        }
-        func delete(_ r: ResourceType, namespace: String?, name: String, options: DeletionOptions) async throws { throw Unsupported() }
-        func bind(namespace: String, name: String, node: String) async throws { throw Unsupported() }
     }
 
     static let client = ObjectsClient(objects: [

@@ -114,7 +114,7 @@ private func hostRun(_ executable: String, _ arguments: [String]) -> (code: Int3
 
 /// An API client serving only Nodes from memory: list, and watch from a revision (events after
 /// it are replayed, so none is lost between list and watch). Tests change nodes with `apply`.
-private final class NodeListWatchClient: APIClient {
+private final class NodeListWatchClient: StubAPIClient {
     struct Unsupported: Error {}
     struct State {
         var revision = 1
@@ -166,16 +166,6 @@ private final class NodeListWatchClient: APIClient {
         return stream
     }
 
-    func get(_ r: ResourceType, namespace: String?, name: String) async throws -> JSONValue { throw Unsupported() }
-    func create(_ r: ResourceType, namespace: String?, object: JSONValue) async throws -> JSONValue { throw Unsupported() }
-    func update(_ r: ResourceType, namespace: String?, name: String, object: JSONValue, subresource: String?) async throws -> JSONValue {
-        throw Unsupported()
-    }
-    func mergePatch(_ r: ResourceType, namespace: String?, name: String, patch: JSONValue, subresource: String?) async throws -> JSONValue {
-        throw Unsupported()
-    }
-    func delete(_ r: ResourceType, namespace: String?, name: String, options: DeletionOptions) async throws { throw Unsupported() }
-    func bind(namespace: String, name: String, node: String) async throws { throw Unsupported() }
 }
 
 /// The controller against a real routing table in a private network namespace (root only).

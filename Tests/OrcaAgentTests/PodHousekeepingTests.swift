@@ -91,7 +91,7 @@ actor ChangeLog {
 
 /// An API server that answers one list, then fails every watch until `recover`, after which a
 /// watch delivers the given events and stays open.
-actor OutageClient: APIClient {
+actor OutageClient: StubAPIClient {
     struct Unreachable: Error {}
     nonisolated let catalog = ResourceCatalog.standard
     let pods: [JSONValue]
@@ -130,14 +130,4 @@ actor OutageClient: APIClient {
         return stream
     }
 
-    func get(_ r: ResourceType, namespace: String?, name: String) async throws -> JSONValue { throw Unreachable() }
-    func create(_ r: ResourceType, namespace: String?, object: JSONValue) async throws -> JSONValue { throw Unreachable() }
-    func update(_ r: ResourceType, namespace: String?, name: String, object: JSONValue, subresource: String?) async throws -> JSONValue {
-        throw Unreachable()
-    }
-    func mergePatch(_ r: ResourceType, namespace: String?, name: String, patch: JSONValue, subresource: String?) async throws -> JSONValue {
-        throw Unreachable()
-    }
-    func delete(_ r: ResourceType, namespace: String?, name: String, options: DeletionOptions) async throws { throw Unreachable() }
-    func bind(namespace: String, name: String, node: String) async throws { throw Unreachable() }
 }

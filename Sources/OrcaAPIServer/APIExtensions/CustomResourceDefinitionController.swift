@@ -27,8 +27,7 @@ public struct CustomResourceDefinitionController: Sendable {
     /// whether a cleanup is still waiting for custom resources to go.
     @discardableResult
     public func sync() async throws -> Bool {
-        let list = try await registry.list(Self.definitions, namespace: nil, options: ListOptions())
-        var definitions = (list["items"]?.arrayValue ?? []).compactMap { try? $0.decode(CustomResourceDefinition.self) }
+        var definitions = try await registry.decodedItems(Self.definitions, as: CustomResourceDefinition.self, logger: logger)
         definitions.sort { ($0.metadata?.creationTimestamp ?? "", $0.metadata?.name ?? "") < ($1.metadata?.creationTimestamp ?? "", $1.metadata?.name ?? "") }
         var accepted: [CustomResourceDefinition] = []
         for crd in definitions {

@@ -32,10 +32,10 @@ public struct RBACPolicyController: Sendable {
     /// replaces the policy. Returns whether an aggregation write failed (to retry).
     @discardableResult
     public func sync() async throws -> Bool {
-        let roles: [Role] = try await items(Self.roles)
-        var clusterRoles: [ClusterRole] = try await items(Self.clusterRoles)
-        let roleBindings: [RoleBinding] = try await items(Self.roleBindings)
-        let clusterRoleBindings: [ClusterRoleBinding] = try await items(Self.clusterRoleBindings)
+        let roles: [Role] = try await registry.decodedItems(Self.roles, logger: logger)
+        var clusterRoles: [ClusterRole] = try await registry.decodedItems(Self.clusterRoles, logger: logger)
+        let roleBindings: [RoleBinding] = try await registry.decodedItems(Self.roleBindings, logger: logger)
+        let clusterRoleBindings: [ClusterRoleBinding] = try await registry.decodedItems(Self.clusterRoleBindings, logger: logger)
         var failed = false
         for i in clusterRoles.indices where clusterRoles[i].aggregationRule != nil {
             guard let rules = try? ClusterRoleAggregation.aggregatedRules(for: clusterRoles[i], in: clusterRoles),
@@ -57,16 +57,5 @@ public struct RBACPolicyController: Sendable {
         store.replace(RBACPolicy(roles: roles, clusterRoles: clusterRoles, roleBindings: roleBindings,
                                  clusterRoleBindings: clusterRoleBindings))
         return failed
-    }
-
-    /// Every object of `r`, decoded; one that does not decode is left out (and named).
-    func items<T: Decodable>(_ r: ResourceType) async throws -> [T] {
-        let list = try await registry.list(r, namespace: nil, options: ListOptions())
-        return (list["items"]?.arrayValue ?? []).compactMap { item in
-            do { return try item.decode(T.self) } catch {
-                logger.warning("\(r.resource) \(item.metadataNamespace ?? "")/\(item.metadataName ?? ""): \(error)")
-                return nil
-            }
-        }
     }
 }

@@ -30,20 +30,9 @@ public struct WebhookConfigurationController: Sendable {
     /// Reads both kinds and replaces the snapshot. Returns false: nothing is left to retry.
     @discardableResult
     public func sync() async throws -> Bool {
-        let mutating: [MutatingWebhookConfiguration] = try await items(Self.mutatingConfigurations)
-        let validating: [ValidatingWebhookConfiguration] = try await items(Self.validatingConfigurations)
+        let mutating: [MutatingWebhookConfiguration] = try await registry.decodedItems(Self.mutatingConfigurations, logger: logger)
+        let validating: [ValidatingWebhookConfiguration] = try await registry.decodedItems(Self.validatingConfigurations, logger: logger)
         store.replace(mutating: mutating, validating: validating)
         return false
-    }
-
-    /// Every object of `r`, decoded; one that does not decode is left out (and named).
-    func items<T: Decodable>(_ r: ResourceType) async throws -> [T] {
-        let list = try await registry.list(r, namespace: nil, options: ListOptions())
-        return (list["items"]?.arrayValue ?? []).compactMap { item in
-            do { return try item.decode(T.self) } catch {
-                logger.warning("\(r.resource) \(item.metadataName ?? ""): \(error)")
-                return nil
-            }
-        }
     }
 }
