@@ -5,7 +5,7 @@ public enum PodSpecSupport {
     /// Pod spec fields Orca accepts but does not implement yet (answered with a Warning header).
     static let unsupported: [(String, String)] = [
         ("affinity", "spec.affinity"), ("topologySpreadConstraints", "spec.topologySpreadConstraints"),
-        ("hostNetwork", "spec.hostNetwork"), ("hostPID", "spec.hostPID"), ("hostIPC", "spec.hostIPC"),
+        ("hostPID", "spec.hostPID"), ("hostIPC", "spec.hostIPC"),
         ("shareProcessNamespace", "spec.shareProcessNamespace"), ("runtimeClassName", "spec.runtimeClassName"),
         ("overhead", "spec.overhead"), ("readinessGates", "spec.readinessGates"), ("resourceClaims", "spec.resourceClaims"),
         ("os", "spec.os"), ("hostUsers", "spec.hostUsers"),
@@ -15,7 +15,7 @@ public enum PodSpecSupport {
     public static func unsupportedFields(_ spec: JSONValue) -> [String] {
         var out: [String] = []
         for (key, path) in unsupported where spec[key] != nil && spec[key]?.isNull == false {
-            if key == "hostNetwork" || key == "hostPID" || key == "hostIPC" || key == "shareProcessNamespace", spec[key]?.boolValue != true { continue }
+            if key == "hostPID" || key == "hostIPC" || key == "shareProcessNamespace", spec[key]?.boolValue != true { continue }
             out.append("\(path) is not implemented by Orca yet and is ignored")
         }
         for list in ["initContainers", "containers"] {

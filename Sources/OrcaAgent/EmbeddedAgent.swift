@@ -61,6 +61,9 @@ public struct EmbeddedAgent: Sendable {
         public var clusterCIDR = "10.42.0.0/16"
         /// The Services' network (its unknown reverse names are the cluster DNS's NXDOMAIN).
         public var serviceCIDR = "10.43.0.0/16"
+        /// Unsafe sysctls (names or `prefix*` patterns) pods may set besides the safe set
+        /// (`--allowed-unsafe-sysctls`).
+        public var allowedUnsafeSysctls: [String] = []
 
         /// The service proxy's nftables table: `orca-proxy`, or `orca-proxy-<bridge>` for an
         /// agent on another bridge (several agents in one network namespace, as in tests).
@@ -75,6 +78,7 @@ public struct EmbeddedAgent: Sendable {
 
     public static func make(client: any APIClient, configuration c: Configuration) async throws -> EmbeddedAgent {
         let clock: @Sendable () -> Date = { Date() }
+        let sysctls = try SysctlAllowlist(allowingUnsafe: c.allowedUnsafeSysctls)
         // Pod data, logs (which may hold secrets) and namespace mounts are root's alone.
         for dir in [c.dataDir + "/pods", c.logRoot, c.runDir] { try PrivateFiles.directory(dir, mode: 0o700) }
         let images = try ImageStore(root: c.dataDir + "/images")
@@ -118,7 +122,7 @@ public struct EmbeddedAgent: Sendable {
                                volumes: volumes, envResolver: env,
                                events: events, probes: probes, statusManager: statusManager,
                                hooks: LifecycleHookRunner(runtime: runtime, sleep: { try? await Task.sleep(for: .seconds(clamping: $0)) }),
-                               paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, clock: clock)
+                               paths: paths, nodeName: c.nodeName, hostIP: c.hostIP, sysctls: sysctls, clock: clock)
         return EmbeddedAgent(nodeName: c.nodeName, client: client, kubeletServer: c.kubeletServer, broadcaster: broadcaster,
                              reporter: reporter,
                              syncer: syncer, workers: PodWorkers(), statusManager: statusManager, images: images,

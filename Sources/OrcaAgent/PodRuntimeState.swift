@@ -48,6 +48,9 @@ struct PodRuntimeState: Sendable {
     var initialized = false
     var startTime: String?
     var warnedFields = false
+    /// Why the node refused to run the pod (reason and message), as the kubelet's admission
+    /// rejects one: the pod fails before anything of it starts.
+    var rejection: Waiting?
     /// The pod files last written (with what they were made from), and the volumes' host
     /// paths from the last set-up: neither is redone while it stays the same.
     var podFiles: (spec: PodFilesSpec, paths: PodFiles.Paths)?

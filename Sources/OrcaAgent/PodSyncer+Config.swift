@@ -53,7 +53,7 @@ extension PodSyncer {
             annotations: ["io.kubernetes.pod.uid": uid, "io.kubernetes.pod.name": pod.metadataName ?? "",
                           "io.kubernetes.pod.namespace": pod.metadataNamespace ?? "", "io.kubernetes.container.name": name,
                           "io.kubernetes.container.restartCount": String(restartCount), "io.orca.attempt": String(attempt)],
-            stdio: Self.stdio(container))
+            stdio: Self.stdio(container), sysctls: SysctlAllowlist.values(of: pod))
     }
 
     /// Kubernetes `stdin`, `stdinOnce` and `tty` as the runtime's stdio options (nil when all are off).

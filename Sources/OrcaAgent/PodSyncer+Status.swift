@@ -92,7 +92,7 @@ extension PodSyncer {
             else { phase = "Running" }
         } else { phase = "Pending" }
         let deadlineExceeded = activeDeadlineExceeded(pod, state)
-        if deadlineExceeded { phase = "Failed" }
+        if deadlineExceeded || state.rejection != nil { phase = "Failed" }
         let now = KubernetesTime.string(clock())
         let previous = pod[path: ["status", "conditions"]]?.arrayValue ?? []
         func condition(_ type: String, _ ok: Bool, reason: String? = nil, message: String? = nil) -> JSONValue {
@@ -129,7 +129,10 @@ extension PodSyncer {
         let ephemeral = PodContainer.ephemeralContainers(pod).map { containerReport($0, state.containers[$0.name], state: state).status }
         if !ephemeral.isEmpty { status["ephemeralContainerStatuses"] = .array(ephemeral) }
         if let start = state.startTime { status["startTime"] = .string(start) }
-        if deadlineExceeded {
+        if let rejection = state.rejection {
+            status["reason"] = .string(rejection.reason)
+            status["message"] = .string("Pod was rejected: \(rejection.message)")
+        } else if deadlineExceeded {
             status["reason"] = "DeadlineExceeded"
             status["message"] = .string(Self.deadlineExceededMessage)
         }

@@ -24,6 +24,8 @@ struct PodSyncer: PodWorkerSteps {
     let paths: AgentPaths
     let nodeName: String
     let hostIP: String
+    /// The sysctls this node lets pods set.
+    let sysctls: SysctlAllowlist
     let clock: @Sendable () -> Date
     let logger = Logger(label: "orca.agent.pod")
 
@@ -59,6 +61,15 @@ struct PodSyncer: PodWorkerSteps {
                 await events.record(pod, type: "Warning", reason: "UnsupportedField", message: w)
             }
         }
+        // A pod the node cannot run as asked is rejected before anything starts (the kubelet's admission).
+        if state.rejection == nil, state.sandbox == nil, state.containers.isEmpty, let message = sysctls.rejection(of: pod) {
+            state.rejection = .init(SysctlAllowlist.forbiddenReason, message)
+            await events.record(pod, type: "Warning", reason: SysctlAllowlist.forbiddenReason, message: message)
+        }
+        if state.rejection != nil {
+            await reportStatus(pod, state)
+            return (state, true)
+        }
         // Past its active deadline the pod fails, and its worker stops what runs.
         if activeDeadlineExceeded(pod, state) {
             if pod[path: ["status", "reason"]]?.stringValue != "DeadlineExceeded" {
@@ -71,8 +82,11 @@ struct PodSyncer: PodWorkerSteps {
         if state.sandbox == nil {
             do {
                 try FileManager.default.createDirectory(atPath: podDir, withIntermediateDirectories: true)
-                let hostname = Self.hostname(pod)
-                state.sandbox = try await network.setUp(podID: uid, hostname: hostname)
+                if pod[path: ["spec", "hostNetwork"]]?.boolValue == true {
+                    state.sandbox = try await network.setUpHostNetwork(podID: uid, hostIP: hostIP)
+                } else {
+                    state.sandbox = try await network.setUp(podID: uid, hostname: Self.hostname(pod))
+                }
                 logger.info("pod \(pod.metadataNamespace ?? "")/\(pod.metadataName ?? "") (\(uid)): sandbox \(state.sandbox?.podIP ?? "")")
             } catch {
                 await events.record(pod, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
@@ -170,11 +184,22 @@ struct PodSyncer: PodWorkerSteps {
         return phase == "Succeeded" || phase == "Failed"
     }
 
+    /// The pod's hostname: `spec.hostname` or its name (at most 63 characters); a `hostNetwork`
+    /// pod shares the node's UTS namespace and has the node's.
     static func hostname(_ pod: JSONValue) -> String {
+        if pod[path: ["spec", "hostNetwork"]]?.boolValue == true, let node = nodeHostname() { return node }
         let h = pod[path: ["spec", "hostname"]]?.stringValue ?? pod.metadataName ?? "pod"
         return String(h.prefix(63))
     }
 
+
+    /// This node's hostname (of the agent's UTS namespace).
+    static func nodeHostname() -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
+        let name = String(cString: buffer)
+        return name.isEmpty ? nil : name
+    }
 
     static func date(_ s: String?) -> Date? { s.flatMap { ISO8601DateFormatter().date(from: $0) } }
 

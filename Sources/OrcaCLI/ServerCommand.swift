@@ -37,6 +37,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The range Services' cluster IPs come from.") var serviceCIDR = "10.43.0.0/16"
     @Option(name: .customLong("cluster-dns"), help: "The cluster DNS address Orca serves (default: the service CIDR's tenth address, 10.43.0.10).")
     var clusterDNS: String?
+    @Option(name: .customLong("allowed-unsafe-sysctls"), help: "Unsafe sysctls (names or prefix* patterns, comma-separated; repeatable) pods on the node may set besides the safe ones.")
+    var allowedUnsafeSysctls: [String] = []
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -47,7 +49,11 @@ struct ServerCommand: AsyncParsableCommand {
         guard nodeMonitorGracePeriod >= 1 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
         guard (0...65535).contains(kubeletPort) else { throw ValidationError("--kubelet-port must be 0 to 65535") }
         _ = try serviceNetwork()
+        do { _ = try SysctlAllowlist(allowingUnsafe: unsafeSysctls) } catch { throw ValidationError("--allowed-unsafe-sysctls: \(error)") }
     }
+
+    /// `--allowed-unsafe-sysctls`, one pattern per entry.
+    var unsafeSysctls: [String] { allowedUnsafeSysctls.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
 
     /// The service CIDR and cluster DNS address from the options.
     func serviceNetwork() throws -> ServiceNetwork {
@@ -150,6 +156,7 @@ struct ServerCommand: AsyncParsableCommand {
             config.clusterDNS = serviceNetwork.clusterDNS
             config.serviceCIDR = serviceNetwork.serviceCIDR.description
             config.clusterCIDR = clusterCIDR
+            config.allowedUnsafeSysctls = unsafeSysctls
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
         let adminToken = try AdminToken.loadOrCreate(path: dataDir + "/tls/admin.token")

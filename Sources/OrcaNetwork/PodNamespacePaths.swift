@@ -9,6 +9,12 @@ public struct PodNamespacePaths: Codable, Hashable, Sendable {
     /// The IPC namespace file.
     public var ipc: String
 
+    /// The network namespace of whoever opens the path (the agent, and the runtime it starts):
+    /// a `hostNetwork` pod's.
+    public static let hostNetwork = "/proc/self/ns/net"
+    /// The UTS namespace of whoever opens the path: a `hostNetwork` pod's (the node's hostname).
+    public static let hostUTS = "/proc/self/ns/uts"
+
     /// Creates a set of namespace paths.
     public init(network: String, uts: String, ipc: String) {
         self.network = network

@@ -116,6 +116,14 @@ public struct PodNetwork: PodNetworking {
         }
     }
 
+    public func setUpHostNetwork(podID: String, hostIP: String) async throws -> PodSandboxNetwork {
+        // The pod's own namespaces are made as for any pod (its IPC one is used; tearDown removes all three).
+        var (paths, _) = try await namespaces.create(podID: podID, hostname: "host-network")
+        paths.network = PodNamespacePaths.hostNetwork
+        paths.uts = PodNamespacePaths.hostUTS
+        return PodSandboxNetwork(podID: podID, namespaces: paths, interfaceName: "", podIP: hostIP, prefixLength: 32, cniResult: CNIResult())
+    }
+
     /// Calls `DEL` on the bridge (releasing the host-local address and the veth) and loopback, then
     /// removes the namespaces and the cached result. A missing sandbox is fine.
     public func tearDown(podID: String) async throws {

@@ -44,6 +44,9 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
     public var annotations: [String: String]
     /// Standard input and terminal (Kubernetes `stdin`, `stdinOnce`, `tty`); nil: no input, no terminal.
     public var stdio: Stdio?
+    /// Namespaced kernel parameters set in the container's (shared) namespaces before it runs
+    /// (OCI `linux.sysctl`, Kubernetes `securityContext.sysctls`); nil: none.
+    public var sysctls: [String: String]?
 
     public init(
         id: String, name: String? = nil, args: [String], env: [String] = [], workingDir: String = "/",
@@ -51,7 +54,8 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
         mounts: [Mount] = [], namespaces: Namespaces = Namespaces(), privileged: Bool = false,
         capabilities: CapabilityChanges = CapabilityChanges(), noNewPrivileges: Bool = false,
         resources: Resources = Resources(), cgroupsPath: String, oomScoreAdj: Int? = nil,
-        shmPath: String? = nil, stopSignal: Int32 = 15, annotations: [String: String] = [:], stdio: Stdio? = nil
+        shmPath: String? = nil, stopSignal: Int32 = 15, annotations: [String: String] = [:], stdio: Stdio? = nil,
+        sysctls: [String: String]? = nil
     ) {
         self.id = id
         self.name = name ?? id
@@ -74,6 +78,7 @@ public struct ContainerConfig: Codable, Hashable, Sendable {
         self.stopSignal = stopSignal
         self.annotations = annotations
         self.stdio = stdio
+        self.sysctls = sysctls
     }
 
     /// How the container's standard input and terminal are set up (conmon `-i`, `-t`).

@@ -114,7 +114,8 @@ extension OCISpec {
             linux: Linux(
                 namespaces: namespaces, resources: resources, cgroupsPath: config.cgroupsPath,
                 maskedPaths: config.privileged ? nil : Self.defaultMaskedPaths,
-                readonlyPaths: config.privileged ? nil : Self.defaultReadonlyPaths))
+                readonlyPaths: config.privileged ? nil : Self.defaultReadonlyPaths,
+                sysctl: config.sysctls.flatMap { $0.isEmpty ? nil : $0 }))
     }
 
     /// Rejects configurations runc would refuse or misread.

@@ -71,6 +71,18 @@ import Testing
         #expect(created[path: ["spec", "revisionHistoryLimit"]] == 2)
     }
 
+    /// A host-network pod's container ports are the node's: `hostPort` defaults to `containerPort`.
+    @Test func hostNetworkPortsDefaultTheirHostPort() async throws {
+        let c = try await TestCluster()
+        let pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "hn"],
+                              "spec": ["hostNetwork": true, "containers": [[
+                                  "name": "c", "image": "busybox", "ports": [["containerPort": 8080], ["containerPort": 9090, "hostPort": 9091]],
+                              ]]]]
+        let created = try await c.registry.create(c.r("pods", ""), namespace: "default", object: pod)
+        let ports = created[path: ["spec", "containers"]]?.arrayValue?.first?["ports"]?.arrayValue ?? []
+        #expect(ports.map { $0["hostPort"] } == [8080, 9091])
+    }
+
     @Test func templatesGetPodSpecDefaultsButNotPodOnlyOnes() async throws {
         let c = try await TestCluster()
         var d = WorkloadFixtures.deployment()

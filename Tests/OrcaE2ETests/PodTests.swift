@@ -7,14 +7,14 @@ import Testing
 /// directories, and checks that deletion leaves nothing behind.
 @Suite(.serialized) struct PodTests {
     /// A server with an agent on a private bridge and subnet.
-    static func agentServer() throws -> (OrcaServerProcess, String) {
+    static func agentServer(_ extraArguments: [String] = []) throws -> (OrcaServerProcess, String) {
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let bridge = "orct\(tag)"
         let subnet = "10.250.\(Int.random(in: 1...254)).0/24"
         let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
         let s = try OrcaServerProcess(extraArguments: ["--pod-cidr", subnet, "--bridge-name", bridge,
                                                        "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
-                                                       "--node-name", "node-\(tag)"], dataDir: dir)
+                                                       "--node-name", "node-\(tag)"] + extraArguments, dataDir: dir)
         try s.eventually("node Ready") {
             try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"
         }

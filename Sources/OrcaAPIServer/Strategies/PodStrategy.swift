@@ -84,6 +84,22 @@ enum PodDefaults {
         if let volumes = spec["volumes"]?.arrayValue {
             spec["volumes"] = .array(volumes.map(defaultVolume))
         }
+        // A host-network pod's container ports are the node's ports (`defaultHostNetworkPorts`).
+        if spec["hostNetwork"]?.boolValue == true {
+            for list in ["initContainers", "containers"] {
+                guard let containers = spec[list]?.arrayValue else { continue }
+                spec[list] = .array(containers.map { c in
+                    guard let ports = c["ports"]?.arrayValue else { return c }
+                    var c = c
+                    c["ports"] = .array(ports.map { p in
+                        var p = p
+                        if (p["hostPort"]?.intValue ?? 0) == 0, let port = p["containerPort"] { p["hostPort"] = port }
+                        return p
+                    })
+                    return c
+                })
+            }
+        }
     }
 
     static func defaultContainer(_ c: JSONValue) -> JSONValue {
