@@ -72,11 +72,11 @@ public struct APIHandler: HTTPResponder {
             let info = RequestInfo(path: path)
             try await authorizer.check(RequestAuthorizer.attributes(user: user, method: request.method, path: path, query: request.uri.query),
                                        registry: registry)
-            // Unlike kube-apiserver no group is exempt from the limit; long-running requests hold no slot.
+            // Long-running requests hold no slot; masters and node heartbeats are exempt.
             let longRunning = InflightLimiter.isLongRunning(
                 subresource: info?.subresource, query: ResourceRequest.parseQuery(request.uri.query))
             return try await inflight.serve(mutating: InflightLimiter.isMutating(request.method),
-                                            exempt: longRunning) {
+                                            exempt: longRunning || InflightLimiter.isExempt(user: user, info: info)) {
                 try await route(request, context: context, path: path)
             }
         } catch {

@@ -7,7 +7,8 @@ import Synchronization
 /// mutating requests are served at once (`--max-requests-inflight`,
 /// `--max-mutating-requests-inflight`); beyond that a request gets 429 `TooManyRequests` with
 /// `Retry-After: 1`. Long-running requests (watches, logs, exec, attach, port-forward, proxy)
-/// hold no slot, and members of `system:masters` are never turned away, as in Kubernetes.
+/// hold no slot, and members of `system:masters` and node heartbeats are never turned away
+/// (`isExempt`).
 /// A limit of 0 means no limit.
 public final class InflightLimiter: Sendable {
     public let maxReadOnly: Int
@@ -53,6 +54,17 @@ public final class InflightLimiter: Sendable {
         if ListOptions.flag(query["watch"]) { return true }
         guard let subresource else { return false }
         return ["exec", "attach", "portforward", "log", "proxy"].contains(subresource)
+    }
+
+    /// Whether `user`'s request for `info` never waits for a slot: members of `system:masters`
+    /// (as kube-apiserver's max-in-flight filter exempts them), and a node's heartbeat — its
+    /// Node, its status and its Lease in `kube-node-lease` (priority and fairness gives them a
+    /// level of their own) — so that no API load can make a healthy node look dead.
+    static func isExempt(user: UserInfo, info: RequestInfo?) -> Bool {
+        if user.groups.contains("system:masters") { return true }
+        guard user.groups.contains("system:nodes"), let info else { return false }
+        return (info.group == "" && info.resource == "nodes")
+            || (info.group == "coordination.k8s.io" && info.resource == "leases" && info.namespace == "kube-node-lease")
     }
 
     /// Runs `body` holding a slot; throws 429 when none is free (unless `exempt`).

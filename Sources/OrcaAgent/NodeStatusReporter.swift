@@ -158,10 +158,38 @@ public struct NodeStatusReporter: Sendable {
         }
     }
 
-    /// Registers, then heartbeats until cancelled: the lease every 10 s, the status every 60 s,
-    /// or at once when the server's copy is not Ready (the node lifecycle controller marked it
-    /// Unknown while the agent was away) or the images changed.
+    /// How long one heartbeat request may take before it is given up and retried (the kubelet's
+    /// lease client uses the renew interval; a stalled request must not eat the grace period).
+    static let requestDeadline: Duration = .seconds(5)
+
+    /// Registers, then heartbeats until cancelled, in two independent loops as the kubelet does:
+    /// the lease every 10 s (a failed renewal is retried after 0.2 s, doubling to 7 s), and the
+    /// status every 60 s, or at once when the server's copy is not Ready (the node lifecycle
+    /// controller marked it Unknown while the agent was away) or the images changed. A slow or
+    /// failing status update never delays the lease.
     public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.leaseLoop() }
+            group.addTask { await self.statusLoop() }
+        }
+    }
+
+    func leaseLoop() async {
+        var retry = Duration.milliseconds(200)
+        while !Task.isCancelled {
+            do {
+                try await withDeadline(Self.requestDeadline) { try await self.renewLease() }
+                retry = .milliseconds(200)
+                try? await Task.sleep(for: .seconds(10))
+            } catch {
+                logger.warning("node lease renewal failed (retrying in \(retry)): \(error)")
+                try? await Task.sleep(for: retry)
+                retry = min(retry * 2, .seconds(7))
+            }
+        }
+    }
+
+    func statusLoop() async {
         var tick = 0
         var reportedImages: [JSONValue] = []
         while !Task.isCancelled {
@@ -169,18 +197,20 @@ public struct NodeStatusReporter: Sendable {
                 // A pulled or removed image is reported at the next heartbeat, not a minute later.
                 let imagesNow = images()
                 if tick == 0 {
-                    try await register()
+                    try await withDeadline(Self.requestDeadline * 2) { try await self.register() }
                 } else {
-                    let current = try await client.get(client.resource("nodes"), namespace: nil, name: nodeName)
-                    let ready = (current[path: ["status", "conditions"]]?.arrayValue ?? [])
-                        .contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
-                    if tick % 6 == 0 || imagesNow != reportedImages || !ready { try await updateStatus(current: current) }
+                    let full = tick % 6 == 0 || imagesNow != reportedImages
+                    try await withDeadline(Self.requestDeadline * 2) {
+                        let current = try await self.client.get(self.client.resource("nodes"), namespace: nil, name: self.nodeName)
+                        let ready = (current[path: ["status", "conditions"]]?.arrayValue ?? [])
+                            .contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+                        if full || !ready { try await self.updateStatus(current: current) }
+                    }
                 }
                 reportedImages = imagesNow
-                try await renewLease()
                 tick += 1
             } catch {
-                logger.warning("node heartbeat failed: \(error)")
+                logger.warning("node status update failed: \(error)")
                 tick = 0
             }
             try? await Task.sleep(for: .seconds(tick == 0 ? 1 : 10))

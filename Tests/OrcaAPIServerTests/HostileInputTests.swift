@@ -217,6 +217,22 @@ import Testing
         #expect(!InflightLimiter.isLongRunning(subresource: "status", query: [:]))
     }
 
+    /// Masters and a node's heartbeat (its Node, status and Lease) never wait for a slot; the
+    /// node's other requests and everyone else's do.
+    @Test func mastersAndNodeHeartbeatsAreExemptFromTheLimit() {
+        let admin = UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])
+        let node = UserInfo(name: "system:node:n1", groups: ["system:nodes", "system:authenticated"])
+        let alice = UserInfo(name: "alice", groups: ["system:authenticated"])
+        let lease = RequestInfo(path: "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1")
+        let nodeStatus = RequestInfo(path: "/api/v1/nodes/n1/status")
+        let pods = RequestInfo(path: "/api/v1/namespaces/default/pods")
+        let otherLease = RequestInfo(path: "/apis/coordination.k8s.io/v1/namespaces/default/leases/x")
+        #expect(InflightLimiter.isExempt(user: admin, info: pods))
+        #expect(InflightLimiter.isExempt(user: node, info: lease) && InflightLimiter.isExempt(user: node, info: nodeStatus))
+        #expect(!InflightLimiter.isExempt(user: node, info: pods) && !InflightLimiter.isExempt(user: node, info: otherLease))
+        #expect(!InflightLimiter.isExempt(user: alice, info: lease) && !InflightLimiter.isExempt(user: alice, info: nil))
+    }
+
     @Test func protobufTimesOutOfRangeAreClamped() {
         #expect(ProtobufTimestamp.format(seconds: .max, nanos: .max, microseconds: false) == "9999-12-31T23:59:59Z")
         #expect(ProtobufTimestamp.format(seconds: .min, nanos: .min, microseconds: false) == "0001-01-01T00:00:00Z")

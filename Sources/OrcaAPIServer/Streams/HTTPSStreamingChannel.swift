@@ -46,7 +46,12 @@ public struct HTTPSStreamingChannel: HTTPChannelHandler {
             let alpn = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
                 switch result {
                 case .negotiated("h2"):
-                    return http2.setup(channel: channel, logger: logger).map { .http2($0) }
+                    return http2.setup(channel: channel, logger: logger).flatMapThrowing { value in
+                        // An error on one stream must not take the connection's other requests down.
+                        let h2 = try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
+                        try channel.pipeline.syncOperations.addHandler(HTTP2StreamErrorFilter(logger: logger), position: .after(h2))
+                        return .http2(value)
+                    }
                 case .negotiated("http/1.1"), .fallback:
                     return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
                         let upgrader = try channel.pipeline.syncOperations.handler(

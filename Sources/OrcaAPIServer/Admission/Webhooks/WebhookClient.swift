@@ -90,7 +90,7 @@ public struct WebhookClient: Sendable {
         let outcome: Result<JSONValue, CallError>
         let prepared = request
         do {
-            outcome = .success(try await Self.withDeadline(seconds: seconds) {
+            outcome = .success(try await withDeadline(.seconds(seconds)) {
                 try await Self.exchange(prepared, client: client, seconds: seconds)
             })
         } catch let e as CallError {
@@ -142,22 +142,6 @@ public struct WebhookClient: Sendable {
         return tls
     }
 
-    /// Thrown when `timeoutSeconds` passed before the answer was read.
-    struct DeadlineExceeded: Error {}
-
-    /// Runs `body`, giving up after `seconds` (the body is cancelled).
-    static func withDeadline<T: Sendable>(seconds: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
-            return value
-        }
-    }
 
     /// An error of the HTTP client in the words of Go's (`context deadline exceeded`,
     /// `connect: connection refused`), as kube's messages carry them.

@@ -1,0 +1,86 @@
+import Foundation
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import Testing
+
+/// Issue 15 item 11: a request that fails on one HTTP/2 stream must not drop the others on
+/// the same connection (Go clients see such a drop as "unexpected EOF" and never retry a POST).
+@Suite(.serialized) struct HTTP2StreamErrorTests {
+    typealias Stream = NIOAsyncChannel<HTTP2Frame.FramePayload, HTTP2Frame.FramePayload>
+
+    /// A raw HTTP/2 client on one connection: one stream runs a short watch, another sends a
+    /// header block HTTP/2 forbids (an upper-case field name). The bad stream is reset, the
+    /// watch ends normally at its timeout, and the connection still takes new requests.
+    @Test func aBadStreamLeavesTheConnectionsOtherRequestsAlone() async throws {
+        let s = try OrcaServerProcess()
+        defer { s.stop() }
+        let server = try s.k("config", "view", "-o", "jsonpath={.clusters[0].cluster.server}")
+        let port = try #require(URLComponents(string: server)?.port)
+        let token = try String(contentsOfFile: s.dataDir + "/tls/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(s.dataDir + "/tls/ca.crt")
+        tls.certificateVerification = .noHostnameVerification
+        tls.applicationProtocols = ["h2"]
+        let ssl = try NIOSSLContext(configuration: tls)
+        var http2 = NIOHTTP2Handler.Configuration()
+        // The client must be able to send what a server has to refuse.
+        http2.connection.headerBlockValidation = .disabled
+        let multiplexer = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: nil))
+                return try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(mode: .client, configuration: http2) { stream in
+                    stream.eventLoop.makeCompletedFuture { try Stream(wrappingChannelSynchronously: stream) }
+                }
+            }
+        }
+        func open() async throws -> Stream {
+            try await multiplexer.openStream { stream in stream.eventLoop.makeCompletedFuture { try Stream(wrappingChannelSynchronously: stream) } }
+        }
+        func headers(_ path: String, extra: [(String, String)] = []) -> HTTP2Frame.FramePayload {
+            .headers(.init(headers: HPACKHeaders([(":method", "GET"), (":scheme", "https"), (":authority", "127.0.0.1"),
+                                                  (":path", path), ("authorization", "Bearer \(token)")] + extra), endStream: true))
+        }
+        /// Sends one request and reads its answer: the status, the body, and whether the stream
+        /// ended normally (END_STREAM) rather than by a reset or a closed connection.
+        func exchange(_ stream: Stream, _ request: HTTP2Frame.FramePayload) async -> (status: String?, body: String, ended: Bool) {
+            var status: String?
+            var body = ""
+            var ended = false
+            do {
+                try await stream.executeThenClose { inbound, outbound in
+                    try await outbound.write(request)
+                    for try await frame in inbound {
+                        switch frame {
+                        case .headers(let h):
+                            status = status ?? h.headers.first(name: ":status")
+                            if h.endStream { ended = true }
+                        case .data(let d):
+                            if case .byteBuffer(let b) = d.data { body += String(buffer: b) }
+                            if d.endStream { ended = true }
+                        default:
+                            break
+                        }
+                        if ended { break }
+                    }
+                }
+            } catch {
+                body += " [error: \(error)]"
+            }
+            return (status, body, ended)
+        }
+        let watchStream = try await open()
+        async let watch = exchange(watchStream, headers("/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=4"))
+        try await Task.sleep(for: .milliseconds(500))
+        let bad = await exchange(try await open(), headers("/api/v1/namespaces/default/configmaps", extra: [("X-Upper", "1")]))
+        #expect(!bad.ended, "the malformed request is reset: \(bad)")
+        let after = await exchange(try await open(), headers("/api/v1/namespaces/default/configmaps"))
+        #expect(after.status == "200" && after.ended, "a request after the error is answered: \(after)")
+        let watched = await watch
+        try await group.shutdownGracefully()
+        #expect(watched.status == "200" && watched.ended, "the watch ends at its timeout, not with the connection: \(watched)")
+    }
+}
