@@ -30,6 +30,8 @@ public struct APIHandler: HTTPResponder {
     public let inflight: InflightLimiter
     /// The cluster CA (PEM), served at `/cacerts` for agents that check it against their join token.
     public let caCertPEM: String?
+    /// What `/metrics` reports.
+    public let metrics = APIServerMetrics()
     let logger = Logger(label: "orca.apiserver")
 
     public init(registry: Registry, discovery: Discovery, openapi: OpenAPIDocuments,
@@ -94,6 +96,9 @@ public struct APIHandler: HTTPResponder {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         case "/version":
             return APIHandler.json(APIHandler.versionInfo)
+        case "/metrics":
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         case "/cacerts" where caCertPEM != nil:
             // As k3s: the CA for joining agents, which trust it only if its hash is their token's.
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],

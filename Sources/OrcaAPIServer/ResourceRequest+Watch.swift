@@ -7,7 +7,8 @@ import OrcaAPI
 
 extension ResourceRequest {
     /// A streamed watch: one JSON event per line until `timeoutSeconds` (default 30–60 min)
-    /// or the client goes away. When allowed, BOOKMARK events come every minute and, as
+    /// or the client goes away (its stream or connection closes: the watch ends then, not at its
+    /// next event, so a client that left a quiet watch holds nothing on the server). When allowed, BOOKMARK events come every minute and, as
     /// Kubernetes' watch cache does, once shortly before the deadline.
     ///
     /// `view` serves a resource stored as another one (events.k8s.io/v1 over core/v1 events).
@@ -29,9 +30,18 @@ extension ResourceRequest {
         let includeObject = query["includeObject"]
         let bookmarks = options.allowWatchBookmarks
         let registry = self.registry
+        let channel = context.channel
+        let metrics = handler.metrics
         enum Item: Sendable { case event(APIWatchEvent), tick, end, failed(APIError) }
         let body = ResponseBody { writer in
             let (stream, continuation) = AsyncStream<Item>.makeStream()
+            metrics.watchStarted()
+            defer { metrics.watchEnded() }
+            // The request's channel (its HTTP/2 stream, or its HTTP/1.1 connection) closes when the client goes.
+            channel?.closeFuture.whenComplete { _ in
+                continuation.yield(.end)
+                continuation.finish()
+            }
             // The producer takes the next event only once the writer has written the last
             // one, so at most one event waits here; a client too slow to keep up lets the
             // store's bounded per-watcher buffer fill, which ends the watch (as in Kubernetes).

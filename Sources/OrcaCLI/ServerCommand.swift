@@ -189,6 +189,7 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
+            .init(service: TaskService(name: "event-ttl") { await EventExpiry(registry: registry).run() }),
             .init(service: TaskService(name: "crd-controller") { await CustomResourceDefinitionController(registry: registry).run() }),
             .init(service: TaskService(name: "rbac") { await rbacController.run() }),
             .init(service: TaskService(name: "admission-webhooks") { await webhookController.run() }),

@@ -57,6 +57,8 @@ public struct HTTPSStreamingChannel: HTTPChannelHandler {
                         let upgrader = try channel.pipeline.syncOperations.handler(
                             type: NIOTypedHTTPServerUpgradeHandler<HTTP1WebSocketUpgradeChannel.UpgradeResult>.self)
                         try channel.pipeline.syncOperations.addHandler(NonWebSocketUpgradeFilter(), position: .before(upgrader))
+                        let tls = try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ClientGoneHandler(), position: .after(tls))
                         return .http1_1(value)
                     }
                 case .negotiated:
@@ -102,6 +104,22 @@ final class NonWebSocketUpgradeFilter: ChannelInboundHandler, RemovableChannelHa
         head.headers.remove(name: "upgrade")
         head.headers.replaceOrAdd(name: "connection", value: "close")
         context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+}
+
+/// Closes an HTTP/1.1 connection whose client closed its side. The server allows half-closed
+/// connections, so without this a client that went away mid-response (a watch it stopped)
+/// would leave the connection open, and a watch on it with nothing to write would never learn
+/// of it. An HTTP/1.1 client waits for its answer with its side open, so, as Go's server
+/// does, end of input is taken as the client gone.
+final class HTTP1ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 

@@ -13,6 +13,12 @@ struct BenchAPICommand: AsyncParsableCommand {
         Without --kubeconfig it starts `orca server --disable-agent` (this executable) on a temporary \
         data dir and a free loopback port, and stops it and removes the dir at the end. With \
         --kubeconfig it uses that server and deletes the namespaces it made; pass --server-pid for RSS figures.
+
+        With --churn it runs only the churn load instead: for --churn-minutes, mixed creates, patches, \
+        gets, lists and deletes of ConfigMaps and Pods, short watches (a quarter abandoned mid-stream) \
+        and a namespace replaced every minute, across --churn-namespaces namespaces at --churn-rate \
+        requests per second; it reports the server's RSS every minute and after the load, the p99 per \
+        verb, and the requests dropped.
         """
     )
 
@@ -27,8 +33,13 @@ struct BenchAPICommand: AsyncParsableCommand {
     @Option(help: "Process id of the server behind --kubeconfig, for RSS figures.") var serverPid: Int32?
     @Option(help: "Requests per platform figure (custom resources, webhook, RBAC), 1 in flight.") var platformCount = 300
     @Flag(help: "Skip the platform figures (custom resources, validating webhook, RBAC).") var skipPlatform = false
+    @Flag(help: "Run the churn load only (memory growth and dropped requests).") var churn = false
+    @Option(help: "Minutes of churn.") var churnMinutes = 30
+    @Option(help: "Namespaces the churn spreads over.") var churnNamespaces = 50
+    @Option(help: "Churn requests per second (open loop).") var churnRate = 100
 
     func validate() throws {
+        guard churnMinutes > 0, churnNamespaces > 0, churnRate > 0 else { throw ValidationError("churn figures must be positive") }
         guard count > 0, rate > 0, platformCount > 0, listSize > 0, listIterations > 0, watchCount > 0, concurrency > 0, pods >= 0 else {
             throw ValidationError("counts, rates and concurrency must be positive")
         }
@@ -51,7 +62,11 @@ struct BenchAPICommand: AsyncParsableCommand {
         var outcome: Result<Void, any Error> = .success(())
         do {
             let admin = try Kubeconfig(path: kubeconfig ?? server?.kubeconfigPath ?? "")
-            try await measure(client: client, kubeconfig: admin, pid: server?.pid ?? serverPid, namespace: namespace)
+            if churn {
+                try await measureChurn(client: client, pid: server?.pid ?? serverPid, prefix: namespace)
+            } else {
+                try await measure(client: client, kubeconfig: admin, pid: server?.pid ?? serverPid, namespace: namespace)
+            }
         } catch {
             outcome = .failure(error)
             if let server { BenchLog.info("server log tail:\n\(server.logTail())") }
@@ -141,6 +156,34 @@ struct BenchAPICommand: AsyncParsableCommand {
                                              cleanUp: self.kubeconfig != nil)
             summary += "; " + (try await platform.measure(into: &report))
         }
+        report.print(summary: summary)
+    }
+
+    private func measureChurn(client: BenchAPIClient, pid: Int32?, prefix: String) async throws {
+        var report = BenchReport(title: "orca bench api --churn (\(client.base))")
+        try await Task.sleep(for: .seconds(1))
+        let rssIdle = pid.flatMap(BenchServer.residentBytes(pid:))
+        BenchLog.info("churn: \(churnMinutes) min, \(churnNamespaces) namespaces, \(churnRate) req/s")
+        let churn = ChurnBenchmark(client: client, namespaces: churnNamespaces, rate: churnRate,
+                                   duration: .seconds(60 * churnMinutes), pid: pid, prefix: prefix)
+        let outcome = try await churn.run()
+        for verb in outcome.verbs { report.add(verb) }
+        let mib = { (bytes: Int?) in bytes.map(BenchReport.format(bytes:)) ?? "n/a" }
+        report.fact("server RSS idle", mib(rssIdle))
+        for s in outcome.samples {
+            report.fact("minute \(s.minute)", "RSS \(mib(s.residentBytes)), \(s.openWatches.map(String.init) ?? "?") watches open")
+        }
+        report.fact("after the load (deleted, 30 s quiet)", "RSS \(mib(outcome.residentAfterLoad)), \(await churn.openWatchCount().map(String.init) ?? "?") watches open")
+        report.fact("requests", "\(outcome.sent) sent, \(outcome.dropped) dropped (no answer), \(outcome.serverErrors) 5xx, "
+                    + "\(outcome.throttled) 429, \(outcome.rejected) other 4xx; \(outcome.watchesOpened) watches opened")
+        if pid == nil { report.notes.append("no server pid (use --server-pid with --kubeconfig): RSS not measured") }
+        for e in outcome.firstErrors { report.notes.append(e) }
+        let residents = outcome.samples.compactMap(\.residentBytes)
+        var summary = "churn \(churnMinutes) min, \(churnNamespaces) namespaces, \(churnRate) req/s: "
+        summary += "RSS idle \(mib(rssIdle)), first minute \(mib(residents.first)), last \(mib(residents.last)), max \(mib(residents.max())), "
+        summary += "after \(mib(outcome.residentAfterLoad)); dropped \(outcome.dropped) of \(outcome.sent)"
+        let worst = outcome.verbs.compactMap { v in v.p99.map { (v.name, $0) } }.max { $0.1 < $1.1 }
+        if let worst { summary += "; worst p99 \(BenchReport.format(ms: worst.1)) ms (\(worst.0))" }
         report.print(summary: summary)
     }
 }

@@ -101,6 +101,10 @@ public struct JobController: Reconciler {
 
     public func reconcile(_ key: String) async throws -> ReconcileResult {
         guard var job = await jobs.get(key) else {
+            // Gone: what a sync that ran past the delete handler noted about it goes too.
+            expectations.delete(key)
+            finalizerExpectations.delete(key)
+            backoff.remove(key)
             try await releaseOrphans(key, keeping: nil)
             return .done
         }

@@ -6,9 +6,11 @@ import NIOPosix
 import NIOSSL
 import Testing
 
-/// Issue 15 item 11: a request that fails on one HTTP/2 stream must not drop the others on
-/// the same connection (Go clients see such a drop as "unexpected EOF" and never retry a POST).
-@Suite(.serialized) struct HTTP2StreamErrorTests {
+/// The API server's connections under misbehaving or vanishing clients (issue 15 items 11 and
+/// 12): a request that fails on one HTTP/2 stream must not drop the others on the same
+/// connection (Go clients see such a drop as "unexpected EOF" and never retry a POST), and a
+/// watch whose client went away must end at once, not hold its resources for up to an hour.
+@Suite(.serialized) struct APIConnectionTests {
     typealias Stream = NIOAsyncChannel<HTTP2Frame.FramePayload, HTTP2Frame.FramePayload>
 
     /// A raw HTTP/2 client on one connection: one stream runs a short watch, another sends a
@@ -82,5 +84,32 @@ import Testing
         let watched = await watch
         try await group.shutdownGracefully()
         #expect(watched.status == "200" && watched.ended, "the watch ends at its timeout, not with the connection: \(watched)")
+    }
+
+    /// Open watches, from the server's `/metrics`.
+    static func openWatches(_ api: RawAPI) throws -> Int {
+        let text = try api.call("GET", "/metrics").text
+        let line = text.split(separator: "\n").first { $0.hasPrefix("apiserver_longrunning_requests{verb=\"WATCH\"}") }
+        return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+    }
+
+    @Test(arguments: ["--http2", "--http1.1"])
+    func aWatchEndsWhenItsClientGoes(_ httpVersion: String) throws {
+        let s = try OrcaServerProcess()
+        defer { s.stop() }
+        let api = try RawAPI(s)
+        _ = try s.k("create", "namespace", "quiet")
+        let base = try Self.openWatches(api)
+        #expect(base >= 0)
+        // A watch on a namespace where nothing happens: the server never has an event to write.
+        let curl = try BackgroundProcess("/usr/bin/curl", ["-sN", httpVersion] + api.tls
+                                         + [api.server + "/api/v1/namespaces/quiet/configmaps?watch=1"], env: [:])
+        defer { curl.stop() }
+        try curl.waitForOutput("the initial event") { $0.contains("\"ADDED\"") }
+        #expect(try Self.openWatches(api) == base + 1)
+        // The client goes away (killed: it closes nothing politely).
+        kill(curl.process.processIdentifier, SIGKILL)
+        _ = try curl.waitForExit(timeout: 10)
+        try s.eventually("the watch ends with its client", timeout: 30) { try Self.openWatches(api) == base }
     }
 }
