@@ -61,10 +61,12 @@ public struct EventExpiry: Sendable {
         return removed
     }
 
-    /// The latest time an event records.
+    /// The latest time an event records: its own times, its creation, and the server's time of
+    /// each write in `managedFields` (an update that keeps the event's times still counts).
     static func lastWritten(_ event: JSONValue) -> Date? {
-        let times = [event["lastTimestamp"], event["eventTime"], event[path: ["series", "lastObservedTime"]],
+        var times = [event["lastTimestamp"], event["eventTime"], event[path: ["series", "lastObservedTime"]],
                      event[path: ["metadata", "creationTimestamp"]]]
+        times += (event[path: ["metadata", "managedFields"]]?.arrayValue ?? []).map { $0["time"] }
         return times.compactMap { KubernetesTime.date($0?.stringValue) }.max()
     }
 }

@@ -62,7 +62,8 @@ public final class InflightLimiter: Sendable {
     /// level of their own) — so that no API load can make a healthy node look dead.
     static func isExempt(user: UserInfo, info: RequestInfo?) -> Bool {
         if user.groups.contains("system:masters") { return true }
-        guard user.groups.contains("system:nodes"), let info else { return false }
+        guard user.groups.contains("system:nodes"), user.name.hasPrefix("system:node:"), let info,
+              info.name == String(user.name.dropFirst("system:node:".count)) else { return false }
         return (info.group == "" && info.resource == "nodes")
             || (info.group == "coordination.k8s.io" && info.resource == "leases" && info.namespace == "kube-node-lease")
     }

@@ -37,10 +37,15 @@ extension ResourceRequest {
             let (stream, continuation) = AsyncStream<Item>.makeStream()
             metrics.watchStarted()
             defer { metrics.watchEnded() }
-            // The request's channel (its HTTP/2 stream, or its HTTP/1.1 connection) closes when the client goes.
-            channel?.closeFuture.whenComplete { _ in
-                continuation.yield(.end)
-                continuation.finish()
+            // The client goes: its HTTP/2 stream closes, or its HTTP/1.1 connection's input ends.
+            if let channel {
+                channel.eventLoop.execute {
+                    let gone = (try? channel.pipeline.syncOperations.handler(type: HTTP1ClientGoneHandler.self))?.clientGone
+                    (gone ?? channel.closeFuture).whenComplete { _ in
+                        continuation.yield(.end)
+                        continuation.finish()
+                    }
+                }
             }
             // The producer takes the next event only once the writer has written the last
             // one, so at most one event waits here; a client too slow to keep up lets the

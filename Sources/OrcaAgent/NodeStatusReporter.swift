@@ -77,9 +77,7 @@ public struct NodeStatusReporter: Sendable {
             return ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
                     "lastHeartbeatTime": .string(now), "lastTransitionTime": transition]
         }
-        var uts = utsname()
-        uname(&uts)
-        let kernel = withUnsafePointer(to: &uts.release) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
+        let kernel = HostInfo.kernelRelease()
         let osImage = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
             .map { String($0.dropFirst(12)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? "Linux"

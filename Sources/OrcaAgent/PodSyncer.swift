@@ -187,19 +187,11 @@ struct PodSyncer: PodWorkerSteps {
     /// The pod's hostname: `spec.hostname` or its name (at most 63 characters); a `hostNetwork`
     /// pod shares the node's UTS namespace and has the node's.
     static func hostname(_ pod: JSONValue) -> String {
-        if pod[path: ["spec", "hostNetwork"]]?.boolValue == true, let node = nodeHostname() { return node }
+        if pod[path: ["spec", "hostNetwork"]]?.boolValue == true, let node = HostInfo.hostname() { return node }
         let h = pod[path: ["spec", "hostname"]]?.stringValue ?? pod.metadataName ?? "pod"
         return String(h.prefix(63))
     }
 
-
-    /// This node's hostname (of the agent's UTS namespace).
-    static func nodeHostname() -> String? {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
-        let name = String(cString: buffer)
-        return name.isEmpty ? nil : name
-    }
 
     static func date(_ s: String?) -> Date? { s.flatMap { ISO8601DateFormatter().date(from: $0) } }
 

@@ -8,7 +8,8 @@ import OrcaClient
 /// reason `SysctlForbidden`.
 public struct SysctlAllowlist: Sendable {
     /// The kernel namespace a sysctl belongs to; only namespaced sysctls can be allowed.
-    enum Namespace: String, Sendable { case ipc, net }
+    /// The raw values are the kubelet's words in its messages.
+    enum Namespace: String, Sendable { case ipc = "IPC", net = "Net" }
 
     /// The kubelet's reason for a pod it rejects over a sysctl.
     static let forbiddenReason = "SysctlForbidden"
@@ -36,7 +37,8 @@ public struct SysctlAllowlist: Sendable {
     /// The safe set for a kernel of `kernelVersion` (major, minor; nil: this machine's) plus
     /// `unsafe` patterns; throws, naming the pattern, when one is malformed or not namespaced.
     public init(allowingUnsafe unsafe: [String] = [], kernelVersion: (Int, Int)? = nil) throws {
-        let kernel = kernelVersion ?? Self.runningKernel()
+        let running = HostInfo.kernelVersion()
+        let kernel = kernelVersion ?? (running.major, running.minor)
         for s in Self.safe where s.kernel.map({ kernel.0 > $0.0 || (kernel.0 == $0.0 && kernel.1 >= $0.1) }) ?? true {
             try add(s.name)
         }
@@ -117,15 +119,6 @@ public struct SysctlAllowlist: Sendable {
             let alnum = { (c: Character) in c.isASCII && (c.isLowercase || c.isNumber) }
             return alnum(first) && alnum(last) && e.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" }
         }
-    }
-
-    /// This machine's kernel version (major, minor) from `uname`.
-    static func runningKernel() -> (Int, Int) {
-        var u = utsname()
-        uname(&u)
-        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
-        return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)
     }
 
     /// A malformed or non-namespaced `--allowed-unsafe-sysctls` entry.

@@ -30,8 +30,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The cluster DNS domain.") var clusterDomain = "cluster.local"
     @Option(help: "The cluster's pod network (traffic from outside it to Services is masqueraded).") var clusterCIDR = "10.42.0.0/16"
     @Option(help: "The Services' network, as the server's --service-cidr.") var serviceCIDR = "10.43.0.0/16"
-    @Option(name: .customLong("allowed-unsafe-sysctls"), help: "Unsafe sysctls (names or prefix* patterns, comma-separated; repeatable) pods on the node may set besides the safe ones.")
-    var allowedUnsafeSysctls: [String] = []
+    @OptionGroup var sysctlOptions: SysctlOptions
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -40,14 +39,11 @@ struct AgentCommand: AsyncParsableCommand {
         _ = try labels()
         _ = try taints()
         if let nodeName { try NodeName.validate(nodeName) }
-        do { _ = try SysctlAllowlist(allowingUnsafe: unsafeSysctls) } catch { throw ValidationError("--allowed-unsafe-sysctls: \(error)") }
         guard IPv4CIDR.parse(clusterDNS) != nil else { throw ValidationError("--cluster-dns must be an IPv4 address, not \"\(clusterDNS)\"") }
         guard IPv4CIDR(clusterCIDR) != nil else { throw ValidationError("--cluster-cidr must be an IPv4 network, not \"\(clusterCIDR)\"") }
         guard IPv4CIDR(serviceCIDR) != nil else { throw ValidationError("--service-cidr must be an IPv4 network, not \"\(serviceCIDR)\"") }
     }
 
-    /// `--allowed-unsafe-sysctls`, one pattern per entry.
-    var unsafeSysctls: [String] { allowedUnsafeSysctls.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
 
     func labels() throws -> [String: String] {
         var out: [String: String] = [:]
@@ -127,7 +123,7 @@ struct AgentCommand: AsyncParsableCommand {
             config.clusterDomain = clusterDomain
             config.clusterCIDR = clusterCIDR
             config.serviceCIDR = serviceCIDR
-            config.allowedUnsafeSysctls = unsafeSysctls
+            config.allowedUnsafeSysctls = sysctlOptions.patterns
             // The kubelet server's certificate, asked for as the node.
             let serving = try await bootstrap.servingCertificate(client: client, addresses: [nodeIP])
             let servingCertificate = NodeCertificateManager(

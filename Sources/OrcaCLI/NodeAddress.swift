@@ -1,15 +1,12 @@
 import Foundation
+import OrcaCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The host's name and primary IPv4 address.
 enum NodeAddress {
-    static func hostname() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        gethostname(&buf, buf.count)
-        return String(cString: buf).lowercased()
-    }
+    static func hostname() -> String { HostInfo.hostname() ?? "" }
 
     /// The first non-loopback IPv4 address of an interface that is up.
     static func primaryIPv4() -> String? {

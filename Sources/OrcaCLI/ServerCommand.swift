@@ -37,8 +37,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The range Services' cluster IPs come from.") var serviceCIDR = "10.43.0.0/16"
     @Option(name: .customLong("cluster-dns"), help: "The cluster DNS address Orca serves (default: the service CIDR's tenth address, 10.43.0.10).")
     var clusterDNS: String?
-    @Option(name: .customLong("allowed-unsafe-sysctls"), help: "Unsafe sysctls (names or prefix* patterns, comma-separated; repeatable) pods on the node may set besides the safe ones.")
-    var allowedUnsafeSysctls: [String] = []
+    @OptionGroup var sysctlOptions: SysctlOptions
+    @Option(name: .customLong("event-ttl"), help: "How long an Event is kept after its last write (a Go duration, as kube-apiserver's --event-ttl).")
+    var eventTTL = "1h0m0s"
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -49,11 +50,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard nodeMonitorGracePeriod >= 1 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
         guard (0...65535).contains(kubeletPort) else { throw ValidationError("--kubelet-port must be 0 to 65535") }
         _ = try serviceNetwork()
-        do { _ = try SysctlAllowlist(allowingUnsafe: unsafeSysctls) } catch { throw ValidationError("--allowed-unsafe-sysctls: \(error)") }
+        guard let ttl = GoDuration.seconds(eventTTL), ttl > 0 else { throw ValidationError("--event-ttl \(eventTTL) must be a positive duration such as 1h0m0s") }
     }
 
-    /// `--allowed-unsafe-sysctls`, one pattern per entry.
-    var unsafeSysctls: [String] { allowedUnsafeSysctls.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
 
     /// The service CIDR and cluster DNS address from the options.
     func serviceNetwork() throws -> ServiceNetwork {
@@ -72,6 +71,7 @@ struct ServerCommand: AsyncParsableCommand {
         let logLevel = self.logLevel, bindAddress = self.bindAddress, httpsPort = self.httpsPort
         let dataDir = self.dataDir, nodeName = self.nodeName, disableAgent = self.disableAgent
         let podCIDR = self.podCIDR, bridgeName = self.bridgeName, podLogDir = self.podLogDir, runDir = self.runDir
+        let eventTTLSeconds = GoDuration.seconds(eventTTL) ?? EventExpiry.defaultTTL
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -156,7 +156,7 @@ struct ServerCommand: AsyncParsableCommand {
             config.clusterDNS = serviceNetwork.clusterDNS
             config.serviceCIDR = serviceNetwork.serviceCIDR.description
             config.clusterCIDR = clusterCIDR
-            config.allowedUnsafeSysctls = unsafeSysctls
+            config.allowedUnsafeSysctls = sysctlOptions.patterns
             agent = try await EmbeddedAgent.make(client: client, configuration: config)
         }
         let adminToken = try AdminToken.loadOrCreate(path: dataDir + "/tls/admin.token")
@@ -189,7 +189,7 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
-            .init(service: TaskService(name: "event-ttl") { await EventExpiry(registry: registry).run() }),
+            .init(service: TaskService(name: "event-ttl") { await EventExpiry(registry: registry, ttl: eventTTLSeconds).run() }),
             .init(service: TaskService(name: "crd-controller") { await CustomResourceDefinitionController(registry: registry).run() }),
             .init(service: TaskService(name: "rbac") { await rbacController.run() }),
             .init(service: TaskService(name: "admission-webhooks") { await webhookController.run() }),

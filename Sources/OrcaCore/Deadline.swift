@@ -1,20 +1,43 @@
-/// Thrown by `withDeadline` when the time ran out before the work finished.
-public struct DeadlineExceeded: Error, CustomStringConvertible, Sendable {
-    public init() {}
-    public var description: String { "context deadline exceeded" }
+import Synchronization
+
+/// Runs `body`, giving up after `duration`: the body is then cancelled and an `OrcaError` with
+/// code `.timeout` ("context deadline exceeded") thrown at once — the caller does not wait for a
+/// body that is slow to notice its cancellation. Cancelling the caller cancels the body.
+public func withDeadline<T: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let race = DeadlineRace<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            race.pending.withLock { $0 = continuation }
+            let timer = Task {
+                try? await Task.sleep(for: duration)
+                race.finish(.failure(OrcaError(.timeout, "context deadline exceeded")))
+            }
+            race.work.withLock {
+                $0 = Task {
+                    let result: Result<T, any Error>
+                    do { result = .success(try await body()) } catch { result = .failure(error) }
+                    timer.cancel()
+                    race.finish(result)
+                }
+            }
+            if Task.isCancelled { race.cancel() }
+        }
+    } onCancel: {
+        race.cancel()
+    }
 }
 
-/// Runs `body`, giving up after `duration`: the body is then cancelled and `DeadlineExceeded`
-/// thrown (the caller does not wait for a body that ignores cancellation to notice).
-public func withDeadline<T: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: duration)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
-        return value
+/// The body and the timer of one `withDeadline`: whichever finishes first resumes the caller.
+private final class DeadlineRace<T: Sendable>: Sendable {
+    let pending = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    let work = Mutex<Task<Void, Never>?>(nil)
+
+    func finish(_ result: Result<T, any Error>) {
+        guard let continuation = pending.withLock({ $0.take() }) else { return }
+        // Lost to the timer: the body is told to stop.
+        if case .failure(let e as OrcaError) = result, e.code == .timeout { cancel() }
+        continuation.resume(with: result)
     }
+
+    func cancel() { work.withLock { $0?.cancel() } }
 }

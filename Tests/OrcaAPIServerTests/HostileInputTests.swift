@@ -227,9 +227,12 @@ import Testing
         let nodeStatus = RequestInfo(path: "/api/v1/nodes/n1/status")
         let pods = RequestInfo(path: "/api/v1/namespaces/default/pods")
         let otherLease = RequestInfo(path: "/apis/coordination.k8s.io/v1/namespaces/default/leases/x")
+        let otherNode = RequestInfo(path: "/api/v1/nodes/n2/status")
+        let allNodes = RequestInfo(path: "/api/v1/nodes")
         #expect(InflightLimiter.isExempt(user: admin, info: pods))
         #expect(InflightLimiter.isExempt(user: node, info: lease) && InflightLimiter.isExempt(user: node, info: nodeStatus))
         #expect(!InflightLimiter.isExempt(user: node, info: pods) && !InflightLimiter.isExempt(user: node, info: otherLease))
+        #expect(!InflightLimiter.isExempt(user: node, info: otherNode) && !InflightLimiter.isExempt(user: node, info: allNodes))
         #expect(!InflightLimiter.isExempt(user: alice, info: lease) && !InflightLimiter.isExempt(user: alice, info: nil))
     }
 

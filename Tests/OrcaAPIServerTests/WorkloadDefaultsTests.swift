@@ -93,6 +93,8 @@ import Testing
             "env": [["name": "NODE", "valueFrom": ["fieldRef": ["fieldPath": "spec.nodeName"]]]],
         ]]
         d[path: ["spec", "template", "spec", "serviceAccountName"]] = "robot"
+        // Host-network ports get their hostPort in pods, not in templates (since Kubernetes 1.28).
+        d[path: ["spec", "template", "spec", "hostNetwork"]] = true
         let created = try await c.registry.create(c.r("deployments", "apps"), namespace: "default", object: d)
         let spec = try #require(created[path: ["spec", "template", "spec"]])
         let container = try #require(spec["containers"]?.arrayValue?.first)

@@ -42,7 +42,7 @@ struct SysctlAllowlistTests {
     @Test func hostNamespacesConflictWithTheirSysctls() throws {
         let allowlist = try SysctlAllowlist(kernelVersion: (6, 1))
         #expect(allowlist.rejection(of: Self.pod([("net.ipv4.tcp_syncookies", "1")], hostNetwork: true))
-                == #"forbidden sysctl: "net.ipv4.tcp_syncookies" not allowed with host net enabled"#)
+                == #"forbidden sysctl: "net.ipv4.tcp_syncookies" not allowed with host Net enabled"#)
         #expect(allowlist.rejection(of: Self.pod([("kernel.shm_rmid_forced", "1")], hostIPC: true)) != nil)
         #expect(allowlist.rejection(of: Self.pod([("kernel.shm_rmid_forced", "1")], hostNetwork: true)) == nil)
     }

@@ -59,6 +59,23 @@ enum PodDefaults {
             guard let containers = spec[list]?.arrayValue else { continue }
             spec[list] = .array(containers.map(defaultRequestsToLimits))
         }
+        // A host-network pod's container ports are the node's ports (`defaultHostNetworkPorts`;
+        // since Kubernetes 1.28 for pods only, not for the templates of workloads).
+        if spec["hostNetwork"]?.boolValue == true {
+            for list in ["initContainers", "containers"] {
+                guard let containers = spec[list]?.arrayValue else { continue }
+                spec[list] = .array(containers.map { c in
+                    guard let ports = c["ports"]?.arrayValue else { return c }
+                    var c = c
+                    c["ports"] = .array(ports.map { p in
+                        var p = p
+                        if (p["hostPort"]?.intValue ?? 0) == 0, let port = p["containerPort"] { p["hostPort"] = port }
+                        return p
+                    })
+                    return c
+                })
+            }
+        }
     }
 
     /// Kubernetes' `SetDefaults_PodSpec` and the defaults of its parts: what a pod template in a
@@ -83,22 +100,6 @@ enum PodDefaults {
         }
         if let volumes = spec["volumes"]?.arrayValue {
             spec["volumes"] = .array(volumes.map(defaultVolume))
-        }
-        // A host-network pod's container ports are the node's ports (`defaultHostNetworkPorts`).
-        if spec["hostNetwork"]?.boolValue == true {
-            for list in ["initContainers", "containers"] {
-                guard let containers = spec[list]?.arrayValue else { continue }
-                spec[list] = .array(containers.map { c in
-                    guard let ports = c["ports"]?.arrayValue else { return c }
-                    var c = c
-                    c["ports"] = .array(ports.map { p in
-                        var p = p
-                        if (p["hostPort"]?.intValue ?? 0) == 0, let port = p["containerPort"] { p["hostPort"] = port }
-                        return p
-                    })
-                    return c
-                })
-            }
         }
     }
 

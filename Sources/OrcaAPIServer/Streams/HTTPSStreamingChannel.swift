@@ -107,22 +107,6 @@ final class NonWebSocketUpgradeFilter: ChannelInboundHandler, RemovableChannelHa
     }
 }
 
-/// Closes an HTTP/1.1 connection whose client closed its side. The server allows half-closed
-/// connections, so without this a client that went away mid-response (a watch it stopped)
-/// would leave the connection open, and a watch on it with nothing to write would never learn
-/// of it. An HTTP/1.1 client waits for its answer with its side open, so, as Go's server
-/// does, end of input is taken as the client gone.
-final class HTTP1ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            context.close(promise: nil)
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-}
-
 extension HTTPServerBuilder {
     /// HTTPS with HTTP/2 and HTTP/1.1, and WebSocket upgrades on HTTP/1.1.
     public static func httpsStreaming(

@@ -218,19 +218,23 @@ struct ChurnBenchmark: Sendable {
         let clock = ContinuousClock()
         while clock.now + .seconds(60) < end {
             try? await Task.sleep(for: .seconds(60))
-            let (old, new) = state.inner.withLock { inner -> (String, String) in
+            let new = state.inner.withLock { inner -> String in
+                defer { inner.next += 1 }
+                return "\(prefix)-\(inner.next)"
+            }
+            do { try await createNamespace(new) } catch {
+                state.inner.withLock { if $0.outcome.firstErrors.count < 10 { $0.outcome.firstErrors.append("create namespace: \(error)") } }
+                continue
+            }
+            // The new one joins before the oldest leaves, so the mix always has a namespace.
+            let old = state.inner.withLock { inner -> String in
+                inner.active.append(new)
                 let old = inner.active.removeFirst()
                 inner.configMaps[old] = nil
                 inner.pods[old] = nil
-                let new = "\(prefix)-\(inner.next)"
-                inner.next += 1
-                return (old, new)
+                return old
             }
             _ = try? await client.send(.DELETE, "/api/v1/namespaces/\(old)")
-            do { try await createNamespace(new) } catch {
-                state.inner.withLock { if $0.outcome.firstErrors.count < 10 { $0.outcome.firstErrors.append("create namespace: \(error)") } }
-            }
-            state.inner.withLock { $0.active.append(new) }
         }
     }
 

@@ -146,7 +146,7 @@ public struct WebhookClient: Sendable {
     /// An error of the HTTP client in the words of Go's (`context deadline exceeded`,
     /// `connect: connection refused`), as kube's messages carry them.
     static func describe(_ error: any Error, url: String) -> String {
-        if error is DeadlineExceeded { return "context deadline exceeded" }
+        if let e = error as? OrcaError, e.code == .timeout { return "context deadline exceeded" }
         if let e = error as? HTTPClientError {
             switch e {
             case .deadlineExceeded, .readTimeout, .connectTimeout: return "context deadline exceeded"
