@@ -9,15 +9,16 @@ public func withDeadline<T: Sendable>(_ duration: Duration, _ body: @escaping @S
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             race.pending.withLock { $0 = continuation }
             let timer = Task {
-                try? await Task.sleep(for: duration)
+                // Cancelled when the body finished first: then there is nothing to do.
+                guard (try? await Task.sleep(for: duration)) != nil, !Task.isCancelled else { return }
                 race.finish(.failure(OrcaError(.timeout, "context deadline exceeded")))
             }
             race.work.withLock {
                 $0 = Task {
                     let result: Result<T, any Error>
                     do { result = .success(try await body()) } catch { result = .failure(error) }
-                    timer.cancel()
                     race.finish(result)
+                    timer.cancel()
                 }
             }
             if Task.isCancelled { race.cancel() }

@@ -28,3 +28,12 @@ struct DeadlineTests {
         #expect(wasCancelled, "the body was cancelled")
     }
 }
+
+extension DeadlineTests {
+    /// A body that answers after a pause (but well within the deadline) gets its answer, every time.
+    @Test func aBodyThatAnswersInTimeIsNeverTakenForATimeout() async throws {
+        for i in 0..<50 {
+            #expect(try await withDeadline(.seconds(30)) { try await Task.sleep(for: .milliseconds(1)); return i } == i)
+        }
+    }
+}
