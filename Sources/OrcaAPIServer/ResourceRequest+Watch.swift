@@ -8,8 +8,9 @@ import OrcaAPI
 extension ResourceRequest {
     /// A streamed watch: one JSON event per line until `timeoutSeconds` (default 30–60 min)
     /// or the client goes away (its stream or connection closes: the watch ends then, not at its
-    /// next event, so a client that left a quiet watch holds nothing on the server). When allowed, BOOKMARK events come every minute and, as
-    /// Kubernetes' watch cache does, once shortly before the deadline.
+    /// next event, so a client that left a quiet watch holds nothing on the server). When
+    /// allowed, BOOKMARK events come every minute and, as Kubernetes' watch cache does, once
+    /// shortly before the deadline.
     ///
     /// `view` serves a resource stored as another one (events.k8s.io/v1 over core/v1 events).
     func watch(_ r: ResourceType, _ ns: String?, _ options: ListOptions, view: StorageView? = nil) async throws -> Response {
