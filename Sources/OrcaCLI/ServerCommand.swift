@@ -68,6 +68,9 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
+        // Two allocator arenas: a server's RSS then follows its live data instead of keeping
+        // what fragmented across sixteen (see MallocArenas).
+        MallocArenas.limit(to: 2)
         let logLevel = self.logLevel, bindAddress = self.bindAddress, httpsPort = self.httpsPort
         let dataDir = self.dataDir, nodeName = self.nodeName, disableAgent = self.disableAgent
         let podCIDR = self.podCIDR, bridgeName = self.bridgeName, podLogDir = self.podLogDir, runDir = self.runDir
