@@ -58,7 +58,7 @@ struct ChurnBenchmark: Sendable {
         let inner = Mutex(Inner())
     }
 
-    enum Operation: CaseIterable { case createConfigMap, patchConfigMap, getConfigMap, listConfigMaps, deleteConfigMap, createPod, deletePod }
+    enum Operation { case createConfigMap, patchConfigMap, getConfigMap, listConfigMaps, deleteConfigMap, createPod, deletePod }
 
     /// The mix, in percent. Deletes match creates, so the live objects stay about level (a delete
     /// with nothing to delete creates instead) and growth in RSS is the server's, not the data's.
