@@ -1,5 +1,6 @@
 import Foundation
 import OrcaAPI
+import OrcaCore
 
 /// Server-side printing: turns objects into the `meta.k8s.io/v1` `Table` kubectl shows.
 public struct TableConvertor: Sendable {
@@ -78,16 +79,8 @@ public struct TableConvertor: Sendable {
 
     /// `kubectl`'s human-readable age of a timestamp.
     public static func age(_ timestamp: String?, now: Date) -> String {
-        guard let timestamp, let date = parseTime(timestamp) else { return "<unknown>" }
+        guard let timestamp, let date = KubernetesTime.date(timestamp) else { return "<unknown>" }
         return humanDuration(now.timeIntervalSince(date))
-    }
-
-    /// A `metav1.Time` or `metav1.MicroTime` (fractional seconds).
-    static func parseTime(_ text: String) -> Date? {
-        if let d = ISO8601DateFormatter().date(from: text) { return d }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text)
     }
 
     /// Kubernetes' `duration.HumanDuration`.

@@ -1,5 +1,6 @@
 import Foundation
 import OrcaAPI
+import OrcaCore
 
 /// The columns of the workload kinds (Kubernetes' `printDeployment`, `printReplicaSet`,
 /// `printStatefulSet`, `printDaemonSet`, `printJob`, `printCronJob`), including the
@@ -152,8 +153,8 @@ enum WorkloadPrinter {
             return .string(parallelism > 1 ? "\(succeeded)/1 of \(parallelism)" : "\(succeeded)/1")
         },
         Column(name: "Duration", description: "Time required to complete the job.") { o, now in
-            guard let start = o[path: ["status", "startTime"]]?.stringValue.flatMap(TableConvertor.parseTime) else { return "" }
-            let end = o[path: ["status", "completionTime"]]?.stringValue.flatMap(TableConvertor.parseTime) ?? now
+            guard let start = o[path: ["status", "startTime"]]?.stringValue.flatMap(KubernetesTime.date) else { return "" }
+            let end = o[path: ["status", "completionTime"]]?.stringValue.flatMap(KubernetesTime.date) ?? now
             return .string(TableConvertor.humanDuration(end.timeIntervalSince(start)))
         },
         TableConvertor.ageColumn,

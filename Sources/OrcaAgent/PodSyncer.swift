@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OrcaClient
+import OrcaCore
 import OrcaNetwork
 import OrcaRuntime
 
@@ -193,7 +194,7 @@ struct PodSyncer: PodWorkerSteps {
     }
 
 
-    static func date(_ s: String?) -> Date? { s.flatMap { ISO8601DateFormatter().date(from: $0) } }
+    static func date(_ s: String?) -> Date? { KubernetesTime.date(s) }
 
     /// How long an exited instance ran, from its `state.terminated`.
     static func ranFor(_ terminated: JSONValue?) -> TimeInterval {

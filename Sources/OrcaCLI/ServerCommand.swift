@@ -69,8 +69,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         // Two allocator arenas: a server's RSS then follows its live data instead of keeping
-        // what fragmented across sixteen (see MallocArenas).
-        MallocArenas.limit(to: 2)
+        // what fragmented across sixteen (see GlibcMalloc).
+        GlibcMalloc.limitArenas(to: 2)
         let logLevel = self.logLevel, bindAddress = self.bindAddress, httpsPort = self.httpsPort
         let dataDir = self.dataDir, nodeName = self.nodeName, disableAgent = self.disableAgent
         let podCIDR = self.podCIDR, bridgeName = self.bridgeName, podLogDir = self.podLogDir, runDir = self.runDir
@@ -192,6 +192,7 @@ struct ServerCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: TaskService(name: "compactor") { await StoreCompactor(store: store).run() }),
+            .init(service: TaskService(name: "memory-trimmer") { await MemoryTrimmer(store: store).run() }),
             .init(service: TaskService(name: "event-ttl") { await EventExpiry(registry: registry, ttl: eventTTLSeconds).run() }),
             .init(service: TaskService(name: "crd-controller") { await CustomResourceDefinitionController(registry: registry).run() }),
             .init(service: TaskService(name: "rbac") { await rbacController.run() }),

@@ -2,23 +2,81 @@ import Foundation
 
 /// Kubernetes' timestamp formats: `metav1.Time` (RFC 3339, seconds) and
 /// `metav1.MicroTime` (RFC 3339 with exactly six fractional digits, Go's `RFC3339Micro`),
-/// always written in UTC.
+/// always written in UTC. Formatting and parsing are plain arithmetic on the proleptic
+/// Gregorian calendar: every write stamps several times, and Foundation's formatters and
+/// calendars (ICU underneath) cost an allocation-heavy setup on each call.
 public enum KubernetesTime {
-    /// `2026-11-23T08:34:26Z`
+    /// `2026-11-23T08:34:26Z` (fractional seconds dropped, as Go's `RFC3339` does).
     public static func string(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        let seconds = Int((date.timeIntervalSince1970).rounded(.down))
+        return format(seconds: seconds, micros: nil)
     }
 
     /// `2026-11-23T08:34:26.123456Z`
     public static func microString(_ date: Date) -> String {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
-        let seconds = (micros / 1_000_000).rounded(.down)
-        let fraction = Int(micros - seconds * 1_000_000)
-        let whole = string(Date(timeIntervalSince1970: seconds))
-        let digits = String(fraction)
-        return String(whole.dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
+        let micros = Int((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let (seconds, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        return fraction < 0 ? format(seconds: seconds - 1, micros: fraction + 1_000_000) : format(seconds: seconds, micros: fraction)
+    }
+
+    /// `seconds` since the epoch as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`.
+    static func format(seconds: Int, micros: Int?) -> String {
+        var (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        if secondOfDay < 0 { days -= 1; secondOfDay += 86_400 }
+        let (year, month, day) = civil(days: days)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(27)
+        func append(_ value: Int, digits: Int) {
+            var divisor = 1
+            for _ in 1..<digits { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                bytes.append(UInt8(48 + abs(v / divisor % 10)))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        append(year, digits: 4); bytes.append(45)
+        append(month, digits: 2); bytes.append(45)
+        append(day, digits: 2); bytes.append(84)
+        append(secondOfDay / 3600, digits: 2); bytes.append(58)
+        append(secondOfDay / 60 % 60, digits: 2); bytes.append(58)
+        append(secondOfDay % 60, digits: 2)
+        if let micros { bytes.append(46); append(micros, digits: 6) }
+        bytes.append(90)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's `days_from_civil`).
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The Gregorian date of a day count since 1970-01-01 (`civil_from_days`).
+    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// The number of days in `month` of `year`.
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// Parses RFC 3339 (`2026-11-23T08:34:26Z`, `…26.123456789+02:00`): any number of fractional
@@ -62,17 +120,8 @@ public enum KubernetesTime {
         } else {
             return nil
         }
-        guard i == b.count else { return nil }
-        var components = DateComponents()
-        components.year = year
-        components.month = month
-        components.day = day
-        components.hour = hour
-        components.minute = minute
-        components.second = second
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let utc = calendar.date(from: components), calendar.component(.day, from: utc) == day else { return nil }
-        return Date(timeIntervalSince1970: (utc.timeIntervalSince1970 - Double(offset)).rounded() + Double(micros) / 1_000_000)
+        guard i == b.count, day <= daysInMonth(year: year, month: month) else { return nil }
+        let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
     }
 }

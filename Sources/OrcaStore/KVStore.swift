@@ -112,9 +112,16 @@ public protocol KVStore: Sendable {
 
     /// The revision history has been compacted to (0 if never).
     func compactedRevision() async throws -> Int64
+
+    /// Drops what the store caches only for speed (page caches, idle connections), so the
+    /// process can hand that memory back; later calls fill it again as needed.
+    func releaseMemory() async
 }
 
 extension KVStore {
+    /// Nothing cached by default.
+    public func releaseMemory() async {}
+
     /// Counts by listing, for stores without a cheaper way.
     public func count(prefix: String, startAfter: String, revision: Int64?) async throws -> Int {
         try await list(prefix: prefix, revision: revision, startAfter: startAfter, limit: nil).items.count

@@ -46,6 +46,12 @@ public final class SQLiteKVStore: KVStore, Sendable {
         }
     }
 
+    /// Empties the writer's page cache and closes the idle readers (each reopens on its next
+    /// read), without waiting for reads in flight.
+    public func releaseMemory() async {
+        pool.releaseMemoryEventually()
+    }
+
     /// The writer connection's `PRAGMA synchronous` (2 = FULL).
     func synchronousMode() throws -> Int {
         try pool.writeWithoutTransaction { db in

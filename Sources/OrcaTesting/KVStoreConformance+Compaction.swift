@@ -127,6 +127,31 @@ extension KVStoreConformance {
         try expectEqual(recreated.modRevision, current + 2, "re-create of a compacted-away key")
     }
 
+    /// Dropping caches loses no data and no watch: reads, writes and an open watch go on, at
+    /// once and while reads run alongside the release.
+    public static func releasingMemoryLosesNothing(_ factory: Factory) async throws {
+        let store = try await factory()
+        let p = uniquePrefix()
+        var written: [KeyValue] = []
+        for i in 0..<20 { written.append(try await store.create(p + "k\(i < 10 ? "0" : "")\(i)", value: bytes("\(i)"))) }
+        let watch = try await store.watch(prefix: p, afterRevision: try await store.currentRevision())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<10 { _ = try await store.list(prefix: p, revision: nil, startAfter: nil, limit: nil) }
+                }
+            }
+            await store.releaseMemory()
+            try await group.waitForAll()
+        }
+        await store.releaseMemory()
+        let list = try await store.list(prefix: p, revision: nil, startAfter: nil, limit: nil)
+        try expectEqual(list.items, written, "keys after releasing memory")
+        let updated = try await store.update(written[3].key, value: bytes("after"), expectedRevision: written[3].modRevision)
+        try expectEqual(try await store.get(updated.key, revision: nil), updated, "a write after releasing memory")
+        try expectEqual(try await next(1, from: watch), [WatchEvent.put(updated, previous: written[3])], "the watch goes on")
+    }
+
     /// Expects a watch after `afterRevision` to fail with `.compacted`, directly or as
     /// the stream's first result.
     static func expectCompactedWatch(

@@ -57,6 +57,7 @@ public enum KVStoreConformance {
         Check(name: "compactionRejectsOlderReadsAndWatches") { try await compactionRejectsOlderReadsAndWatches($0) },
         Check(name: "compactionKeepsLaterHistory") { try await compactionKeepsLaterHistory($0) },
         Check(name: "latestValuesSurviveCompaction") { try await latestValuesSurviveCompaction($0) },
+        Check(name: "releasingMemoryLosesNothing") { try await releasingMemoryLosesNothing($0) },
     ]
 
     /// Runs every check, each with a store of its own from `factory`.
