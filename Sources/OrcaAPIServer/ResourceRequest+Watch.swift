@@ -39,15 +39,11 @@ extension ResourceRequest {
             metrics.watchStarted()
             defer { metrics.watchEnded() }
             // The client goes: its HTTP/2 stream closes, or its HTTP/1.1 connection's input ends.
-            if let channel {
-                channel.eventLoop.execute {
-                    let gone = (try? channel.pipeline.syncOperations.handler(type: HTTP1ClientGoneHandler.self))?.clientGone
-                    (gone ?? channel.closeFuture).whenComplete { _ in
-                        continuation.yield(.end)
-                        continuation.finish()
-                    }
-                }
+            let clientGone = ClientGoneSubscription(channel: channel) {
+                continuation.yield(.end)
+                continuation.finish()
             }
+            defer { clientGone.cancel() }
             // The producer takes the next event only once the writer has written the last
             // one, so at most one event waits here; a client too slow to keep up lets the
             // store's bounded per-watcher buffer fill, which ends the watch (as in Kubernetes).

@@ -3,25 +3,49 @@ import NIOCore
 /// Tells an HTTP/1.1 connection's requests that the client closed its side. The server allows
 /// half-closed connections (a client that half-closes still gets its answer), so a watch with
 /// nothing to write would otherwise never learn that its client went away. Like the context
-/// Go's server cancels at end of input, `clientGone` completes then — or when the connection
-/// closes — and a watch ends on it.
+/// Go's server cancels at end of input, the actions given to `whenClientGone` run then — or when
+/// the connection closes — and a watch ends on it. A request that ends first takes its action
+/// back (`cancel`), so a keep-alive connection serving many watches keeps none of them.
+///
+/// Event loop only, like every channel handler.
 final class HTTP1ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
-    private var gone: EventLoopPromise<Void>?
+    private var isGone = false
+    private var actions: [Int: () -> Void] = [:]
+    private var nextToken = 0
 
-    /// Completes when the client closed its side or the connection closed (nil before the
-    /// handler is in a pipeline).
-    var clientGone: EventLoopFuture<Void>? { gone?.futureResult }
+    /// The number of actions waiting (for tests).
+    var waitingCount: Int { actions.count }
+
+    /// Runs `action` once the client is gone, at once if it already is; returns the token that
+    /// cancels it, nil if it ran already.
+    func whenClientGone(_ action: @escaping () -> Void) -> Int? {
+        guard !isGone else { action(); return nil }
+        nextToken += 1
+        actions[nextToken] = action
+        return nextToken
+    }
+
+    /// Drops the action of `token` unrun.
+    func cancel(_ token: Int) {
+        actions[token] = nil
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        gone = promise
-        context.channel.closeFuture.cascade(to: promise)
+        context.channel.closeFuture.whenComplete { _ in self.clientWent() }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed { gone?.succeed(()) }
+        if let event = event as? ChannelEvent, event == .inputClosed { clientWent() }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    private func clientWent() {
+        guard !isGone else { return }
+        isGone = true
+        let waiting = actions.values
+        actions = [:]
+        for action in waiting { action() }
     }
 }

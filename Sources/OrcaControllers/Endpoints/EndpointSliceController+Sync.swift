@@ -8,7 +8,9 @@ extension EndpointSliceController {
     public func reconcile(_ key: String) async throws -> ReconcileResult {
         guard let service = await services.get(key), let matcher = service.podMatcher else {
             // Gone, selectorless or ExternalName: no slices of this controller belong to it.
-            tracker.deleteService(key)
+            // Forgotten after the deletes, so their expectations do not outlive the Service
+            // (their events then find nothing expected and queue it once more, to no effect).
+            defer { tracker.deleteService(key) }
             try await deleteManagedSlices(of: key)
             return .done
         }

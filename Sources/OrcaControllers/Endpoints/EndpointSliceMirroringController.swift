@@ -112,7 +112,7 @@ public struct EndpointSliceMirroringController: Reconciler {
     public func reconcile(_ key: String) async throws -> ReconcileResult {
         guard let ep = await endpoints.get(key), Self.shouldMirror(ep),
               let service = await services.get(key), !Self.hasSelector(service) else {
-            tracker.deleteService(key)
+            defer { tracker.deleteService(key) }  // after the deletes' expectations, as above
             for slice in await mirroredSlices(of: key) where slice.metadata?.deletionTimestamp == nil {
                 try await EndpointSlicePlan.delete(slice, client: client, tracker: tracker, owner: key)
             }

@@ -26,6 +26,14 @@ final class EndpointSliceTracker: Sendable {
         /// Service key → slice UID → expectation.
         var services: [String: [String: Expectation]] = [:]
         var waiting: Set<String> = []
+
+        /// Removes one slice's expectation, and the Service's entry with its last one, so
+        /// deleted Services leave nothing behind.
+        mutating func remove(_ uid: String, service: String) -> Expectation? {
+            guard var expected = services[service], let e = expected.removeValue(forKey: uid) else { return nil }
+            services[service] = expected.isEmpty ? nil : expected
+            return e
+        }
     }
 
     let clock: any WallClock
@@ -52,7 +60,7 @@ final class EndpointSliceTracker: Sendable {
     /// Forgets a slice that left the controller's care (relabelled to another Service or manager).
     func forget(_ slice: EndpointSlice, service: String) {
         guard let uid = slice.metadata?.uid else { return }
-        state.withLock { _ = $0.services[service]?.removeValue(forKey: uid) }
+        state.withLock { _ = $0.remove(uid, service: service) }
     }
 
     /// Forgets a Service (deleted, or no longer the controller's).
@@ -74,7 +82,7 @@ final class EndpointSliceTracker: Sendable {
                 return false
             }
             expected = expected.filter { now.timeIntervalSince($0.value.at) <= Self.timeout }
-            s.services[service] = expected
+            s.services[service] = expected.isEmpty ? nil : expected
             var cached: Set<String> = []
             var stale = false
             for slice in slices {
@@ -101,13 +109,16 @@ final class EndpointSliceTracker: Sendable {
         }
     }
 
+    /// The Services with expectations (for tests).
+    var trackedServiceCount: Int { state.withLock { $0.services.count } }
+
     /// Handles a deleted slice of `service` (`HandleDeletion`); true when the Service must be
     /// synced: the deletion was not the controller's (a slice it did not write counts as not
     /// its deletion, so a slice deleted behind its back is made again), or the Service waits
     /// for its cache.
     func handleDeletion(_ slice: EndpointSlice, service: String) -> Bool {
         state.withLock { s in
-            guard let uid = slice.metadata?.uid, let e = s.services[service]?.removeValue(forKey: uid) else { return true }
+            guard let uid = slice.metadata?.uid, let e = s.remove(uid, service: service) else { return true }
             return s.waiting.contains(service) || e.revision != nil
         }
     }
