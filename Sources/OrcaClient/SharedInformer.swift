@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OrcaCore
 
 /// What a controller wants to hear from an informer. Handlers run in order on the
 /// informer's task and should only enqueue keys.
@@ -214,6 +215,7 @@ public actor SharedInformer<Object: KubernetesObject> {
     func remove(_ key: String) {
         guard let old = items.removeValue(forKey: key) else { return }
         unindex(key, old)
+        items.shrinkIfSparse()
     }
 
     func unindex(_ key: String, _ object: Object) {
@@ -222,6 +224,7 @@ public actor SharedInformer<Object: KubernetesObject> {
                 indices[name]?[value]?.remove(key)
                 if indices[name]?[value]?.isEmpty == true { indices[name]?[value] = nil }
             }
+            indices[name]?.shrinkIfSparse()
         }
     }
 }

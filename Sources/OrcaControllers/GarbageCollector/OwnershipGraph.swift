@@ -1,4 +1,5 @@
 import OrcaClient
+import OrcaCore
 
 /// The garbage collector's ownership graph (GraphBuilder's `uidToNode` and dependents lists)
 /// as a sans-IO value: informer events go in, and the UIDs to put on the attemptToDelete and
@@ -101,6 +102,7 @@ struct OwnershipGraph: Sendable {
     private mutating func remove(_ uid: String) -> Actions {
         var actions = Actions()
         guard let node = nodes.removeValue(forKey: uid) else { return actions }
+        defer { nodes.shrinkIfSparse(); dependentUIDs.shrinkIfSparse() }
         for ownerUID in node.ownersByUID.keys.sorted() {
             unlink(uid, from: ownerUID)
             if nodes[ownerUID]?.deletingDependents == true { actions.attemptToDelete.append(ownerUID) }
