@@ -51,7 +51,8 @@ final class WatchQueue: Sendable {
             let event = live[liveIndex]
             liveIndex += 1
             if liveIndex == live.count {
-                live.removeAll(keepingCapacity: true)
+                // A burst's buffer goes with the burst; a small one is kept for the next event.
+                live.removeAll(keepingCapacity: live.capacity <= 64)
                 liveIndex = 0
             } else if liveIndex >= 64, liveIndex * 2 >= live.count {
                 live.removeFirst(liveIndex)
