@@ -162,26 +162,28 @@ struct BenchAPICommand: AsyncParsableCommand {
     private func measureChurn(client: BenchAPIClient, pid: Int32?, prefix: String) async throws {
         var report = BenchReport(title: "orca bench api --churn (\(client.base))")
         try await Task.sleep(for: .seconds(1))
-        let rssIdle = pid.flatMap(BenchServer.residentBytes(pid:))
+        let idle = pid.flatMap(ProcessUsage.of(pid:))
         BenchLog.info("churn: \(churnMinutes) min, \(churnNamespaces) namespaces, \(churnRate) req/s")
         let churn = ChurnBenchmark(client: client, namespaces: churnNamespaces, rate: churnRate,
                                    duration: .seconds(60 * churnMinutes), pid: pid, prefix: prefix)
         let outcome = try await churn.run()
         for verb in outcome.verbs { report.add(verb) }
         let mib = { (bytes: Int?) in bytes.map(BenchReport.format(bytes:)) ?? "n/a" }
-        report.fact("server RSS idle", mib(rssIdle))
+        report.fact("server idle", ChurnBenchmark.describe(idle))
         for s in outcome.samples {
-            report.fact("minute \(s.minute)", "RSS \(mib(s.residentBytes)), \(s.openWatches.map(String.init) ?? "?") watches open")
+            report.fact("minute \(s.minute)", "\(ChurnBenchmark.describe(s.usage)), \(s.openWatches.map(String.init) ?? "?") watches open")
         }
-        report.fact("after the load (deleted, 30 s quiet)", "RSS \(mib(outcome.residentAfterLoad)), \(await churn.openWatchCount().map(String.init) ?? "?") watches open")
+        report.fact("after the load (deleted, \(ChurnBenchmark.quietSpell.components.seconds) s quiet)", "\(ChurnBenchmark.describe(outcome.usageAfterLoad)), \(await churn.openWatchCount().map(String.init) ?? "?") watches open")
         report.fact("requests", "\(outcome.sent) sent, \(outcome.dropped) dropped (no answer), \(outcome.serverErrors) 5xx, "
                     + "\(outcome.throttled) 429, \(outcome.rejected) other 4xx; \(outcome.watchesOpened) watches opened")
         if pid == nil { report.notes.append("no server pid (use --server-pid with --kubeconfig): RSS not measured") }
         for e in outcome.firstErrors { report.notes.append(e) }
-        let residents = outcome.samples.compactMap(\.residentBytes)
+        let residents = outcome.samples.compactMap(\.usage?.residentBytes)
+        let anonymous = outcome.samples.compactMap(\.usage?.anonymousBytes)
         var summary = "churn \(churnMinutes) min, \(churnNamespaces) namespaces, \(churnRate) req/s: "
-        summary += "RSS idle \(mib(rssIdle)), first minute \(mib(residents.first)), last \(mib(residents.last)), max \(mib(residents.max())), "
-        summary += "after \(mib(outcome.residentAfterLoad)); dropped \(outcome.dropped) of \(outcome.sent)"
+        summary += "RSS idle \(mib(idle?.residentBytes)), first minute \(mib(residents.first)), last \(mib(residents.last)), max \(mib(residents.max())), "
+        summary += "after \(mib(outcome.usageAfterLoad?.residentBytes)); anonymous idle \(mib(idle?.anonymousBytes)), max \(mib(anonymous.max())), "
+        summary += "after \(mib(outcome.usageAfterLoad?.anonymousBytes)); dropped \(outcome.dropped) of \(outcome.sent)"
         let worst = outcome.verbs.compactMap { v in v.p99.map { (v.name, $0) } }.max { $0.1 < $1.1 }
         if let worst { summary += "; worst p99 \(BenchReport.format(ms: worst.1)) ms (\(worst.0))" }
         report.print(summary: summary)

@@ -21,10 +21,14 @@ struct ChurnBenchmark: Sendable {
     /// Names of this run's namespaces start with it.
     let prefix: String
 
+    /// The quiet spell after the load, before the last sample.
+    static let quietSpell = Duration.seconds(70)
+
     /// One minute's sample of the server.
     struct Sample: Sendable {
         var minute: Int
-        var residentBytes: Int?
+        /// The server's RSS and anonymous RSS (its heap; the rest is mostly the mapped binary).
+        var usage: ProcessUsage?
         var openWatches: Int?
     }
 
@@ -40,7 +44,7 @@ struct ChurnBenchmark: Sendable {
         var throttled = 0
         var rejected = 0
         var watchesOpened = 0
-        var residentAfterLoad: Int?
+        var usageAfterLoad: ProcessUsage?
         var firstErrors: [String] = []
     }
 
@@ -91,13 +95,14 @@ struct ChurnBenchmark: Sendable {
         let left = state.inner.withLock { $0.active }
         for ns in left { _ = try? await client.send(.DELETE, "/api/v1/namespaces/\(ns)") }
         await waitForNamespacesGone(deadline: clock.now + .seconds(180))
-        try? await Task.sleep(for: .seconds(30))
+        // Longer than one `MemoryTrimmer` interval, so the server has handed back what it can.
+        try? await Task.sleep(for: Self.quietSpell)
         var outcome = state.inner.withLock { inner in
             var o = inner.outcome
             o.verbs = inner.verbs.values.sorted { $0.name < $1.name }
             return o
         }
-        outcome.residentAfterLoad = pid.flatMap(BenchServer.residentBytes(pid:))
+        outcome.usageAfterLoad = pid.flatMap(ProcessUsage.of(pid:))
         return outcome
     }
 
@@ -239,12 +244,18 @@ struct ChurnBenchmark: Sendable {
         }
     }
 
+    /// `RSS 80.1 MiB (anonymous 22.4 MiB)`.
+    static func describe(_ usage: ProcessUsage?) -> String {
+        guard let usage else { return "RSS n/a" }
+        return "RSS \(BenchReport.format(bytes: usage.residentBytes)) (anonymous \(BenchReport.format(bytes: usage.anonymousBytes)))"
+    }
+
     private func sampleEveryMinute(_ state: State, start: ContinuousClock.Instant, end: ContinuousClock.Instant) async {
         var minute = 0
         while true {
-            let sample = Sample(minute: minute, residentBytes: pid.flatMap(BenchServer.residentBytes(pid:)), openWatches: await openWatchCount())
+            let sample = Sample(minute: minute, usage: pid.flatMap(ProcessUsage.of(pid:)), openWatches: await openWatchCount())
             state.inner.withLock { $0.outcome.samples.append(sample) }
-            BenchLog.info("minute \(minute): RSS \(sample.residentBytes.map(BenchReport.format(bytes:)) ?? "n/a"), \(sample.openWatches.map(String.init) ?? "?") watches open")
+            BenchLog.info("minute \(minute): \(Self.describe(sample.usage)), \(sample.openWatches.map(String.init) ?? "?") watches open")
             minute += 1
             let next = start + .seconds(60 * minute)
             guard next <= end else { return }
