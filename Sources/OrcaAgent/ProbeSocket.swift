@@ -25,11 +25,12 @@ final class ProbeSocket {
             hints.ai_family = AF_INET
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var res: UnsafeMutablePointer<addrinfo>?
-            guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res, let sa = first.pointee.ai_addr else {
+            guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else {
                 throw Failure(description: "dial tcp: lookup \(host): no such host")
             }
+            defer { freeaddrinfo(first) }
+            guard let sa = first.pointee.ai_addr else { throw Failure(description: "dial tcp: lookup \(host): no such host") }
             addr.sin_addr = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-            freeaddrinfo(first)
         }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "dial tcp \(address): socket: \(String(cString: strerror(errno)))") }
@@ -38,12 +39,14 @@ final class ProbeSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         if rc != 0 {
-            guard errno == EINPROGRESS else { close(fd); throw Failure(description: "dial tcp \(address): connect: \(Self.errorText(errno))") }
-            guard try wait(for: Int16(POLLOUT)) else { close(fd); throw Failure(description: "dial tcp \(address): i/o timeout") }
+            // Every property is set by now, so a throw deinitializes the socket: deinit closes
+            // `fd` (closing it here too would close whatever descriptor reused the number).
+            guard errno == EINPROGRESS else { throw Failure(description: "dial tcp \(address): connect: \(Self.errorText(errno))") }
+            guard try wait(for: Int16(POLLOUT)) else { throw Failure(description: "dial tcp \(address): i/o timeout") }
             var err: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
-            if err != 0 { close(fd); throw Failure(description: "dial tcp \(address): connect: \(Self.errorText(err))") }
+            if err != 0 { throw Failure(description: "dial tcp \(address): connect: \(Self.errorText(err))") }
         }
     }
 

@@ -27,9 +27,24 @@ public struct EventRecorder: Sendable {
             return
         }
         let recordedAt = clock()
+        // Only the reference waits in the queue, not the whole object (a pod with its status).
+        let reference = Self.reference(to: object)
         broadcaster.enqueue { [self] in
-            await send(object, type: type, reason: reason, message: message, fieldPath: fieldPath, at: recordedAt)
+            await send(reference, type: type, reason: reason, message: message, fieldPath: fieldPath, at: recordedAt)
         }
+    }
+
+    /// What an event keeps of its object: kind, apiVersion, name, namespace, uid and
+    /// resourceVersion (an `ObjectReference`'s fields).
+    static func reference(to object: JSONValue) -> JSONValue {
+        var meta: JSONValue = [:]
+        for key in ["name", "namespace", "uid", "resourceVersion"] {
+            if let value = object[path: ["metadata", key]] { meta[key] = value }
+        }
+        var reference: JSONValue = ["metadata": meta]
+        if let kind = object["kind"] { reference["kind"] = kind }
+        if let apiVersion = object["apiVersion"] { reference["apiVersion"] = apiVersion }
+        return reference
     }
 
     func send(_ object: JSONValue, type: String, reason: String, message: String, fieldPath: String?, at time: Date) async {
