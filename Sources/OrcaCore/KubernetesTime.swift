@@ -19,8 +19,17 @@ public enum KubernetesTime {
         return fraction < 0 ? format(seconds: seconds - 1, micros: fraction + 1_000_000) : format(seconds: seconds, micros: fraction)
     }
 
-    /// `seconds` since the epoch as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`.
-    static func format(seconds: Int, micros: Int?) -> String {
+    /// Go's zero time, 0001-01-01T00:00:00Z, in seconds since the epoch.
+    public static let goZeroTimeSeconds = -62_135_596_800
+
+    /// 9999-12-31T23:59:59Z, the last time RFC 3339 can write.
+    public static let maxSeconds = 253_402_300_799
+
+    /// `seconds` since the epoch (plus `micros`, 0–999999, when given) as
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`; seconds outside 0001-01-01…9999-12-31 (which Kubernetes
+    /// refuses too) are clamped to it.
+    public static func format(seconds: Int, micros: Int?) -> String {
+        let seconds = min(max(seconds, goZeroTimeSeconds), maxSeconds)
         var (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
         if secondOfDay < 0 { days -= 1; secondOfDay += 86_400 }
         let (year, month, day) = civil(days: days)

@@ -26,7 +26,7 @@ extension ProtobufDecoder {
                 if n == 1 { seconds = Int64(bitPattern: try varint(v, path)) }
                 if n == 2 { nanos = Int64(Int32(truncatingIfNeeded: try varint(v, path))) }
             }
-            if bytes.isEmpty || (seconds == ProtobufTimestamp.goZeroTimeSeconds && nanos == 0) { return nil }
+            if bytes.isEmpty || (seconds == Int64(KubernetesTime.goZeroTimeSeconds) && nanos == 0) { return nil }
             return .string(ProtobufTimestamp.format(seconds: seconds, nanos: nanos, microseconds: definition == microTime))
         case quantity:
             // {1: string}; Go's zero Quantity is "0".
