@@ -16,6 +16,7 @@ public struct MemoryTrimmer: Sendable {
         self.interval = interval
     }
 
+    /// Trims every `interval` until cancelled.
     public func run() async {
         while (try? await Task.sleep(for: interval)) != nil {
             await trim()

@@ -8,15 +8,22 @@ import Foundation
 public enum KubernetesTime {
     /// `2026-11-23T08:34:26Z` (fractional seconds dropped, as Go's `RFC3339` does).
     public static func string(_ date: Date) -> String {
-        let seconds = Int((date.timeIntervalSince1970).rounded(.down))
-        return format(seconds: seconds, micros: nil)
+        format(seconds: Int(secondsSinceEpoch(date).rounded(.down)), micros: nil)
     }
 
-    /// `2026-11-23T08:34:26.123456Z`
+    /// `2026-11-23T08:34:26.123456Z`: to the nearest microsecond, since a `Date` (a `Double`)
+    /// read from `…26.000122Z` may hold a hair less than 122 µs.
     public static func microString(_ date: Date) -> String {
-        let micros = Int((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let micros = Int((secondsSinceEpoch(date) * 1_000_000).rounded())
         let (seconds, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
         return fraction < 0 ? format(seconds: seconds - 1, micros: fraction + 1_000_000) : format(seconds: seconds, micros: fraction)
+    }
+
+    /// `date`'s seconds since the epoch, within what RFC 3339 can write (NaN as the epoch), so
+    /// converting them to an integer cannot trap.
+    static func secondsSinceEpoch(_ date: Date) -> Double {
+        let t = date.timeIntervalSince1970
+        return t.isNaN ? 0 : min(max(t, Double(goZeroTimeSeconds)), Double(maxSeconds) + 0.999_999)
     }
 
     /// Go's zero time, 0001-01-01T00:00:00Z, in seconds since the epoch.
@@ -25,7 +32,7 @@ public enum KubernetesTime {
     /// 9999-12-31T23:59:59Z, the last time RFC 3339 can write.
     public static let maxSeconds = 253_402_300_799
 
-    /// `seconds` since the epoch (plus `micros`, 0–999999, when given) as
+    /// `seconds` since the epoch (plus `micros`, 0–999999, when given; kept to that range) as
     /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`; seconds outside 0001-01-01…9999-12-31 (which Kubernetes
     /// refuses too) are clamped to it.
     public static func format(seconds: Int, micros: Int?) -> String {
@@ -51,7 +58,7 @@ public enum KubernetesTime {
         append(secondOfDay / 3600, digits: 2); bytes.append(58)
         append(secondOfDay / 60 % 60, digits: 2); bytes.append(58)
         append(secondOfDay % 60, digits: 2)
-        if let micros { bytes.append(46); append(micros, digits: 6) }
+        if let micros { bytes.append(46); append(min(max(micros, 0), 999_999), digits: 6) }
         bytes.append(90)
         return String(decoding: bytes, as: UTF8.self)
     }

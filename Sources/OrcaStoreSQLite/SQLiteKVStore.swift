@@ -47,9 +47,11 @@ public final class SQLiteKVStore: KVStore, Sendable {
     }
 
     /// Empties the writer's page cache and closes the idle readers (each reopens on its next
-    /// read), without waiting for reads in flight.
+    /// read), without waiting for reads in flight. Returns once the writer's cache is freed (its
+    /// release is queued on the writer; an empty write behind it waits for it).
     public func releaseMemory() async {
         pool.releaseMemoryEventually()
+        _ = try? await pool.writeWithoutTransaction { _ in }
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 = FULL).

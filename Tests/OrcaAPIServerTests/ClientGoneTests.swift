@@ -42,12 +42,15 @@ struct ClientGoneTests {
 
     @Test func aWatchStartedAfterTheClientWentEndsAtOnce() throws {
         let (channel, handler) = try connection()
-        _ = try channel.finish()
+        // The client half-closed: the connection (and the handler) stay for answers in flight.
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         let ran = Counter()
         _ = ClientGoneSubscription(channel: channel) { ran.add() }
         channel.embeddedEventLoop.run()
         #expect(ran.count == 1)
         #expect(handler.waitingCount == 0)
+        _ = try channel.finish()
+        #expect(ran.count == 1)
     }
 
     @Test func withoutTheHandlerTheChannelsCloseEndsTheWatch() throws {

@@ -46,6 +46,22 @@ import Testing
         #expect(KubernetesTime.date("0001-01-01T00:00:00Z") == zero)
     }
 
+    /// A `Date` read from `…000122Z` may hold a hair less than 122 µs; it is written back the same.
+    @Test func microsecondsSurviveTheDouble() {
+        for t in [69_834_263, -69_834_263, 1_765_068_300, 7_000_000_000] {
+            for micros in [1, 121, 122, 123, 500_000, 999_999] {
+                let text = KubernetesTime.format(seconds: t, micros: micros)
+                #expect(KubernetesTime.date(text).map(KubernetesTime.microString) == text)
+            }
+        }
+    }
+
+    @Test func outOfRangeDatesAreClampedNotTrapped() {
+        #expect(KubernetesTime.string(Date(timeIntervalSince1970: .infinity)) == "9999-12-31T23:59:59Z")
+        #expect(KubernetesTime.string(Date(timeIntervalSince1970: -.infinity)) == "0001-01-01T00:00:00Z")
+        #expect(KubernetesTime.microString(Date(timeIntervalSince1970: .nan)) == "1970-01-01T00:00:00.000000Z")
+    }
+
     @Test func microStringBeforeTheEpochCountsForward() {
         #expect(KubernetesTime.microString(Date(timeIntervalSince1970: -0.25)) == "1969-12-31T23:59:59.750000Z")
         #expect(KubernetesTime.string(Date(timeIntervalSince1970: -0.25)) == "1969-12-31T23:59:59Z")

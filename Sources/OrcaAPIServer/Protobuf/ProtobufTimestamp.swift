@@ -5,14 +5,18 @@ enum ProtobufTimestamp {
     /// `2006-01-02T15:04:05Z` (meta/v1 Time), or `2006-01-02T15:04:05.000000Z` (MicroTime).
     /// Seconds outside 0001-01-01…9999-12-31 (which Kubernetes refuses too) are clamped to it.
     static func format(seconds: Int64, nanos: Int64, microseconds: Bool) -> String {
-        let bound = { (s: Int64) in min(max(s, Int64(KubernetesTime.goZeroTimeSeconds)), Int64(KubernetesTime.maxSeconds)) }
-        var seconds = bound(seconds)
+        var seconds = clamped(seconds)
         var nanos = nanos
         if nanos < 0 || nanos >= 1_000_000_000 {
-            seconds = bound(seconds + nanos.floorDivided(by: 1_000_000_000))
+            seconds = clamped(seconds + nanos.floorDivided(by: 1_000_000_000))
             nanos = (nanos % 1_000_000_000 + 1_000_000_000) % 1_000_000_000
         }
         return KubernetesTime.format(seconds: Int(seconds), micros: microseconds ? Int(nanos / 1_000) : nil)
+    }
+
+    /// `seconds` within 0001-01-01…9999-12-31, so the carry of nanos cannot overflow.
+    private static func clamped(_ seconds: Int64) -> Int64 {
+        min(max(seconds, Int64(KubernetesTime.goZeroTimeSeconds)), Int64(KubernetesTime.maxSeconds))
     }
 }
 
