@@ -6,6 +6,7 @@ import Synchronization
 /// resident memory. They show what a load left behind.
 public final class APIServerMetrics: Sendable {
     private let openWatches = Atomic<Int>(0)
+    private let openLogStreams = Atomic<Int>(0)
 
     public init() {}
 
@@ -16,11 +17,17 @@ public final class APIServerMetrics: Sendable {
     /// Watches streaming now.
     public var watches: Int { openWatches.load(ordering: .relaxed) }
 
-    /// The exposition: `apiserver_longrunning_requests{verb="WATCH"}` and `process_resident_memory_bytes`.
+    /// A pod log served by this server's agent started streaming; `logStreamEnded` must follow.
+    func logStreamStarted() { openLogStreams.add(1, ordering: .relaxed) }
+    func logStreamEnded() { openLogStreams.subtract(1, ordering: .relaxed) }
+
+    /// The exposition: `apiserver_longrunning_requests` of watches and of pod logs (served
+    /// here), and `process_resident_memory_bytes`.
     func exposition() -> String {
         var out = "# HELP apiserver_longrunning_requests Gauge of all active long-running apiserver requests.\n"
         out += "# TYPE apiserver_longrunning_requests gauge\n"
         out += "apiserver_longrunning_requests{verb=\"WATCH\"} \(watches)\n"
+        out += "apiserver_longrunning_requests{resource=\"pods\",subresource=\"log\",verb=\"GET\"} \(openLogStreams.load(ordering: .relaxed))\n"
         out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
         out += "# TYPE process_resident_memory_bytes gauge\n"
         out += "process_resident_memory_bytes \(Self.residentBytes())\n"

@@ -135,8 +135,12 @@ extension ResourceRequest {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no node agent serves logs for pod \(name)")
         }
         let stream = try await provider.logs(pod: pod, query: query)
+        let channel = context.channel
+        let metrics = handler.metrics
         let body = ResponseBody { writer in
-            for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+            metrics.logStreamStarted()
+            defer { metrics.logStreamEnded() }
+            try await ClientBoundBody.write(stream, to: &writer, channel: channel)
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)

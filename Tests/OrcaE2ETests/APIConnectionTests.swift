@@ -88,8 +88,13 @@ import Testing
 
     /// Open watches, from the server's `/metrics`.
     static func openWatches(_ api: RawAPI) throws -> Int {
+        try longRunning(api, #"{verb="WATCH"}"#)
+    }
+
+    /// The server's `apiserver_longrunning_requests` with `labels`, from `/metrics` (-1 if absent).
+    static func longRunning(_ api: RawAPI, _ labels: String) throws -> Int {
         let text = try api.call("GET", "/metrics").text
-        let line = text.split(separator: "\n").first { $0.hasPrefix("apiserver_longrunning_requests{verb=\"WATCH\"}") }
+        let line = text.split(separator: "\n").first { $0.hasPrefix("apiserver_longrunning_requests" + labels + " ") }
         return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
     }
 
@@ -111,5 +116,34 @@ import Testing
         kill(curl.process.processIdentifier, SIGKILL)
         _ = try curl.waitForExit(timeout: 10)
         try s.eventually("the watch ends with its client", timeout: 30) { try Self.openWatches(api) == base }
+    }
+
+    /// A followed log whose container writes nothing more ends when its client goes, not with
+    /// the container (it kept reading the log file until then).
+    @Test(arguments: ["--http2", "--http1.1"])
+    func aFollowedLogEndsWhenItsClientGoes(_ httpVersion: String) throws {
+        let (s, bridge) = try PodTests.agentServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        let api = try RawAPI(s)
+        let logs = #"{resource="pods",subresource="log",verb="GET"}"#
+        _ = try s.k("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: quiet}
+            spec:
+              restartPolicy: Never
+              containers:
+              - {name: c, image: \(PodConformanceTests.image), command: ["sh", "-c", "echo hello; exec sleep 3600"]}
+            """)
+        try s.eventually("the pod runs", timeout: 90) { try s.k("get", "pod", "quiet", "-o", "jsonpath={.status.phase}") == "Running" }
+        #expect(try Self.longRunning(api, logs) == 0)
+        let curl = try BackgroundProcess("/usr/bin/curl", ["-sN", httpVersion] + api.tls
+                                         + [api.server + "/api/v1/namespaces/default/pods/quiet/log?follow=true"], env: [:])
+        defer { curl.stop() }
+        try curl.waitForOutput("the log's line") { $0.contains("hello") }
+        #expect(try Self.longRunning(api, logs) == 1)
+        kill(curl.process.processIdentifier, SIGKILL)
+        _ = try curl.waitForExit(timeout: 10)
+        try s.eventually("the log stream ends with its client", timeout: 30) { try Self.longRunning(api, logs) == 0 }
     }
 }
