@@ -148,8 +148,8 @@ public struct APIHandler: HTTPResponder {
         if let target = Self.podProxyTarget(segs) {
             return try await proxyToPod(target, request: request)
         }
-        if let (node, rest) = Self.nodeProxyTarget(segs) {
-            return try await proxyToNode(node, path: rest, query: request.uri.query, method: request.method)
+        if let target = Self.nodeProxyTarget(segs) {
+            return try await proxyToNode(target, query: request.uri.query, method: request.method)
         }
         guard let info = RequestInfo(path: path) else { throw APIError.pathNotFound(path) }
         return try await ResourceRequest(handler: self, request: request, context: context, info: info).serve()

@@ -207,6 +207,18 @@ struct APIConformanceTests {
         #expect(available?["type"] == "Available" && available?["status"] == "True" && available?["reason"] == "Local")
     }
 
+    @Test func nodeProxyPathsNameTheNodeAndPort() {
+        func target(_ path: String) -> APIHandler.NodeProxyTarget? {
+            APIHandler.nodeProxyTarget(path.split(separator: "/").map(String.init))
+        }
+        #expect(target("/api/v1/nodes/n1/proxy/logs/") == .init(node: "n1", port: nil, path: "/logs"))
+        #expect(target("/api/v1/nodes/n1:10250/proxy/logs/syslog") == .init(node: "n1", port: 10250, path: "/logs/syslog"))
+        #expect(target("/api/v1/nodes/https:n1:10250/proxy") == .init(node: "n1", port: 10250, path: "/"))
+        #expect(target("/api/v1/nodes/n1:x/proxy") == nil)
+        let a = RequestAuthorizer.attributes(user: UserInfo(name: "u", groups: []), method: .get, path: "/api/v1/nodes/n1:10250/proxy/logs/", query: nil)
+        #expect(a.name == "n1:10250" && a.subresource == "proxy")
+    }
+
     @Test func podProxyPathsNameThePodSchemeAndPort() {
         func target(_ path: String) -> APIHandler.PodProxyTarget? {
             APIHandler.podProxyTarget(path.split(separator: "/").map(String.init))

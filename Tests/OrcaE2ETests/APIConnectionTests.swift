@@ -146,4 +146,23 @@ import Testing
         _ = try curl.waitForExit(timeout: 10)
         try s.eventually("the log stream ends with its client", timeout: 30) { try Self.longRunning(api, logs) == 0 }
     }
+
+    /// `nodes/proxy` reaches the kubelet's `/logs/` (the node's /var/log), by the node's name and
+    /// with its kubelet port, as the conformance tests "should proxy logs on node" ask.
+    @Test func nodesProxyServesTheNodesLogs() throws {
+        let (s, bridge) = try PodTests.agentServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        let node = try s.k("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}")
+        let port = try s.k("get", "node", node, "-o", "jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: "/var/log").sorted()
+        let first = try #require(entries.first)
+        for id in [node, "\(node):\(port)"] {
+            let listing = try s.k("get", "--raw", "/api/v1/nodes/\(id)/proxy/logs/")
+            #expect(listing.contains("<pre>") && listing.contains(">\(first)"), "\(id): \(listing.prefix(300))")
+        }
+        let other = try s.kubectl(["get", "--raw", "/api/v1/nodes/\(node):1/proxy/logs/"])
+        #expect(other.status != 0 && (other.err.contains("ServiceUnavailable") || other.err.contains("503")), "\(other.err)")
+        let outside = try s.kubectl(["get", "--raw", "/api/v1/nodes/\(node)/proxy/logs/../../etc/passwd"])
+        #expect(outside.status != 0 || !outside.out.contains("root:"), "\(outside.out.prefix(200))")
+    }
 }

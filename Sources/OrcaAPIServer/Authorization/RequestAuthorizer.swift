@@ -62,9 +62,10 @@ public struct RequestAuthorizer: Sendable {
     /// namespace object, a name from a `metadata.name` field selector, and `nodes/proxy`.
     public static func attributes(user: UserInfo, method: HTTPRequest.Method, path: String, query: String?) -> AuthorizationAttributes {
         let segs = path.split(separator: "/").map(String.init)
-        if let (node, _) = APIHandler.nodeProxyTarget(segs) {
+        if APIHandler.nodeProxyTarget(segs) != nil {
+            // The name as written (`n1:10250` too), as kube-apiserver's RequestInfo takes it.
             let verb = method == .get || method == .head ? "get" : method == .post ? "create" : method.rawValue.lowercased()
-            return .resource(user: user, verb: verb, apiVersion: "v1", resource: "nodes", subresource: "proxy", name: node)
+            return .resource(user: user, verb: verb, apiVersion: "v1", resource: "nodes", subresource: "proxy", name: segs[3])
         }
         if let target = APIHandler.podProxyTarget(segs) {
             let verb = method == .get || method == .head ? "get" : method == .post ? "create" : method == .put ? "update" : method.rawValue.lowercased()

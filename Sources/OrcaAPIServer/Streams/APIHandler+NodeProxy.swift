@@ -6,22 +6,39 @@ import NIOCore
 import OrcaAPI
 
 extension APIHandler {
-    /// `/api/v1/nodes/<name>/proxy[/<path>]`: the node and the kubelet path, or nil.
-    static func nodeProxyTarget(_ segs: [String]) -> (String, String)? {
-        guard segs.count >= 5, segs[0] == "api", segs[1] == "v1", segs[2] == "nodes", segs[4] == "proxy" else { return nil }
-        return (segs[3], "/" + segs.dropFirst(5).joined(separator: "/"))
+    /// A `nodes/proxy` request: the node, the port its id named (`[scheme:]name[:port]`), and
+    /// the kubelet path.
+    struct NodeProxyTarget: Equatable {
+        var node: String
+        var port: Int?
+        var path: String
     }
 
-    /// `nodes/proxy` (GET): the kubelet's answer for `path` on the node, as the kubelet gave it.
-    func proxyToNode(_ name: String, path: String, query: String?, method: HTTPRequest.Method) async throws -> Response {
+    /// `/api/v1/nodes/<id>/proxy[/<path>]`, or nil.
+    static func nodeProxyTarget(_ segs: [String]) -> NodeProxyTarget? {
+        guard segs.count >= 5, segs[0] == "api", segs[1] == "v1", segs[2] == "nodes", segs[4] == "proxy",
+              let id = SchemeNamePort(segs[3]) else { return nil }
+        return NodeProxyTarget(node: id.name, port: id.port, path: "/" + segs.dropFirst(5).joined(separator: "/"))
+    }
+
+    /// `nodes/proxy` (GET): the kubelet's answer for the target's path, as the kubelet gave it.
+    /// Only the kubelet's port is reached (a node's other ports are not proxied).
+    func proxyToNode(_ target: NodeProxyTarget, query: String?, method: HTTPRequest.Method) async throws -> Response {
         guard method == .get else {
             throw APIError.methodNotAllowed("only GET is proxied to nodes")
         }
         guard let kubelets, let nodes = registry.catalog.resource(group: "", version: "v1", resource: "nodes") else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no kubelet client is configured")
         }
-        let node = try await registry.get(nodes, namespace: nil, name: name)
-        let response = try await kubelets.get(node: node, path: path + (query.map { "?" + $0 } ?? ""))
+        let node = try await registry.get(nodes, namespace: nil, name: target.node)
+        if let port = target.port {
+            let kubeletPort = node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250
+            guard port == kubeletPort else {
+                throw APIError(code: 503, reason: "ServiceUnavailable",
+                               message: "only the kubelet port \(kubeletPort) of node \(target.node) is proxied, not \(port)")
+            }
+        }
+        let response = try await kubelets.get(node: node, path: target.path + (query.map { "?" + $0 } ?? ""))
         return Self.streamed(response)
     }
 

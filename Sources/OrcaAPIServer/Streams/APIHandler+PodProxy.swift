@@ -21,21 +21,8 @@ extension APIHandler {
         guard segs.count >= 7, segs[0] == "api", segs[1] == "v1", segs[2] == "namespaces", segs[4] == "pods", segs[6] == "proxy" else {
             return nil
         }
-        let parts = segs[5].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        var scheme = "http", name = "", port = ""
-        switch parts.count {
-        case 1: name = parts[0]
-        case 2: (name, port) = (parts[0], parts[1])
-        case 3: (scheme, name, port) = (parts[0].isEmpty ? "http" : parts[0], parts[1], parts[2])
-        default: return nil
-        }
-        guard !name.isEmpty, scheme == "http" || scheme == "https" else { return nil }
-        var number: Int?
-        if !port.isEmpty {
-            guard let n = Int(port), (1...65535).contains(n) else { return nil }
-            number = n
-        }
-        return PodProxyTarget(namespace: segs[3], name: name, scheme: scheme, port: number, path: "/" + segs.dropFirst(7).joined(separator: "/"))
+        guard let id = SchemeNamePort(segs[5]) else { return nil }
+        return PodProxyTarget(namespace: segs[3], name: id.name, scheme: id.scheme, port: id.port, path: "/" + segs.dropFirst(7).joined(separator: "/"))
     }
 
     /// Whether the API server may dial `ip` for a proxy: global unicast only, as kube-apiserver

@@ -143,6 +143,15 @@ struct KubeletResponder: HTTPResponder {
             guard let channel = context.channel, await KubeletServer.isAuthorized(channel) else {
                 throw APIError.forbidden("the kubelet serves only the API server")
             }
+            if request.method == .get, segs.first == "logs" {
+                switch try NodeLogFiles().answer(Array(segs.dropFirst())) {
+                case .listing(let html):
+                    return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                                    body: .init(byteBuffer: ByteBuffer(string: html)))
+                case .file(let path):
+                    return try Self.file(path)
+                }
+            }
             guard request.method == .get, segs.first == "containerLogs", segs.count == 3 || segs.count == 4 else {
                 throw APIError(code: 404, reason: "NotFound", message: "404 page not found")
             }
@@ -160,6 +169,21 @@ struct KubeletResponder: HTTPResponder {
             return Response(status: .init(code: e.code), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: e.status.encoded())))
         }
+    }
+
+    /// A file's bytes, read in 64 KiB chunks as they are written out.
+    static func file(_ path: String) throws -> Response {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw APIError(code: 403, reason: "Forbidden", message: "cannot read \(path)")
+        }
+        let body = ResponseBody { writer in
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
     }
 
     static func text(_ s: String) -> Response {
