@@ -32,7 +32,7 @@ struct NodeLogFilesTests {
         let dir = try root()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = NodeLogFiles(root: dir + "/logs")
-        for segments in [["..", "outside"], ["escape"], ["apt", "..", "..", "outside"], ["missing"]] {
+        for segments in [["..", "outside"], ["escape"], ["apt", "..", "..", "outside"], ["apt/../../outside"], ["apt/../../logs/../outside"], ["missing"]] {
             #expect(throws: (any Error).self, "\(segments)") { try files.answer(segments) }
         }
     }
