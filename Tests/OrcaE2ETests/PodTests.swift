@@ -12,9 +12,12 @@ import Testing
         let bridge = "orct\(tag)"
         let subnet = "10.250.\(Int.random(in: 1...254)).0/24"
         let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
+        // A kubelet port of its own: servers run side by side, and a node's kubelet is reached
+        // at its port (`nodes/proxy`), where another server's would refuse this one's certificate.
         let s = try OrcaServerProcess(extraArguments: ["--pod-cidr", subnet, "--bridge-name", bridge,
                                                        "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
-                                                       "--node-name", "node-\(tag)"] + extraArguments, dataDir: dir)
+                                                       "--node-name", "node-\(tag)", "--kubelet-port", String(try freeTCPPort())]
+                                                      + extraArguments, dataDir: dir)
         try s.eventually("node Ready") {
             try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"
         }

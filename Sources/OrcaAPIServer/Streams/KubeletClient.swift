@@ -11,7 +11,8 @@ import OrcaPKI
 
 /// How the API server reaches kubelets (`--kubelet-client-certificate`): HTTPS to the node's
 /// InternalIP at its `status.daemonEndpoints.kubeletEndpoint.Port`, with the API server's client
-/// certificate, trusting kubelet serving certificates the cluster CA signed.
+/// certificate, trusting kubelet serving certificates the cluster CA signed (through
+/// `BackendHTTPClient`).
 ///
 /// `pods/log` and `nodes/proxy` are proxied as HTTP; `exec`, `attach` and `portforward` are
 /// relayed message by message to a WebSocket the API server opens to the kubelet with the
@@ -44,12 +45,14 @@ public struct KubeletClient: Sendable {
         return "https://\(ip.contains(":") ? "[\(ip)]" : ip):\(port)"
     }
 
-    /// A GET of `path` (with its query) on the node's kubelet; the body is read as it comes.
+    /// A GET of `path` (with its query) on the node's kubelet; the body is read as it comes. A
+    /// kubelet that cannot be reached (or does not take the API server's certificate) fails the
+    /// request within `BackendHTTPClient.connectTimeout`.
     public func get(node: JSONValue, path: String) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: try Self.base(of: node) + path)
         request.method = .GET
         request.tlsConfiguration = tls
-        do { return try await HTTPClient.shared.execute(request, timeout: .hours(24)) } catch {
+        do { return try await BackendHTTPClient.shared.execute(request, timeout: .hours(24)) } catch {
             throw APIError(code: 502, reason: "InternalError",
                            message: "error trying to reach the kubelet of node \(node.metadataName ?? ""): \(error)")
         }

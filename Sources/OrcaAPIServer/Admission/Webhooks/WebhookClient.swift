@@ -22,19 +22,6 @@ public struct WebhookClient: Sendable {
     /// The most bytes of an answer read (a patch of a large object still fits).
     static let maxResponseBytes = 16 << 20
 
-    /// The client of webhooks called by URL, for the life of the process (never shut down, as
-    /// `HTTPClient.shared`); each request carries its own TLS configuration.
-    static let shared = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(tls: nil))
-
-    /// No redirects, and a failed connection fails the call at once (a client's default is to
-    /// retry until the deadline: a webhook that is down would cost its whole timeout).
-    static func configuration(tls: TLSConfiguration?, dnsOverride: [String: String] = [:]) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(), proxy: nil)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.dnsOverride = dnsOverride
-        return configuration
-    }
-
     public init() {}
 
     /// Sends `review` to `hook` and checks the answer against `uid`.
@@ -82,10 +69,10 @@ public struct WebhookClient: Sendable {
         let client: HTTPClient
         if dnsOverride.isEmpty {
             request.tlsConfiguration = tls
-            client = Self.shared
+            client = BackendHTTPClient.shared
         } else {
             client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                                configuration: Self.configuration(tls: tls, dnsOverride: dnsOverride))
+                                configuration: BackendHTTPClient.configuration(tls: tls, dnsOverride: dnsOverride))
         }
         let outcome: Result<JSONValue, CallError>
         let prepared = request
@@ -98,7 +85,7 @@ public struct WebhookClient: Sendable {
         } catch {
             outcome = .failure(CallError("failed to call webhook: Post \(GoFormat.quote(url)): \(Self.describe(error, url: url))"))
         }
-        if client !== Self.shared { try? await client.shutdown() }
+        if client !== BackendHTTPClient.shared { try? await client.shutdown() }
         return try outcome.get()
     }
 
