@@ -42,6 +42,7 @@ let package = Package(
         ]),
         .target(name: "OrcaStreams", dependencies: [
             "OrcaAPI",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

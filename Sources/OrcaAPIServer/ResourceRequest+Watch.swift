@@ -4,6 +4,7 @@ import Hummingbird
 import ServiceLifecycle
 import NIOCore
 import OrcaAPI
+import OrcaStreams
 
 extension ResourceRequest {
     /// A streamed watch: one JSON event per line until `timeoutSeconds` (default 30–60 min)
@@ -119,6 +120,7 @@ extension ResourceRequest {
         }
         let pod = try await registry.get(r, namespace: ns, name: name)
         let nodeName = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        let metrics = handler.metrics
         if let kubelets = handler.kubelets, !nodeName.isEmpty, nodeName != handler.localNodeName || handler.podStreams == nil {
             // The pod's own kubelet serves its log.
             let nodes = registry.catalog.resource(group: "", version: "v1", resource: "nodes")!
@@ -129,14 +131,14 @@ extension ResourceRequest {
                 let body = (try? await response.body.collect(upTo: 1 << 16)).map { Array($0.readableBytesView) } ?? []
                 throw APIHandler.kubeletError(status: Int(response.status.code), body: body)
             }
-            return APIHandler.streamed(response)
+            return APIHandler.streamed(response, channel: context.channel, started: { metrics.logStreamStarted() },
+                                       ended: { metrics.logStreamEnded() })
         }
         guard let provider = handler.podStreams else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no node agent serves logs for pod \(name)")
         }
         let stream = try await provider.logs(pod: pod, query: query)
         let channel = context.channel
-        let metrics = handler.metrics
         let body = ResponseBody { writer in
             metrics.logStreamStarted()
             defer { metrics.logStreamEnded() }

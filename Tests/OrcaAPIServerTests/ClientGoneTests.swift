@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 @testable import OrcaAPIServer
+import OrcaStreams
 import Synchronization
 import Testing
 

@@ -307,6 +307,22 @@ import Testing
             let page = try SystemCommand.run("/usr/bin/curl", ["-sS", "-m", "20", "http://127.0.0.1:\(port)/index.html"])
             #expect(page.status == 0 && page.out == "page-of-\(host.nodeName)\n", "\(page) \(forward.output)")
         }
+
+        // A followed log whose client goes ends on the API server and on the pod's node, though
+        // the container says nothing more (both kept reading until it did).
+        let host = c.hosts[1], api = try RawAPI(c.server)
+        let logs = #"{resource="pods",subresource="log",verb="GET"}"#
+        let logFile = "default_web-1_"
+        let curl = try BackgroundProcess("/usr/bin/curl", ["-sN", "--http1.1"] + api.tls
+                                         + [api.server + "/api/v1/namespaces/default/pods/web-1/log?follow=true"], env: [:])
+        defer { curl.stop() }
+        try curl.waitForOutput("the followed log") { $0.contains("started-on-\(host.nodeName)") }
+        #expect(try APIConnectionTests.longRunning(api, logs) == 1)
+        #expect(host.agentOpenFiles(containing: logFile) > 0, "the agent does not read the log")
+        kill(curl.process.processIdentifier, SIGKILL)
+        _ = try curl.waitForExit(timeout: 10)
+        try c.eventually("the log stream ends on the API server", timeout: 30) { try APIConnectionTests.longRunning(api, logs) == 0 }
+        try c.eventually("the agent closes the log", timeout: 30) { host.agentOpenFiles(containing: logFile) == 0 }
     }
 
     // MARK: node failure

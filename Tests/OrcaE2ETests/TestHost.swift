@@ -118,6 +118,15 @@ final class TestHost: @unchecked Sendable {
 
     var agentIsRunning: Bool { agent?.isRunning ?? false }
 
+    /// How many files the running agent holds open whose path contains `fragment` (nsenter
+    /// without `--fork` execs the agent: its pid is the process's).
+    func agentOpenFiles(containing fragment: String) -> Int {
+        guard let agent, agent.isRunning else { return 0 }
+        let fds = "/proc/\(agent.processIdentifier)/fd"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: fds)) ?? []
+        return entries.filter { ((try? FileManager.default.destinationOfSymbolicLink(atPath: fds + "/" + $0)) ?? "").contains(fragment) }.count
+    }
+
     /// The last lines of the agent's output, for failure messages.
     func agentLogTail(_ lines: Int = 40) -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""

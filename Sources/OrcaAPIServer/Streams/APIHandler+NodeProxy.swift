@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import OrcaAPI
+import OrcaStreams
 
 extension APIHandler {
     /// A `nodes/proxy` request: the node, the port its id named (`[scheme:]name[:port]`), and
@@ -23,7 +24,8 @@ extension APIHandler {
 
     /// `nodes/proxy` (GET): the kubelet's answer for the target's path, as the kubelet gave it.
     /// Only the kubelet's port is reached (a node's other ports are not proxied).
-    func proxyToNode(_ target: NodeProxyTarget, query: String?, method: HTTPRequest.Method) async throws -> Response {
+    func proxyToNode(_ target: NodeProxyTarget, query: String?, method: HTTPRequest.Method,
+                     channel: (any Channel)?) async throws -> Response {
         guard method == .get else {
             throw APIError.methodNotAllowed("only GET is proxied to nodes")
         }
@@ -39,14 +41,19 @@ extension APIHandler {
             }
         }
         let response = try await kubelets.get(node: node, path: target.path + (query.map { "?" + $0 } ?? ""))
-        return Self.streamed(response)
+        return Self.streamed(response, channel: channel)
     }
 
-    /// A kubelet's response passed on as it is read: each chunk is written before the next is
-    /// read, so a slow client slows the kubelet down instead of filling memory.
-    static func streamed(_ response: HTTPClientResponse) -> Response {
+    /// A backend's response passed on as it is read: each chunk is written before the next is
+    /// read, so a slow client slows the backend down instead of filling memory; and the backend's
+    /// connection is dropped when the client of `channel` goes (a followed log on another node
+    /// with nothing new to say ends then, on both nodes). `started`/`ended` bracket the copy.
+    static func streamed(_ response: HTTPClientResponse, channel: (any Channel)?,
+                         started: @escaping @Sendable () -> Void = {}, ended: @escaping @Sendable () -> Void = {}) -> Response {
         let body = ResponseBody { [body = response.body] writer in
-            for try await chunk in body { try await writer.write(chunk) }
+            started()
+            defer { ended() }
+            try await ClientBoundBody.write(buffers: body, to: &writer, channel: channel)
             try await writer.finish(nil)
         }
         var headers: HTTPFields = [:]

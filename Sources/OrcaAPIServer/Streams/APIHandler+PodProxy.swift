@@ -41,7 +41,7 @@ extension APIHandler {
 
     /// `pods/proxy`: the request passed to the pod's IP and port (kube-apiserver dials the pod
     /// directly), and the pod's answer passed back as it is read.
-    func proxyToPod(_ target: PodProxyTarget, request: Request) async throws -> Response {
+    func proxyToPod(_ target: PodProxyTarget, request: Request, channel: (any Channel)?) async throws -> Response {
         guard let pods = registry.catalog.resource(group: "", version: "v1", resource: "pods") else { throw APIError.pathNotFound(target.path) }
         let pod = try await registry.get(pods, namespace: target.namespace, name: target.name)
         guard let ip = pod[path: ["status", "podIP"]]?.stringValue, !ip.isEmpty else {
@@ -75,7 +75,7 @@ extension APIHandler {
         } catch {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "error trying to reach service: \(WebhookClient.describe(error, url: url))")
         }
-        var answer = Self.streamed(response)
+        var answer = Self.streamed(response, channel: channel)
         if let location = response.headers.first(name: "Location") { answer.headers[.location] = location }
         return answer
     }

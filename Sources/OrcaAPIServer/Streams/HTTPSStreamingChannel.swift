@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOSSL
 import NIOTLS
+import OrcaStreams
 
 /// The API server's connections: TLS with ALPN choosing HTTP/2 or HTTP/1.1, and on HTTP/1.1
 /// WebSocket upgrades for the streaming subresources (`exec`, `attach`, `portforward`).

@@ -81,7 +81,10 @@ public struct KubeletServer: Sendable {
             let responder = KubeletResponder(server: self)
             let app = Application(
                 responder: responder,
-                server: try .tls(.http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { head, channel, _ in
+                // The client-gone handler: a request learns that the API server closed its side
+                // (connections may be half-closed here, so nothing else tells it).
+                server: try .tls(.http1WebSocketUpgrade(configuration: WebSocketServerConfiguration(maxFrameSize: 1 << 20),
+                                                        additionalChannelHandlers: [HTTP1ClientGoneHandler()]) { head, channel, _ in
                     try await responder.shouldUpgrade(head, channel)
                 }, tlsConfiguration: try tlsConfiguration()),
                 configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
@@ -159,8 +162,10 @@ struct KubeletResponder: HTTPResponder {
             var query = KubeletResponder.parseQuery(request.uri.query)
             if segs.count == 4 { query["container"] = segs[3] }
             let stream = try await server.streams.logs(pod: pod, query: query)
-            let body = ResponseBody { writer in
-                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+            // A followed log ends when the API server drops the connection (its client went),
+            // not when the container next writes.
+            let body = ResponseBody { [channel = context.channel] writer in
+                try await ClientBoundBody.write(stream, to: &writer, channel: channel)
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)

@@ -5,12 +5,18 @@ import NIOCore
 /// chunks are pulled in a task of their own, at most one ahead of the writer (a slow client
 /// never makes them pile up), and that task is cancelled when the client goes: a followed log
 /// with nothing new to write then ends at once, not with its container.
-enum ClientBoundBody {
+public enum ClientBoundBody {
     /// Writes `chunks` to `writer` (without finishing it) until they end, or the client of
     /// `channel` goes (see `ClientGoneSubscription`).
-    static func write(_ chunks: AsyncThrowingStream<[UInt8], any Error>, to writer: inout any ResponseBodyWriter,
-                      channel: (any Channel)?) async throws {
-        let (items, itemsContinuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+    public static func write(_ chunks: AsyncThrowingStream<[UInt8], any Error>, to writer: inout any ResponseBodyWriter,
+                             channel: (any Channel)?) async throws {
+        try await write(buffers: chunks.map { ByteBuffer(bytes: $0) }, to: &writer, channel: channel)
+    }
+
+    /// `write(_:to:channel:)` for chunks that are buffers already (a proxied response's body).
+    public static func write<Chunks: AsyncSequence & Sendable>(buffers chunks: Chunks, to writer: inout any ResponseBodyWriter,
+                                                                channel: (any Channel)?) async throws where Chunks.Element == ByteBuffer {
+        let (items, itemsContinuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let (taken, takenContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let reader = Task {
             var acknowledgements = taken.makeAsyncIterator()
@@ -34,7 +40,7 @@ enum ClientBoundBody {
             takenContinuation.finish()
         }
         for try await chunk in items {
-            try await writer.write(ByteBuffer(bytes: chunk))
+            try await writer.write(chunk)
             takenContinuation.yield()
         }
     }

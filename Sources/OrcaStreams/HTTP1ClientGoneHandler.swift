@@ -8,19 +8,21 @@ import NIOCore
 /// back (`cancel`), so a keep-alive connection serving many watches keeps none of them.
 ///
 /// Event loop only, like every channel handler.
-final class HTTP1ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+public final class HTTP1ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = NIOAny
+
+    public init() {}
 
     private var isGone = false
     private var actions: [Int: () -> Void] = [:]
     private var nextToken = 0
 
     /// The number of actions waiting (for tests).
-    var waitingCount: Int { actions.count }
+    public var waitingCount: Int { actions.count }
 
     /// Runs `action` once the client is gone, at once if it already is; returns the token that
     /// cancels it, nil if it ran already.
-    func whenClientGone(_ action: @escaping () -> Void) -> Int? {
+    public func whenClientGone(_ action: @escaping () -> Void) -> Int? {
         guard !isGone else { action(); return nil }
         nextToken += 1
         actions[nextToken] = action
@@ -28,15 +30,15 @@ final class HTTP1ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     /// Drops the action of `token` unrun.
-    func cancel(_ token: Int) {
+    public func cancel(_ token: Int) {
         actions[token] = nil
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         context.channel.closeFuture.whenComplete { _ in self.clientWent() }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed { clientWent() }
         context.fireUserInboundEventTriggered(event)
     }

@@ -5,13 +5,13 @@ import Synchronization
 /// HTTP/1.1, on the stream channel's close on HTTP/2 (or on any channel without the handler).
 /// `cancel()` takes the wait back when the request ends first, so nothing of the request stays
 /// on a keep-alive connection.
-final class ClientGoneSubscription: Sendable {
+public final class ClientGoneSubscription: Sendable {
     private let channel: (any Channel)?
     private let token = Mutex<Int?>(nil)
 
     /// Starts waiting on `channel` (no-op without one); `action` runs at most once, on its
     /// event loop.
-    init(channel: (any Channel)?, action: @escaping @Sendable () -> Void) {
+    public init(channel: (any Channel)?, action: @escaping @Sendable () -> Void) {
         self.channel = channel
         guard let channel else { return }
         channel.eventLoop.execute { [self] in
@@ -26,7 +26,7 @@ final class ClientGoneSubscription: Sendable {
 
     /// Stops waiting; the action does not run after this (an HTTP/2 stream's close, which
     /// ends with the stream anyway, may still run it).
-    func cancel() {
+    public func cancel() {
         guard let channel else { return }
         // Runs after the registration above: one event loop runs its tasks in order.
         channel.eventLoop.execute { [self] in
