@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Raw HTTPS requests to a test server with curl and the admin client certificate.
@@ -137,4 +138,25 @@ func freeTCPPort() throws -> Int {
     }
     guard bound else { throw E2EError("bind: errno \(errno)") }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Pod CIDRs for the servers of one test run: `10.250.<n>.0/24`, a different `n` for each
+/// server (servers run side by side, and two pod bridges with one subnet would take each
+/// other's routes), skipping any this machine already has an address or route in.
+enum TestPodCIDR {
+    private static let next = Mutex(Int.random(in: 0..<254))
+
+    /// The next free pod CIDR.
+    static func allocate() -> String {
+        let used = ((try? SystemCommand.run(SystemCommand.ip, ["-4", "-o", "addr"]).out) ?? "")
+            + ((try? SystemCommand.run(SystemCommand.ip, ["-4", "route", "show", "table", "all"]).out) ?? "")
+        return next.withLock { next in
+            for _ in 0..<254 {
+                let n = next % 254 + 1
+                next += 1
+                if !used.contains("10.250.\(n).") { return "10.250.\(n).0/24" }
+            }
+            return "10.250.\(next % 254 + 1).0/24"
+        }
+    }
 }

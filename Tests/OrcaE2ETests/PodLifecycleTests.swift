@@ -484,8 +484,8 @@ import Testing
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let bridge = "orct\(tag)"
         let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
-        let args = ["--pod-cidr", "10.250.\(Int.random(in: 1...254)).0/24", "--bridge-name", bridge, "--run-dir", dir + "/run",
-                    "--pod-log-dir", dir + "/logs", "--node-name", "node-\(tag)"]
+        let args = ["--pod-cidr", TestPodCIDR.allocate(), "--bridge-name", bridge, "--run-dir", dir + "/run",
+                    "--pod-log-dir", dir + "/logs", "--node-name", "node-\(tag)", "--kubelet-port", String(try freeTCPPort())]
         let s = try OrcaServerProcess(extraArguments: args, dataDir: dir)
         try s.eventually("node Ready") {
             try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"

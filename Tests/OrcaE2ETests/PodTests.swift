@@ -10,7 +10,7 @@ import Testing
     static func agentServer(_ extraArguments: [String] = []) throws -> (OrcaServerProcess, String) {
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let bridge = "orct\(tag)"
-        let subnet = "10.250.\(Int.random(in: 1...254)).0/24"
+        let subnet = TestPodCIDR.allocate()
         let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
         // A kubelet port of its own: servers run side by side, and a node's kubelet is reached
         // at its port (`nodes/proxy`), where another server's would refuse this one's certificate.

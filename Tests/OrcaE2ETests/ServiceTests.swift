@@ -185,7 +185,7 @@ extension ServiceCluster {
         let bridge = "orcs\(tag)"
         let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
         let serviceNet = "10.\(Int.random(in: 160...199)).\(Int.random(in: 0...255))"
-        let s = try OrcaServerProcess(extraArguments: ["--pod-cidr", "10.250.\(Int.random(in: 1...254)).0/24", "--bridge-name", bridge,
+        let s = try OrcaServerProcess(extraArguments: ["--pod-cidr", TestPodCIDR.allocate(), "--bridge-name", bridge,
                                                        "--service-cidr", "\(serviceNet).0/24",
                                                        "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
                                                        "--node-name", "node-\(tag)", "--kubelet-port", "0",
