@@ -145,11 +145,8 @@ public struct APIHandler: HTTPResponder {
         if segs.count == 2, segs[0] == "apis", let g = discovery.group(segs[1]) { return APIHandler.json(g) }
         if segs.count == 2, segs[0] == "api", let l = discovery.resourceList(group: "", version: segs[1]) { return APIHandler.json(l) }
         if segs.count == 3, segs[0] == "apis", let l = discovery.resourceList(group: segs[1], version: segs[2]) { return APIHandler.json(l) }
-        if let target = Self.podProxyTarget(segs) {
-            return try await proxyToPod(target, request: request, channel: context.channel)
-        }
-        if let target = Self.nodeProxyTarget(segs) {
-            return try await proxyToNode(target, query: request.uri.query, method: request.method, channel: context.channel)
+        if let target = ProxyTarget(path: request.uri.path) {
+            return try await proxy(target, request: request, channel: context.channel)
         }
         guard let info = RequestInfo(path: path) else { throw APIError.pathNotFound(path) }
         return try await ResourceRequest(handler: self, request: request, context: context, info: info).serve()

@@ -84,6 +84,9 @@ public struct Discovery: Sendable {
                     s["kind"] = "PodAttachOptions"; s["verbs"] = ["create", "get"]
                 case "portforward":
                     s["kind"] = "PodPortForwardOptions"; s["verbs"] = ["create", "get"]
+                case "proxy":
+                    // PodProxyOptions, ServiceProxyOptions, NodeProxyOptions.
+                    s["kind"] = .string(r.kind + "ProxyOptions"); s["verbs"] = ["create", "delete", "get", "patch", "update"]
                 case "token":
                     s["kind"] = "TokenRequest"; s["group"] = "authentication.k8s.io"; s["version"] = "v1"; s["verbs"] = ["create"]
                 case "approval":

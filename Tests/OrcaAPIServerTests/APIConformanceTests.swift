@@ -207,35 +207,38 @@ struct APIConformanceTests {
         #expect(available?["type"] == "Available" && available?["status"] == "True" && available?["reason"] == "Local")
     }
 
-    @Test func nodeProxyPathsNameTheNodeAndPort() {
-        func target(_ path: String) -> APIHandler.NodeProxyTarget? {
-            APIHandler.nodeProxyTarget(path.split(separator: "/").map(String.init))
+    @Test func proxyPathsNameTheObjectSchemeAndPort() {
+        func target(_ path: String) -> ProxyTarget? { ProxyTarget(path: path) }
+        #expect(target("/api/v1/nodes/n1/proxy/logs/") == .init(resource: .nodes, namespace: nil, id: "n1", path: "/logs/"))
+        #expect(target("/api/v1/nodes/n1:10250/proxy/logs/syslog") == .init(resource: .nodes, namespace: nil, id: "n1:10250", path: "/logs/syslog"))
+        #expect(target("/api/v1/nodes/https:n1:10250/proxy") == .init(resource: .nodes, namespace: nil, id: "https:n1:10250", path: "/"))
+        #expect(target("/api/v1/namespaces/ns/pods/web/proxy") == .init(resource: .pods, namespace: "ns", id: "web", path: "/"))
+        #expect(target("/api/v1/namespaces/ns/pods/web:8080/proxy/a/b") == .init(resource: .pods, namespace: "ns", id: "web:8080", path: "/a/b"))
+        #expect(target("/api/v1/namespaces/ns/services/https:web:tls/proxy/") == .init(resource: .services, namespace: "ns", id: "https:web:tls", path: "/"))
+        #expect(target("/api/v1/namespaces/ns/services/web/proxy/dir/") == .init(resource: .services, namespace: "ns", id: "web", path: "/dir/"))
+        for none in ["/api/v1/namespaces/ns/pods/web/log", "/api/v1/namespaces/ns/nodes/n1/proxy", "/api/v1/namespaces/ns/configmaps/c/proxy",
+                     "/apis/apps/v1/namespaces/ns/pods/web/proxy", "/api/v1/nodes/n1/status"] {
+            #expect(target(none) == nil, "\(none)")
         }
-        #expect(target("/api/v1/nodes/n1/proxy/logs/") == .init(node: "n1", port: nil, path: "/logs"))
-        #expect(target("/api/v1/nodes/n1:10250/proxy/logs/syslog") == .init(node: "n1", port: 10250, path: "/logs/syslog"))
-        #expect(target("/api/v1/nodes/https:n1:10250/proxy") == .init(node: "n1", port: 10250, path: "/"))
-        #expect(target("/api/v1/nodes/n1:x/proxy") == nil)
-        let a = RequestAuthorizer.attributes(user: UserInfo(name: "u", groups: []), method: .get, path: "/api/v1/nodes/n1:10250/proxy/logs/", query: nil)
-        #expect(a.name == "n1:10250" && a.subresource == "proxy")
-    }
 
-    @Test func podProxyPathsNameThePodSchemeAndPort() {
-        func target(_ path: String) -> APIHandler.PodProxyTarget? {
-            APIHandler.podProxyTarget(path.split(separator: "/").map(String.init))
-        }
-        #expect(target("/api/v1/namespaces/ns/pods/web/proxy") == .init(namespace: "ns", name: "web", scheme: "http", port: nil, path: "/"))
-        #expect(target("/api/v1/namespaces/ns/pods/web:8080/proxy/a/b") == .init(namespace: "ns", name: "web", scheme: "http", port: 8080, path: "/a/b"))
-        #expect(target("/api/v1/namespaces/ns/pods/https:web:443/proxy/") == .init(namespace: "ns", name: "web", scheme: "https", port: 443, path: "/"))
-        #expect(target("/api/v1/namespaces/ns/pods/web:0/proxy") == nil)
-        #expect(target("/api/v1/namespaces/ns/pods/ftp:web:21/proxy") == nil)
-        #expect(target("/api/v1/namespaces/ns/pods/web/log") == nil)
+        #expect(SchemeNamePort("web") == .init(name: "web"))
+        #expect(SchemeNamePort("web:8080")?.portNumber == 8080)
+        #expect(SchemeNamePort("https:web:443") == .init(scheme: "https", name: "web", port: "443"))
+        #expect(SchemeNamePort(":web:http") == .init(name: "web", port: "http"))
+        #expect(SchemeNamePort("web:http")?.portNumber == nil && SchemeNamePort("web:0")?.portNumber == nil)
+        #expect(SchemeNamePort("ftp:web:21") == nil && SchemeNamePort(":8080") == nil && SchemeNamePort("a:b:c:d") == nil)
+
         #expect(APIHandler.proxyAllowed("10.42.0.7") && APIHandler.proxyAllowed("fd00::7"))
         for refused in ["127.0.0.1", "169.254.169.254", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "ff02::1", "not-an-ip"] {
             #expect(!APIHandler.proxyAllowed(refused), "\(refused)")
         }
-        let a = RequestAuthorizer.attributes(user: UserInfo(name: "u", groups: []), method: .get,
-                                             path: "/api/v1/namespaces/ns/pods/web:80/proxy/x/y", query: nil)
-        #expect(a.resource == "pods" && a.subresource == "proxy" && a.name == "web" && a.namespace == "ns" && a.verb == "get")
+        let user = UserInfo(name: "u", groups: [])
+        let pod = RequestAuthorizer.attributes(user: user, method: .get, path: "/api/v1/namespaces/ns/pods/web:80/proxy/x/y", query: nil)
+        #expect(pod.resource == "pods" && pod.subresource == "proxy" && pod.name == "web:80" && pod.namespace == "ns" && pod.verb == "get")
+        let node = RequestAuthorizer.attributes(user: user, method: .put, path: "/api/v1/nodes/n1:10250/proxy/logs/", query: nil)
+        #expect(node.resource == "nodes" && node.name == "n1:10250" && node.subresource == "proxy" && node.verb == "update")
+        let service = RequestAuthorizer.attributes(user: user, method: .delete, path: "/api/v1/namespaces/ns/services/web/proxy", query: nil)
+        #expect(service.resource == "services" && service.namespace == "ns" && service.subresource == "proxy" && service.verb == "delete")
     }
 
     @Test func sysctlsAreValidatedAtCreation() async throws {

@@ -122,6 +122,49 @@ import Testing
         #expect(closed.status != 0 && closed.err.contains("connection refused"), "\(closed.err)")
     }
 
+    /// `services/proxy`: HTTP to a ready endpoint of a Service through the API server, the port
+    /// named by number (the Service's port) or by name, as kube-apiserver resolves it.
+    @Test func serviceProxyReachesAReadyEndpoint() throws {
+        let (s, bridge) = try Self.webServer()
+        defer { PodTests.shutdown(s, bridge: bridge) }
+        _ = try s.k("label", "pod", "web", "app=web")
+        _ = try s.k("apply", "-f", "-", stdin: """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: plain}
+            spec: {selector: {app: web}, ports: [{port: 8080, targetPort: 80}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: named}
+            spec: {selector: {app: web}, ports: [{name: http, port: 8081, targetPort: 80}, {name: other, port: 8082, targetPort: 81}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: nobody}
+            spec: {selector: {app: none}, ports: [{port: 80}]}
+            """)
+        try s.eventually("the Services' endpoints") {
+            try s.k("get", "endpoints", "plain", "named", "-o", "jsonpath={.items[*].subsets[0].addresses[0].ip}")
+                .split(separator: " ").count == 2
+        }
+        let page = "served-through-port-forward\n"
+        for id in ["plain", "plain:8080", "named:http", "http:named:8081", ":named:http"] {
+            #expect(try s.k("get", "--raw", "/api/v1/namespaces/default/services/\(id)/proxy/index.html") == page, "\(id)")
+        }
+        func failure(_ id: String) throws -> String {
+            let r = try s.kubectl(["get", "--raw", "/api/v1/namespaces/default/services/\(id)/proxy/"])
+            #expect(r.status != 0, "\(id): \(r.out)")
+            return r.err
+        }
+        #expect(try failure("named:9999").contains("no service port 9999 found for service \"named\""))
+        #expect(try failure("named").contains("no endpoints available for service \"named\""))
+        #expect(try failure("nobody").contains("no endpoints available for service \"nobody\""))
+        #expect(try failure("named:other").contains("connection refused"))
+        #expect(try failure("absent").contains("NotFound"))
+        #expect(try failure("ftp:plain:80").contains("invalid service request"))
+    }
+
     @Test func copyBothWays() throws {
         let (s, bridge) = try Self.webServer()
         defer { PodTests.shutdown(s, bridge: bridge) }

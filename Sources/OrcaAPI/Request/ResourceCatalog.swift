@@ -51,13 +51,13 @@ public struct ResourceCatalog: Sendable {
     public static let standard = ResourceCatalog(resources: [
         // core/v1
         ResourceType("", "v1", "Pod", "pods", shortNames: ["po"], categories: ["all"],
-                    subresources: ["status", "binding", "log", "eviction", "ephemeralcontainers", "exec", "attach", "portforward"]),
-        ResourceType("", "v1", "Service", "services", shortNames: ["svc"], categories: ["all"], subresources: ["status"]),
+                    subresources: ["status", "binding", "log", "eviction", "ephemeralcontainers", "exec", "attach", "portforward", "proxy"]),
+        ResourceType("", "v1", "Service", "services", shortNames: ["svc"], categories: ["all"], subresources: ["status", "proxy"]),
         ResourceType("", "v1", "Endpoints", "endpoints", shortNames: ["ep"]),
         ResourceType("", "v1", "ConfigMap", "configmaps", shortNames: ["cm"]),
         ResourceType("", "v1", "Secret", "secrets"),
         ResourceType("", "v1", "Namespace", "namespaces", namespaced: false, shortNames: ["ns"], subresources: ["status", "finalize"]),
-        ResourceType("", "v1", "Node", "nodes", namespaced: false, shortNames: ["no"], subresources: ["status"]),
+        ResourceType("", "v1", "Node", "nodes", namespaced: false, shortNames: ["no"], subresources: ["status", "proxy"]),
         ResourceType("", "v1", "Event", "events", shortNames: ["ev"]),
         ResourceType("", "v1", "ServiceAccount", "serviceaccounts", shortNames: ["sa"], subresources: ["token"]),
         ResourceType("", "v1", "PersistentVolume", "persistentvolumes", namespaced: false, shortNames: ["pv"], subresources: ["status"]),

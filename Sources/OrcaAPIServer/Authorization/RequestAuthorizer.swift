@@ -59,18 +59,12 @@ public struct RequestAuthorizer: Sendable {
 
     /// What an HTTP request asks (kube-apiserver's `RequestInfoFactory`): the verb from the
     /// method (`list`/`watch` without a name, `deletecollection`), the namespace of a
-    /// namespace object, a name from a `metadata.name` field selector, and `nodes/proxy`.
+    /// namespace object, a name from a `metadata.name` field selector, and the `proxy` subresources.
     public static func attributes(user: UserInfo, method: HTTPRequest.Method, path: String, query: String?) -> AuthorizationAttributes {
-        let segs = path.split(separator: "/").map(String.init)
-        if APIHandler.nodeProxyTarget(segs) != nil {
-            // The name as written (`n1:10250` too), as kube-apiserver's RequestInfo takes it.
-            let verb = method == .get || method == .head ? "get" : method == .post ? "create" : method.rawValue.lowercased()
-            return .resource(user: user, verb: verb, apiVersion: "v1", resource: "nodes", subresource: "proxy", name: segs[3])
-        }
-        if let target = APIHandler.podProxyTarget(segs) {
-            let verb = method == .get || method == .head ? "get" : method == .post ? "create" : method == .put ? "update" : method.rawValue.lowercased()
-            return .resource(user: user, verb: verb, namespace: target.namespace, apiVersion: "v1", resource: "pods", subresource: "proxy",
-                             name: target.name)
+        if let target = ProxyTarget(path: path) {
+            // The name as written (`n1:10250`, `https:web:443`), as kube-apiserver's RequestInfo takes it.
+            return .resource(user: user, verb: ProxyTarget.verb(method.rawValue), namespace: target.namespace ?? "", apiVersion: "v1",
+                             resource: target.resource.rawValue, subresource: "proxy", name: target.id)
         }
         guard let info = RequestInfo(path: path) else {
             return .nonResource(user: user, verb: method == .head ? "get" : method.rawValue.lowercased(), path: path)

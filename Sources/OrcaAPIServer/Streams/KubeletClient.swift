@@ -49,13 +49,20 @@ public struct KubeletClient: Sendable {
     /// kubelet that cannot be reached (or does not take the API server's certificate) fails the
     /// request within `BackendHTTPClient.connectTimeout`.
     public func get(node: JSONValue, path: String) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: try Self.base(of: node) + path)
-        request.method = .GET
-        request.tlsConfiguration = tls
+        let request = try self.request(node: node, path: path)
         do { return try await BackendHTTPClient.shared.execute(request, timeout: .hours(24)) } catch {
             throw APIError(code: 502, reason: "InternalError",
                            message: "error trying to reach the kubelet of node \(node.metadataName ?? ""): \(error)")
         }
+    }
+
+    /// A GET of `path` (with its query) on the node's kubelet, with the API server's client
+    /// certificate; 503 when the node has no address.
+    func request(node: JSONValue, path: String) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: try Self.base(of: node) + path)
+        request.method = .GET
+        request.tlsConfiguration = tls
+        return request
     }
 
     /// Relays a client's WebSocket to `path` on the node's kubelet with `protocolName`, until

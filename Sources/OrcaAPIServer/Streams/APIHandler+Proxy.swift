@@ -1,0 +1,172 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OrcaAPI
+import OrcaStreams
+
+extension APIHandler {
+    /// Whether the API server may dial `ip` for a proxy: global unicast only, as kube-apiserver
+    /// requires ("address not allowed"), so a pod's status cannot point it at loopback,
+    /// link-local (cloud metadata) or multicast addresses.
+    static func proxyAllowed(_ ip: String) -> Bool {
+        if let v4 = IPv4CIDR.parse(ip) {
+            let (a, b) = (v4 >> 24, (v4 >> 16) & 0xff)
+            return !(a == 0 || a == 127 || (a == 169 && b == 254) || a >= 224)
+        }
+        let lower = ip.lowercased()
+        guard lower.contains(":") else { return false }
+        return !(lower == "::" || lower == "::1" || lower.hasPrefix("fe8") || lower.hasPrefix("fe9") || lower.hasPrefix("fea")
+                 || lower.hasPrefix("feb") || lower.hasPrefix("ff"))
+    }
+
+    /// A `proxy` subresource: the request (method, body, content headers, query) passed to the
+    /// pod's address, to a ready endpoint of the Service, or to the node's kubelet, and the
+    /// answer passed back as it is read, `Location` included (redirects are not followed).
+    func proxy(_ target: ProxyTarget, request: Request, channel: (any Channel)?) async throws -> Response {
+        let singular = String(target.resource.rawValue.dropLast())
+        guard let id = target.parsedID else { throw APIError.badRequest("invalid \(singular) request \"\(target.id)\"") }
+        let path = target.path + (request.uri.query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+        var outbound: HTTPClientRequest
+        switch target.resource {
+        case .pods:
+            outbound = try Self.backendRequest(id.scheme, try await podAddress(target.namespace ?? "", id), path)
+        case .services:
+            outbound = try Self.backendRequest(id.scheme, try await serviceEndpoint(target.namespace ?? "", id), path)
+        case .nodes:
+            outbound = try await kubeletRequest(id, path: path)
+        }
+        outbound.method = .init(rawValue: request.method.rawValue)
+        // Not Accept-Encoding: the answer's body is passed on as it comes, without its encoding header.
+        for field in request.headers where [.contentType, .accept, .userAgent].contains(field.name) {
+            outbound.headers.add(name: field.name.rawName, value: field.value)
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: APIServerContext.maxRequestBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.requestEntityTooLarge(limit: APIServerContext.maxRequestBodyBytes)
+        }
+        if body.readableBytes > 0 { outbound.body = .bytes(body) }
+        let response: HTTPClientResponse
+        do {
+            response = try await BackendHTTPClient.shared.execute(outbound, timeout: .hours(24))
+        } catch {
+            throw APIError(code: 503, reason: "ServiceUnavailable",
+                           message: "error trying to reach service: \(WebhookClient.describe(error, url: outbound.url))")
+        }
+        var answer = Self.streamed(response, channel: channel)
+        if let location = response.headers.first(name: "Location") { answer.headers[.location] = location }
+        return answer
+    }
+
+    /// `scheme://ip:port<path>`, for an address the API server may dial (https unverified, as
+    /// kube-apiserver does for pods and Services).
+    static func backendRequest(_ scheme: String, _ address: (ip: String, port: Int), _ path: String) throws -> HTTPClientRequest {
+        guard proxyAllowed(address.ip) else { throw APIError.badRequest("address not allowed") }
+        let host = address.ip.contains(":") ? "[\(address.ip)]" : address.ip
+        var request = HTTPClientRequest(url: "\(scheme)://\(host):\(address.port)\(path)")
+        if scheme == "https" { request.tlsConfiguration = BackendHTTPClient.unverifiedTLS }
+        return request
+    }
+
+    /// The pod's IP and the port the id names: a number, a container port's name, or none (the
+    /// first container port, else the scheme's).
+    func podAddress(_ namespace: String, _ id: SchemeNamePort) async throws -> (ip: String, port: Int) {
+        let pod = try await registry.get(registry.catalog.resource(group: "", version: "v1", resource: "pods")!, namespace: namespace, name: id.name)
+            .decode(Pod.self)
+        guard let ip = pod.status?.podIP, !ip.isEmpty else {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "pod \(id.name) has no IP address yet")
+        }
+        let ports = (pod.spec?.containers ?? []).flatMap { $0.ports ?? [] }
+        if let number = id.portNumber { return (ip, number) }
+        if id.port.isEmpty { return (ip, ports.first?.containerPort.map { Int($0) } ?? (id.scheme == "https" ? 443 : 80)) }
+        guard let named = ports.first(where: { $0.name == id.port })?.containerPort else {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "no port \"\(id.port)\" found for pod \"\(id.name)\"")
+        }
+        return (ip, Int(named))
+    }
+
+    /// A ready endpoint of the Service for the port the id names (a port number is the Service's
+    /// port, a name its port's name; none: its unnamed port), picked at random among the ready
+    /// addresses of its Endpoints whose pod still has that IP — kube-apiserver's
+    /// `ResourceLocation` for Services.
+    func serviceEndpoint(_ namespace: String, _ id: SchemeNamePort) async throws -> (ip: String, port: Int) {
+        func unavailable(_ message: String) -> APIError { APIError(code: 503, reason: "ServiceUnavailable", message: message) }
+        let resource = { (name: String) in self.registry.catalog.resource(group: "", version: "v1", resource: name)! }
+        var portName = id.port
+        if let number = Int(id.port) {
+            let service = try await registry.get(resource("services"), namespace: namespace, name: id.name).decode(Service.self)
+            guard let port = (service.spec?.ports ?? []).first(where: { $0.port == Int32(clamping: number) }) else {
+                throw unavailable("no service port \(number) found for service \"\(id.name)\"")
+            }
+            portName = port.name ?? ""
+        }
+        let endpoints = try await registry.get(resource("endpoints"), namespace: namespace, name: id.name).decode(Endpoints.self)
+        let subsets = (endpoints.subsets ?? []).shuffled()
+        guard !subsets.isEmpty else { throw unavailable("no endpoints available for service \"\(id.name)\"") }
+        for subset in subsets where !(subset.addresses ?? []).isEmpty {
+            guard let port = (subset.ports ?? []).first(where: { ($0.name ?? "") == portName }), let number = port.port else { continue }
+            for address in (subset.addresses ?? []).shuffled() {
+                guard let ip = address.ip, await isPodAddress(address, namespace: namespace) else { continue }
+                return (ip, Int(number))
+            }
+        }
+        throw unavailable("no endpoints available for service \"\(id.name)\"")
+    }
+
+    /// Whether an endpoint address is still its pod's (kube's `isValidAddress`): an address
+    /// naming no pod counts; one whose pod is gone or has another IP does not.
+    func isPodAddress(_ address: EndpointAddress, namespace: String) async -> Bool {
+        guard let ref = address.targetRef, ref.kind == "Pod", let name = ref.name else { return true }
+        guard let pods = registry.catalog.resource(group: "", version: "v1", resource: "pods"),
+              let pod = try? await registry.get(pods, namespace: ref.namespace ?? namespace, name: name).decode(Pod.self) else { return false }
+        return pod.status?.podIP == address.ip || (pod.status?.podIPs ?? []).contains { $0.ip == address.ip }
+    }
+
+    /// The request to the node's kubelet. Only the kubelet's port is reached (a node's other
+    /// ports are not proxied: 503).
+    func kubeletRequest(_ id: SchemeNamePort, path: String) async throws -> HTTPClientRequest {
+        guard let kubelets, let nodes = registry.catalog.resource(group: "", version: "v1", resource: "nodes") else {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "no kubelet client is configured")
+        }
+        let node = try await registry.get(nodes, namespace: nil, name: id.name)
+        if !id.port.isEmpty {
+            let kubeletPort = node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250
+            guard id.portNumber == Int(kubeletPort) else {
+                throw APIError(code: 503, reason: "ServiceUnavailable",
+                               message: "only the kubelet port \(kubeletPort) of node \(id.name) is proxied, not \(id.port)")
+            }
+        }
+        return try kubelets.request(node: node, path: path)
+    }
+
+    /// A backend's response passed on as it is read: each chunk is written before the next is
+    /// read, so a slow client slows the backend down instead of filling memory; and the backend's
+    /// connection is dropped when the client of `channel` goes (a followed log on another node
+    /// with nothing new to say ends then, on both nodes). `started`/`ended` bracket the copy.
+    static func streamed(_ response: HTTPClientResponse, channel: (any Channel)?,
+                         started: @escaping @Sendable () -> Void = {}, ended: @escaping @Sendable () -> Void = {}) -> Response {
+        let body = ResponseBody { [body = response.body] writer in
+            started()
+            defer { ended() }
+            try await ClientBoundBody.write(buffers: body, to: &writer, channel: channel)
+            try await writer.finish(nil)
+        }
+        var headers: HTTPFields = [:]
+        headers[.contentType] = response.headers.first(name: "Content-Type") ?? "text/plain"
+        return Response(status: .init(code: Int(response.status.code)), headers: headers, body: body)
+    }
+
+    /// A kubelet's error body (a `Status`, or text) as an `APIError` with the kubelet's code.
+    static func kubeletError(status: Int, body: [UInt8]) -> APIError {
+        if let json = try? JSONValue.parse(body), json["kind"]?.stringValue == "Status" {
+            return APIError(code: Int(json["code"]?.intValue ?? Int64(status)), reason: json["reason"]?.stringValue ?? "",
+                            message: json["message"]?.stringValue ?? "")
+        }
+        return APIError(code: status, reason: status == 404 ? "NotFound" : "InternalError",
+                        message: String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
