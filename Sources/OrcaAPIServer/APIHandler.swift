@@ -75,7 +75,7 @@ public struct APIHandler: HTTPResponder {
             try await authorizer.check(RequestAuthorizer.attributes(user: user, method: request.method, path: path, query: request.uri.query),
                                        registry: registry)
             // Long-running requests hold no slot; masters and node heartbeats are exempt.
-            let longRunning = InflightLimiter.isLongRunning(
+            let longRunning = ProxyTarget(path: path) != nil || InflightLimiter.isLongRunning(
                 subresource: info?.subresource, query: ResourceRequest.parseQuery(request.uri.query))
             return try await inflight.serve(mutating: InflightLimiter.isMutating(request.method),
                                             exempt: longRunning || InflightLimiter.isExempt(user: user, info: info)) {

@@ -216,6 +216,8 @@ struct APIConformanceTests {
         #expect(target("/api/v1/namespaces/ns/pods/web:8080/proxy/a/b") == .init(resource: .pods, namespace: "ns", id: "web:8080", path: "/a/b"))
         #expect(target("/api/v1/namespaces/ns/services/https:web:tls/proxy/") == .init(resource: .services, namespace: "ns", id: "https:web:tls", path: "/"))
         #expect(target("/api/v1/namespaces/ns/services/web/proxy/dir/") == .init(resource: .services, namespace: "ns", id: "web", path: "/dir/"))
+        #expect(target("/api/v1/nodes/n1/proxy/logs/../../../etc/./passwd")?.path == "/etc/passwd")
+        #expect(target("/api/v1/nodes/n1/proxy/logs/..")?.path == "/")
         for none in ["/api/v1/namespaces/ns/pods/web/log", "/api/v1/namespaces/ns/nodes/n1/proxy", "/api/v1/namespaces/ns/configmaps/c/proxy",
                      "/apis/apps/v1/namespaces/ns/pods/web/proxy", "/api/v1/nodes/n1/status"] {
             #expect(target(none) == nil, "\(none)")
@@ -229,9 +231,12 @@ struct APIConformanceTests {
         #expect(SchemeNamePort("ftp:web:21") == nil && SchemeNamePort(":8080") == nil && SchemeNamePort("a:b:c:d") == nil)
 
         #expect(APIHandler.proxyAllowed("10.42.0.7") && APIHandler.proxyAllowed("fd00::7"))
-        for refused in ["127.0.0.1", "169.254.169.254", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "ff02::1", "not-an-ip"] {
+        for refused in ["127.0.0.1", "169.254.169.254", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "ff02::1", "not-an-ip",
+                        "::ffff:127.0.0.1", "::ffff:169.254.169.254", "0:0:0:0:0:0:0:1", "::"] {
             #expect(!APIHandler.proxyAllowed(refused), "\(refused)")
         }
+        #expect(APIHandler.proxyAllowed("::ffff:10.42.0.7"))
+        #expect(!IPAddress.nonSpecial("::ffff:127.0.0.1", field: "ip").isEmpty)
         let user = UserInfo(name: "u", groups: [])
         let pod = RequestAuthorizer.attributes(user: user, method: .get, path: "/api/v1/namespaces/ns/pods/web:80/proxy/x/y", query: nil)
         #expect(pod.resource == "pods" && pod.subresource == "proxy" && pod.name == "web:80" && pod.namespace == "ns" && pod.verb == "get")
@@ -239,6 +244,8 @@ struct APIConformanceTests {
         #expect(node.resource == "nodes" && node.name == "n1:10250" && node.subresource == "proxy" && node.verb == "update")
         let service = RequestAuthorizer.attributes(user: user, method: .delete, path: "/api/v1/namespaces/ns/services/web/proxy", query: nil)
         #expect(service.resource == "services" && service.namespace == "ns" && service.subresource == "proxy" && service.verb == "delete")
+        let options = RequestAuthorizer.attributes(user: user, method: .options, path: "/api/v1/namespaces/ns/services/web/proxy/", query: nil)
+        #expect(options.verb == "" && options.name == "web")
     }
 
     @Test func sysctlsAreValidatedAtCreation() async throws {

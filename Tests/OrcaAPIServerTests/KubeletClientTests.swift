@@ -5,9 +5,9 @@ import OrcaPKI
 import Testing
 @testable import OrcaAPIServer
 
-/// The API server's requests to kubelets (`pods/log`, `nodes/proxy`) when the kubelet cannot
-/// serve them: the request fails at once with 502, as kube-apiserver's "error dialing backend",
-/// instead of the connection being tried again until the caller gives up.
+/// The API server's requests to kubelets when the kubelet cannot serve them: a `pods/log` fails
+/// at once with 502, as kube-apiserver's "error dialing backend" (`nodes/proxy` goes through the
+/// same client, with 503), instead of the connection being tried again until the caller gives up.
 struct KubeletClientTests {
     static let pki: ClusterPKI = {
         let dir = NSTemporaryDirectory() + "orca-kubelet-client-pki-\(UUID().uuidString.prefix(8))"

@@ -163,6 +163,13 @@ import Testing
         #expect(try failure("named:other").contains("connection refused"))
         #expect(try failure("absent").contains("NotFound"))
         #expect(try failure("ftp:plain:80").contains("invalid service request"))
+
+        // `…/proxy` goes to `…/proxy/`; a HEAD passes through with the backend's headers.
+        let api = try RawAPI(s)
+        let bare = try api.call("GET", "/api/v1/namespaces/default/services/plain/proxy", extra: ["-D", "-"])
+        #expect(bare.code == 301 && bare.text.lowercased().contains("location: /api/v1/namespaces/default/services/plain/proxy/"), "\(bare.text)")
+        let head = try api.call("HEAD", "/api/v1/namespaces/default/services/plain/proxy/index.html", extra: ["-I"])
+        #expect(head.code == 200 && head.text.lowercased().contains("last-modified:"), "\(head.text)")
     }
 
     @Test func copyBothWays() throws {

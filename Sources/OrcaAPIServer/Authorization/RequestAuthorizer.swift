@@ -57,38 +57,43 @@ public struct RequestAuthorizer: Sendable {
         return e
     }
 
+    /// The verb of a request for one object, as kube-apiserver's `RequestInfoFactory` maps its
+    /// method; another method (OPTIONS, say) has no verb.
+    static func verb(_ method: HTTPRequest.Method) -> String {
+        switch method {
+        case .get, .head: "get"
+        case .post: "create"
+        case .put: "update"
+        case .patch: "patch"
+        case .delete: "delete"
+        default: ""
+        }
+    }
+
     /// What an HTTP request asks (kube-apiserver's `RequestInfoFactory`): the verb from the
     /// method (`list`/`watch` without a name, `deletecollection`), the namespace of a
     /// namespace object, a name from a `metadata.name` field selector, and the `proxy` subresources.
     public static func attributes(user: UserInfo, method: HTTPRequest.Method, path: String, query: String?) -> AuthorizationAttributes {
         if let target = ProxyTarget(path: path) {
             // The name as written (`n1:10250`, `https:web:443`), as kube-apiserver's RequestInfo takes it.
-            return .resource(user: user, verb: ProxyTarget.verb(method.rawValue), namespace: target.namespace ?? "", apiVersion: "v1",
+            return .resource(user: user, verb: Self.verb(method), namespace: target.namespace ?? "", apiVersion: "v1",
                              resource: target.resource.rawValue, subresource: "proxy", name: target.id)
         }
         guard let info = RequestInfo(path: path) else {
             return .nonResource(user: user, verb: method == .head ? "get" : method.rawValue.lowercased(), path: path)
         }
         let parsed = ResourceRequest.parseQuery(query)
-        var verb: String
+        var verb = Self.verb(method)
         var name = info.name ?? ""
-        switch method {
-        case .get, .head:
-            if info.name == nil {
-                let watch = parsed["watch"] == "true" || parsed["watch"] == "1"
-                verb = watch ? "watch" : "list"
-                if let selector = parsed["fieldSelector"], let matcher = try? FieldMatcher(parsing: selector),
-                   let only = matcher.requirements.first(where: { $0.field == "metadata.name" && $0.equals }) {
-                    name = only.value
-                }
-            } else {
-                verb = "get"
+        if info.name == nil, method == .get || method == .head {
+            let watch = parsed["watch"] == "true" || parsed["watch"] == "1"
+            verb = watch ? "watch" : "list"
+            if let selector = parsed["fieldSelector"], let matcher = try? FieldMatcher(parsing: selector),
+               let only = matcher.requirements.first(where: { $0.field == "metadata.name" && $0.equals }) {
+                name = only.value
             }
-        case .post: verb = "create"
-        case .put: verb = "update"
-        case .patch: verb = "patch"
-        case .delete: verb = info.name == nil ? "deletecollection" : "delete"
-        default: verb = method.rawValue.lowercased()
+        } else if info.name == nil, method == .delete {
+            verb = "deletecollection"
         }
         var namespace = info.namespace ?? ""
         if info.group.isEmpty, info.resource == "namespaces", let n = info.name { namespace = n }

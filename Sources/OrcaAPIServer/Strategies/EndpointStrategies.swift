@@ -85,9 +85,9 @@ struct EndpointSliceStrategy: ResourceStrategy {
                 let field = "\(path)[\(j)]"
                 switch addressType {
                 case "IPv4":
-                    if IPAddress.parse(s)?.count != 4 { causes.append(.invalid(field, s, "must be a valid IPv4 address")) } else { causes += IPAddress.nonSpecial(s, field: field) }
+                    if IPAddress.parse(s).map(IPAddress.unmapped)?.count != 4 { causes.append(.invalid(field, s, "must be a valid IPv4 address")) } else { causes += IPAddress.nonSpecial(s, field: field) }
                 case "IPv6":
-                    if IPAddress.parse(s)?.count != 16 { causes.append(.invalid(field, s, "must be a valid IPv6 address")) } else { causes += IPAddress.nonSpecial(s, field: field) }
+                    if IPAddress.parse(s).map(IPAddress.unmapped)?.count != 16 { causes.append(.invalid(field, s, "must be a valid IPv6 address")) } else { causes += IPAddress.nonSpecial(s, field: field) }
                 default: break
                 }
             }
@@ -115,6 +115,13 @@ enum IPAddress {
         return nil
     }
 
+    /// The address as Go's `To4` sees it: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is
+    /// its four IPv4 bytes, so `::ffff:127.0.0.1` counts as loopback.
+    static func unmapped(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count == 16, bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff else { return bytes }
+        return Array(bytes.suffix(4))
+    }
+
     static func validateEndpointIP(_ s: String, field: String) -> [StatusCause] {
         guard parse(s) != nil else { return [.invalid(field, s, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")] }
         return nonSpecial(s, field: field)
@@ -122,7 +129,7 @@ enum IPAddress {
 
     /// `ValidateNonSpecialIP`: not unspecified, loopback or link-local.
     static func nonSpecial(_ s: String, field: String) -> [StatusCause] {
-        guard let b = parse(s) else { return [] }
+        guard let b = parse(s).map(unmapped) else { return [] }
         var causes: [StatusCause] = []
         let v4 = b.count == 4
         if b.allSatisfy({ $0 == 0 }) { causes.append(.invalid(field, s, "may not be unspecified (\(s))")) }

@@ -4,21 +4,21 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import OrcaAPI
+import OrcaCore
 import OrcaStreams
 
 extension APIHandler {
     /// Whether the API server may dial `ip` for a proxy: global unicast only, as kube-apiserver
-    /// requires ("address not allowed"), so a pod's status cannot point it at loopback,
-    /// link-local (cloud metadata) or multicast addresses.
+    /// requires ("address not allowed"), so a pod's status or an Endpoints cannot point it at
+    /// unspecified, loopback, link-local (cloud metadata) or multicast addresses — an IPv4-mapped
+    /// IPv6 address is judged as its IPv4 address.
     static func proxyAllowed(_ ip: String) -> Bool {
-        if let v4 = IPv4CIDR.parse(ip) {
-            let (a, b) = (v4 >> 24, (v4 >> 16) & 0xff)
-            return !(a == 0 || a == 127 || (a == 169 && b == 254) || a >= 224)
+        guard let b = IPAddress.parse(ip).map(IPAddress.unmapped) else { return false }
+        if b.count == 4 {
+            return !(b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254) || b[0] >= 224)
         }
-        let lower = ip.lowercased()
-        guard lower.contains(":") else { return false }
-        return !(lower == "::" || lower == "::1" || lower.hasPrefix("fe8") || lower.hasPrefix("fe9") || lower.hasPrefix("fea")
-                 || lower.hasPrefix("feb") || lower.hasPrefix("ff"))
+        let unspecified = b.allSatisfy { $0 == 0 }, loopback = b.prefix(15).allSatisfy { $0 == 0 } && b[15] == 1
+        return !(unspecified || loopback || (b[0] == 0xfe && b[1] & 0xc0 == 0x80) || b[0] == 0xff)
     }
 
     /// A `proxy` subresource: the request (method, body, content headers, query) passed to the
@@ -27,13 +27,18 @@ extension APIHandler {
     func proxy(_ target: ProxyTarget, request: Request, channel: (any Channel)?) async throws -> Response {
         let singular = String(target.resource.rawValue.dropLast())
         guard let id = target.parsedID else { throw APIError.badRequest("invalid \(singular) request \"\(target.id)\"") }
-        let path = target.path + (request.uri.query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+        let query = request.uri.query.map { $0.isEmpty ? "" : "?" + $0 } ?? ""
+        if target.path == "/", !request.uri.path.hasSuffix("/") {
+            // As kube-apiserver: `…/proxy` goes to `…/proxy/`, so relative links in the page resolve.
+            return Response(status: .movedPermanently, headers: [.location: request.uri.path + "/" + query])
+        }
+        let path = target.path + query
         var outbound: HTTPClientRequest
         switch target.resource {
         case .pods:
             outbound = try Self.backendRequest(id.scheme, try await podAddress(target.namespace ?? "", id), path)
         case .services:
-            outbound = try Self.backendRequest(id.scheme, try await serviceEndpoint(target.namespace ?? "", id), path)
+            outbound = try Self.backendRequest(id.scheme, try await serviceEndpoint(target.namespace ?? "", id, rawID: target.id), path)
         case .nodes:
             outbound = try await kubeletRequest(id, path: path)
         }
@@ -50,17 +55,30 @@ extension APIHandler {
             throw APIError.requestEntityTooLarge(limit: APIServerContext.maxRequestBodyBytes)
         }
         if body.readableBytes > 0 { outbound.body = .bytes(body) }
+        // No deadline (a proxied stream may last); the wait for the answer ends when the client goes.
+        let prepared = outbound
+        let exchange = Task { try await BackendHTTPClient.shared.execute(prepared, timeout: .hours(24)) }
+        let clientGone = ClientGoneSubscription(channel: channel) { exchange.cancel() }
+        defer { clientGone.cancel() }
         let response: HTTPClientResponse
         do {
-            response = try await BackendHTTPClient.shared.execute(outbound, timeout: .hours(24))
+            response = try await withTaskCancellationHandler { try await exchange.value } onCancel: { exchange.cancel() }
         } catch {
             throw APIError(code: 503, reason: "ServiceUnavailable",
                            message: "error trying to reach service: \(WebhookClient.describe(error, url: outbound.url))")
         }
         var answer = Self.streamed(response, channel: channel)
-        if let location = response.headers.first(name: "Location") { answer.headers[.location] = location }
+        for (name, value) in response.headers where !Self.hopByHopHeaders.contains(name.lowercased()) {
+            guard let field = HTTPField.Name(name), field != .contentType else { continue }
+            answer.headers.append(HTTPField(name: field, value: value))
+        }
         return answer
     }
+
+    /// Response headers a proxy does not pass on (RFC 9110's connection-specific ones), and the
+    /// length, as the body is passed on in chunks.
+    static let hopByHopHeaders: Set<String> = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                                               "trailer", "transfer-encoding", "upgrade", "content-length"]
 
     /// `scheme://ip:port<path>`, for an address the API server may dial (https unverified, as
     /// kube-apiserver does for pods and Services).
@@ -93,7 +111,7 @@ extension APIHandler {
     /// port, a name its port's name; none: its unnamed port), picked at random among the ready
     /// addresses of its Endpoints whose pod still has that IP — kube-apiserver's
     /// `ResourceLocation` for Services.
-    func serviceEndpoint(_ namespace: String, _ id: SchemeNamePort) async throws -> (ip: String, port: Int) {
+    func serviceEndpoint(_ namespace: String, _ id: SchemeNamePort, rawID: String) async throws -> (ip: String, port: Int) {
         func unavailable(_ message: String) -> APIError { APIError(code: 503, reason: "ServiceUnavailable", message: message) }
         let resource = { (name: String) in self.registry.catalog.resource(group: "", version: "v1", resource: name)! }
         var portName = id.port
@@ -114,15 +132,16 @@ extension APIHandler {
                 return (ip, Int(number))
             }
         }
-        throw unavailable("no endpoints available for service \"\(id.name)\"")
+        throw unavailable("no endpoints available for service \"\(rawID)\"")
     }
 
-    /// Whether an endpoint address is still its pod's (kube's `isValidAddress`): an address
-    /// naming no pod counts; one whose pod is gone or has another IP does not.
+    /// Whether an endpoint address is still its pod's, as kube's `isValidAddress` has it: the
+    /// address names a pod of the Service's namespace, and that pod has the address. Anything
+    /// else is skipped, so writing an Endpoints cannot aim the API server at other addresses.
     func isPodAddress(_ address: EndpointAddress, namespace: String) async -> Bool {
-        guard let ref = address.targetRef, ref.kind == "Pod", let name = ref.name else { return true }
-        guard let pods = registry.catalog.resource(group: "", version: "v1", resource: "pods"),
-              let pod = try? await registry.get(pods, namespace: ref.namespace ?? namespace, name: name).decode(Pod.self) else { return false }
+        guard let ref = address.targetRef, ref.namespace == namespace, let name = ref.name,
+              let pods = registry.catalog.resource(group: "", version: "v1", resource: "pods"),
+              let pod = try? await registry.get(pods, namespace: namespace, name: name).decode(Pod.self) else { return false }
         return pod.status?.podIP == address.ip || (pod.status?.podIPs ?? []).contains { $0.ip == address.ip }
     }
 

@@ -3,11 +3,12 @@ import NIOCore
 import NIOSSL
 
 /// How the API server reaches what stands behind it over HTTP: kubelets (`pods/log`,
-/// `nodes/proxy`), pods (`pods/proxy`) and webhooks. Redirects go back to the caller, never
-/// followed; a connection (TCP and TLS) is made within 10 s; and one that cannot be made fails
-/// the request at once, as kube-apiserver's "error dialing backend". A client's default is to
-/// retry the connection until the request's deadline: a kubelet that was down, frozen, or of
-/// another cluster held `nodes/proxy` open for as long as its client waited.
+/// `nodes/proxy`), pods and Service endpoints (`pods/proxy`, `services/proxy`) and webhooks.
+/// Redirects go back to the caller, never followed; a connection (TCP and TLS) is made within
+/// 10 s; and one that cannot be made fails the request at once, as kube-apiserver's "error
+/// dialing backend". A client's default is to retry the connection until the request's
+/// deadline: a kubelet that was down, frozen, or of another cluster held `nodes/proxy` open for
+/// as long as its client waited.
 enum BackendHTTPClient {
     /// The client for the life of the process (never shut down, as `HTTPClient.shared`); each
     /// request carries its own TLS configuration.

@@ -56,8 +56,8 @@ public struct KubeletClient: Sendable {
         }
     }
 
-    /// A GET of `path` (with its query) on the node's kubelet, with the API server's client
-    /// certificate; 503 when the node has no address.
+    /// A request (a GET until the caller sets another method) for `path` (with its query) on the
+    /// node's kubelet, with the API server's client certificate; 503 when the node has no address.
     func request(node: JSONValue, path: String) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: try Self.base(of: node) + path)
         request.method = .GET

@@ -38,17 +38,11 @@ struct ProxyTarget: Equatable {
         } else {
             return nil
         }
-        self.path = "/" + rest.joined(separator: "/") + (!rest.isEmpty && path.hasSuffix("/") ? "/" : "")
-    }
-
-    /// The authorization verb of `method` on this subresource, as kube-apiserver's RequestInfo
-    /// maps it.
-    static func verb(_ method: String) -> String {
-        switch method {
-        case "GET", "HEAD": "get"
-        case "POST": "create"
-        case "PUT": "update"
-        default: method.lowercased()
+        // Cleaned as Go's `path.Join` cleans it: no `.`, and `..` never above the root.
+        var cleaned: [String] = []
+        for segment in rest {
+            if segment == ".." { _ = cleaned.popLast() } else if segment != "." { cleaned.append(segment) }
         }
+        self.path = "/" + cleaned.joined(separator: "/") + (!cleaned.isEmpty && path.hasSuffix("/") ? "/" : "")
     }
 }
