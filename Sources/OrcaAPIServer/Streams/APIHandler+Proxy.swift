@@ -23,12 +23,13 @@ extension APIHandler {
 
     /// A `proxy` subresource: the request (method, body, content headers, query) passed to the
     /// pod's address, to a ready endpoint of the Service, or to the node's kubelet, and the
-    /// answer passed back as it is read, `Location` included (redirects are not followed).
+    /// answer passed back as it is read, with its headers (a redirect's `Location` too: redirects
+    /// are not followed).
     func proxy(_ target: ProxyTarget, request: Request, channel: (any Channel)?) async throws -> Response {
         let singular = String(target.resource.rawValue.dropLast())
         guard let id = target.parsedID else { throw APIError.badRequest("invalid \(singular) request \"\(target.id)\"") }
         let query = request.uri.query.map { $0.isEmpty ? "" : "?" + $0 } ?? ""
-        if target.path == "/", !request.uri.path.hasSuffix("/") {
+        if request.uri.path.hasSuffix("/proxy") {
             // As kube-apiserver: `…/proxy` goes to `…/proxy/`, so relative links in the page resolve.
             return Response(status: .movedPermanently, headers: [.location: request.uri.path + "/" + query])
         }
