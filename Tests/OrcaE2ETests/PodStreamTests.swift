@@ -5,6 +5,17 @@ import Testing
 /// stdin, a terminal), `kubectl cp` both ways, `kubectl attach` and `kubectl port-forward` —
 /// with the real kubectl over WebSocket (`v5.channel.k8s.io`, `SPDY/3.1+portforward.k8s.io`).
 @Suite(.serialized) struct PodStreamTests {
+    /// A CGI script (base64, for the pod's command line) that answers with the request's method,
+    /// its `HTTP_*` headers and its body.
+    static let echoScript = Data("""
+        #!/bin/sh
+        printf 'Content-Type: text/plain\\r\\n\\r\\n'
+        echo method=$REQUEST_METHOD
+        env | grep ^HTTP_ | sort
+        cat
+
+        """.utf8).base64EncodedString()
+
     static let httpdPod = """
     apiVersion: v1
     kind: Pod
@@ -13,7 +24,7 @@ import Testing
       containers:
       - name: httpd
         image: docker.io/library/busybox:1.35
-        command: ["sh", "-c", "mkdir -p /www; echo served-through-port-forward > /www/index.html; exec httpd -f -p 80 -h /www"]
+        command: ["sh", "-c", "mkdir -p /www/cgi-bin; echo served-through-port-forward > /www/index.html; echo \(echoScript) | base64 -d > /www/cgi-bin/echo; chmod +x /www/cgi-bin/echo; exec httpd -f -p 80 -h /www"]
       - name: ticker
         image: docker.io/library/busybox:1.35
         command: ["sh", "-c", "i=0; while true; do echo tick-$i; echo tock-$i >&2; i=$((i+1)); sleep 0.5; done"]
@@ -170,6 +181,13 @@ import Testing
         #expect(bare.code == 301 && bare.text.lowercased().contains("location: /api/v1/namespaces/default/services/plain/proxy/"), "\(bare.text)")
         let head = try api.call("HEAD", "/api/v1/namespaces/default/services/plain/proxy/index.html", extra: ["-I"])
         #expect(head.code == 200 && head.text.lowercased().contains("last-modified:"), "\(head.text)")
+        // Any method, its body and the client's headers pass through; its credentials do not (the
+        // script shows an Authorization header it is sent as HTTP_AUTHORIZATION).
+        let token = try String(contentsOfFile: s.dataDir + "/tls/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let posted = try api.call("POST", "/api/v1/namespaces/default/services/named:8081/proxy/cgi-bin/echo", body: "the-body",
+                                  contentType: "text/plain", extra: ["-H", "User-Agent: orca-e2e-agent", "-H", "Authorization: Bearer \(token)"])
+        #expect(posted.code == 200 && posted.text.contains("method=POST") && posted.text.contains("the-body"), "\(posted.text)")
+        #expect(posted.text.contains("orca-e2e-agent") && !posted.text.contains(token), "\(posted.text)")
     }
 
     @Test func copyBothWays() throws {

@@ -21,8 +21,8 @@ extension APIHandler {
         return !(unspecified || loopback || (b[0] == 0xfe && b[1] & 0xc0 == 0x80) || b[0] == 0xff)
     }
 
-    /// A `proxy` subresource: the request (method, body, content headers, query) passed to the
-    /// pod's address, to a ready endpoint of the Service, or to the node's kubelet, and the
+    /// A `proxy` subresource: the request (method, body, headers, query) passed to the
+    /// pod's address, to a ready endpoint of the Service, or to the node (its kubelet), and the
     /// answer passed back as it is read, with its headers (a redirect's `Location` too: redirects
     /// are not followed).
     func proxy(_ target: ProxyTarget, request: Request, channel: (any Channel)?) async throws -> Response {
@@ -41,11 +41,15 @@ extension APIHandler {
         case .services:
             outbound = try Self.backendRequest(id.scheme, try await serviceEndpoint(target.namespace ?? "", id, rawID: target.id), path)
         case .nodes:
-            outbound = try await kubeletRequest(id, path: path)
+            outbound = try await nodeRequest(id, path: path)
         }
         outbound.method = .init(rawValue: request.method.rawValue)
-        // Not Accept-Encoding: the answer's body is passed on as it comes, without its encoding header.
-        for field in request.headers where [.contentType, .accept, .userAgent].contains(field.name) {
+        // The client's headers, but for hop-by-hop ones and its credentials (kube-apiserver's
+        // authentication and impersonation filters take those off before proxying).
+        let connectionOptions = Set(request.headers[values: .connection].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        for field in request.headers where !Self.unforwardedRequestHeaders.contains(field.name.canonicalName)
+            && !connectionOptions.contains(field.name.canonicalName) && !field.name.canonicalName.hasPrefix("impersonate-") {
             outbound.headers.add(name: field.name.rawName, value: field.value)
         }
         var request = request
@@ -75,6 +79,13 @@ extension APIHandler {
         }
         return answer
     }
+
+    /// Request headers a proxy does not pass on: connection-specific ones (and those the
+    /// request's `Connection` names), the length (the body is sent anew), and the caller's
+    /// credentials.
+    static let unforwardedRequestHeaders: Set<String> = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                                                         "trailer", "transfer-encoding", "upgrade", "proxy-connection", "expect",
+                                                         "content-length", "host", "authorization"]
 
     /// Response headers a proxy does not pass on (RFC 9110's connection-specific ones), and the
     /// length, as the body is passed on in chunks.
@@ -146,21 +157,18 @@ extension APIHandler {
         return pod.status?.podIP == address.ip || (pod.status?.podIPs ?? []).contains { $0.ip == address.ip }
     }
 
-    /// The request to the node's kubelet. Only the kubelet's port is reached (a node's other
-    /// ports are not proxied: 503).
-    func kubeletRequest(_ id: SchemeNamePort, path: String) async throws -> HTTPClientRequest {
+    /// The request to the node: its kubelet (with the API server's client certificate) when the
+    /// id names no port or the kubelet's, else the named port at the node's InternalIP in the
+    /// id's scheme, as kube-apiserver's node `ResourceLocation` has it.
+    func nodeRequest(_ id: SchemeNamePort, path: String) async throws -> HTTPClientRequest {
         guard let kubelets, let nodes = registry.catalog.resource(group: "", version: "v1", resource: "nodes") else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no kubelet client is configured")
         }
         let node = try await registry.get(nodes, namespace: nil, name: id.name)
-        if !id.port.isEmpty {
-            let kubeletPort = node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250
-            guard id.portNumber == Int(kubeletPort) else {
-                throw APIError(code: 503, reason: "ServiceUnavailable",
-                               message: "only the kubelet port \(kubeletPort) of node \(id.name) is proxied, not \(id.port)")
-            }
-        }
-        return try kubelets.request(node: node, path: path)
+        let kubeletPort = node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250
+        if id.port.isEmpty || id.portNumber == Int(kubeletPort) { return try kubelets.request(node: node, path: path) }
+        guard let port = id.portNumber else { throw APIError.badRequest("invalid node request \"\(id.port)\": not a port number") }
+        return try Self.backendRequest(id.scheme, (try KubeletClient.address(of: node), port), path)
     }
 
     /// A backend's response passed on as it is read: each chunk is written before the next is

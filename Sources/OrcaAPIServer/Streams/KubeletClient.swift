@@ -33,14 +33,20 @@ public struct KubeletClient: Sendable {
         self.tls = tls
     }
 
-    /// `https://<InternalIP>:<port>` of a node, or 503 when it has no address yet.
-    static func base(of node: JSONValue) throws -> String {
+    /// The node's InternalIP (else its Hostname address), or 503 when it has none yet.
+    static func address(of node: JSONValue) throws -> String {
         let addresses = node[path: ["status", "addresses"]]?.arrayValue ?? []
         let ip = addresses.first { $0["type"]?.stringValue == "InternalIP" }?["address"]?.stringValue
             ?? addresses.first { $0["type"]?.stringValue == "Hostname" }?["address"]?.stringValue
         guard let ip, !ip.isEmpty else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "node \(node.metadataName ?? "") has no address")
         }
+        return ip
+    }
+
+    /// `https://<InternalIP>:<port>` of a node, or 503 when it has no address yet.
+    static func base(of node: JSONValue) throws -> String {
+        let ip = try address(of: node)
         let port = node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250
         return "https://\(ip.contains(":") ? "[\(ip)]" : ip):\(port)"
     }
