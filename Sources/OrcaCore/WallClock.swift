@@ -8,6 +8,8 @@ public protocol WallClock: Sendable {
     var now: Date { get }
     /// Suspends for `duration` of this clock's time; throws `CancellationError` when cancelled.
     func sleep(for duration: Duration) async throws
+    /// Suspends until `deadline` (returns at once if it has passed).
+    func sleep(until deadline: Date) async throws
 }
 
 extension WallClock {
@@ -52,12 +54,22 @@ public final class ManualClock: WallClock {
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     public func sleep(for duration: Duration) async throws {
+        try await sleep(deadline: { now in now.addingTimeInterval(duration.timeInterval) })
+    }
+
+    /// Suspends until `deadline`, read against the clock under its lock: time moved on between
+    /// the caller's reading of `now` and this sleep does not push the deadline later.
+    public func sleep(until deadline: Date) async throws {
+        try await sleep(deadline: { _ in deadline })
+    }
+
+    private func sleep(deadline deadlineAfter: @escaping @Sendable (Date) -> Date) async throws {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Bool = state.withLock { s in
                     if Task.isCancelled { return true }
-                    let deadline = s.now.addingTimeInterval(duration.timeInterval)
+                    let deadline = deadlineAfter(s.now)
                     if deadline <= s.now { return true }
                     s.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: c))
                     return false

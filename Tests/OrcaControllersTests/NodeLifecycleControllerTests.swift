@@ -16,10 +16,9 @@ import Testing
         try await heartbeatingNode(c, "alive")
         try await readyPod(c, "on-dead", node: "dead")
         try await readyPod(c, "on-alive", node: "alive")
-        let run = await start(c)
+        let run = await start(c, lookingAt: 2)
         defer { run.cancel() }
         // Each node is looked at and waits for its deadline (40 s).
-        await c.clock.waitForSleepers(2)
         c.clock.advance(by: .seconds(30))
         try await renewLease(c, "alive")
         c.clock.advance(by: .seconds(9))
@@ -55,9 +54,8 @@ import Testing
         let c = try await cluster()
         try await heartbeatingNode(c, "leased")
         try await heartbeatingNode(c, "other")
-        let run = await start(c)
+        let run = await start(c, lookingAt: 2)
         defer { run.cancel() }
-        await c.clock.waitForSleepers(2)
         // The lease is renewed every 10 s for 90 s; the Ready condition's heartbeat stays at 0 s.
         var lastRenewal = c.clock.now
         for _ in 0..<9 {
@@ -81,9 +79,8 @@ import Testing
         let c = try await cluster()
         try await heartbeatingNode(c, "flaky")
         try await heartbeatingNode(c, "steady")
-        let run = await start(c)
+        let run = await start(c, lookingAt: 2)
         defer { run.cancel() }
-        await c.clock.waitForSleepers(2)
         c.clock.advance(by: .seconds(30))
         try await renewLease(c, "steady")
         c.clock.advance(by: .seconds(11))
@@ -154,9 +151,8 @@ import Testing
         let c = try await cluster()
         try await heartbeatingNode(c, "down")
         try await heartbeatingNode(c, "up")
-        let run = await start(c)
+        let run = await start(c, lookingAt: 2)
         defer { run.cancel() }
-        await c.clock.waitForSleepers(2)
         // A second later the kubelet reports NotReady (a new heartbeat).
         c.clock.advance(by: .seconds(1))
         try await postStatus(c, "down", ready: "False")
@@ -177,9 +173,20 @@ import Testing
     }
 
     func start(_ c: ControllerTestCluster) async -> Task<Void, Never> {
+        await start(c, lookingAt: 0)
+    }
+
+    /// Starts the controller and waits until each of `nodes` nodes was looked at and waits for its
+    /// deadline (the work queue's one timer sleeps for the first).
+    func start(_ c: ControllerTestCluster, lookingAt nodes: Int) async -> Task<Void, Never> {
         let controller = await NodeLifecycleController.controller(client: c.client, informers: c.informers, clock: c.clock)
         let manager = ControllerManager(name: "test", informers: c.informers, runnables: [controller])
-        return Task { await manager.run() }
+        let run = Task { await manager.run() }
+        if nodes > 0 {
+            _ = await eventually { await controller.queue.delayedCount == nodes }
+            await c.clock.waitForSleepers(1)
+        }
+        return run
     }
 
     /// A node whose kubelet posted a Ready status now and renewed its lease now.

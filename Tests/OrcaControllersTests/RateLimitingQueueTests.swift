@@ -51,6 +51,38 @@ import Testing
         #expect(await eventually { await queue.count >= 1 })
     }
 
+    /// Many delayed keys share one timer, which wakes for the earliest deadline and then the next;
+    /// a key delayed again sooner is queued at the sooner time, once.
+    @Test func delayedKeysShareOneTimerAndComeInDeadlineOrder() async {
+        let clock = ManualClock()
+        let queue = RateLimitingQueue(clock: clock)
+        for i in (1...100).reversed() { await queue.add("k\(i)", after: .seconds(Double(i))) }
+        await clock.waitForSleepers(1)
+        try? await Task.sleep(for: .milliseconds(20))
+        #expect(clock.sleeperCount == 1)
+        await queue.add("k50", after: .milliseconds(500))   // sooner than its 50 s: re-arms the one timer
+        await clock.waitForSleepers(1)
+        try? await Task.sleep(for: .milliseconds(20))
+        let delayed = await queue.delayedCount
+        #expect(clock.sleeperCount == 1 && delayed == 100)
+        clock.advance(by: .milliseconds(500))
+        #expect(await eventually { await queue.count == 1 })
+        #expect(await queue.next() == "k50")
+        await queue.done("k50")
+        var order: [String] = []
+        for step in 1...100 {
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(1))
+            let expected = step == 50 ? 0 : 1
+            #expect(await eventually { await queue.count == expected }, "step \(step)")
+            if expected == 1, let key = await queue.next() { order.append(key); await queue.done(key) }
+        }
+        #expect(order == (1...100).filter { $0 != 50 }.map { "k\($0)" })
+        // k50's superseded 50 s entry did not queue it a second time; nothing sleeps now.
+        try? await Task.sleep(for: .milliseconds(20))
+        #expect(await queue.count == 0 && clock.sleeperCount == 0)
+    }
+
     @Test func shutDownReleasesWaitingWorkers() async {
         let queue = RateLimitingQueue(clock: ManualClock())
         async let key = queue.next()

@@ -1,5 +1,6 @@
 import Foundation
 import OrcaClient
+import OrcaCore
 
 /// The work queue of level-triggered controllers (client-go's rate-limited work queue):
 /// - a key waiting in the queue is not added twice;
@@ -7,7 +8,7 @@ import OrcaClient
 ///   it is queued again when the first worker is `done`;
 /// - `addRateLimited` re-adds a key after its per-key exponential back-off
 ///   (5 ms doubling to at most 1000 s), which `forget` resets;
-/// - `add(_:after:)` delays on the injected clock.
+/// - `add(_:after:)` delays on the injected clock, with one timer for all delayed keys.
 public actor RateLimitingQueue {
     /// Per-key exponential back-off, as client-go's `ItemExponentialFailureRateLimiter`.
     public struct Backoff: Sendable {
@@ -36,10 +37,16 @@ public actor RateLimitingQueue {
     var dirtyWhileProcessing: Set<String> = []
     var failures: [String: Int] = [:]
     var waiters: [CheckedContinuation<String?, Never>] = []
-    var timers: [UInt64: Task<Void, Never>] = [:]
     /// The earliest pending deadline of each delayed key (client-go's `waitingForQueue`).
     var waitingUntil: [String: Date] = [:]
-    var nextTimer: UInt64 = 0
+    /// Delayed keys by deadline; an entry whose key now waits for an earlier deadline is
+    /// skipped when it comes up.
+    var delayed = MinHeap<(deadline: Date, key: String)> { $0.deadline < $1.deadline }
+    /// The one timer, sleeping until the earliest deadline (client-go's delaying queue has one
+    /// goroutine for all keys, not one per key), and which arming it is.
+    var timer: Task<Void, Never>?
+    var timerDeadline: Date?
+    var timerGeneration: UInt64 = 0
     var isShutDown = false
 
     public init(clock: any WallClock = SystemClock(), backoff: Backoff = Backoff()) {
@@ -69,19 +76,42 @@ public actor RateLimitingQueue {
         let deadline = clock.now.addingTimeInterval(delay.timeInterval)
         if let pending = waitingUntil[key], pending <= deadline { return }
         waitingUntil[key] = deadline
-        nextTimer += 1
-        let id = nextTimer
+        delayed.push((deadline, key))
+        if timerDeadline.map({ deadline < $0 }) ?? true { armTimer(deadline) }
+    }
+
+    /// Sleeps until `deadline` (replacing the timer that slept longer), then queues what is due.
+    func armTimer(_ deadline: Date) {
+        timer?.cancel()
+        timerGeneration += 1
+        let generation = timerGeneration
+        timerDeadline = deadline
         let clock = self.clock
-        timers[id] = Task {
+        timer = Task {
             do { try await clock.sleep(until: deadline) } catch { return }
-            await self.fire(id, key, deadline)
+            await self.fireDue(generation)
         }
     }
 
-    func fire(_ id: UInt64, _ key: String, _ deadline: Date) {
-        timers[id] = nil
-        if waitingUntil[key] == deadline { waitingUntil[key] = nil }
-        add(key)
+    /// Queues every delayed key whose deadline has come, and arms the timer for the next one.
+    func fireDue(_ generation: UInt64) {
+        guard generation == timerGeneration, !isShutDown else { return }
+        timer = nil
+        timerDeadline = nil
+        let now = clock.now
+        while let next = delayed.min, next.deadline <= now {
+            delayed.popMin()
+            guard waitingUntil[next.key] == next.deadline else { continue }
+            waitingUntil[next.key] = nil
+            add(next.key)
+        }
+        if let next = delayed.min {
+            armTimer(next.deadline)
+        } else {
+            // Give back what a burst of delayed keys took.
+            delayed.removeAll()
+            waitingUntil.shrinkIfSparse()
+        }
     }
 
     /// Queues `key` after its back-off and counts one more failure.
@@ -120,13 +150,18 @@ public actor RateLimitingQueue {
     /// Keys waiting (not counting delayed ones).
     public var count: Int { queue.count - head }
 
+    /// Keys waiting for a deadline (`add(_:after:)`, `addRateLimited`).
+    public var delayedCount: Int { waitingUntil.count }
+
     /// Stops handing out keys: waiting workers get nil, timers are cancelled.
     public func shutDown() {
         isShutDown = true
         for w in waiters { w.resume(returning: nil) }
         waiters = []
-        for t in timers.values { t.cancel() }
-        timers = [:]
+        timer?.cancel()
+        timer = nil
+        timerDeadline = nil
+        delayed.removeAll()
         waitingUntil = [:]
     }
 
