@@ -16,11 +16,7 @@ import Testing
 /// the controller's `sync()`; writes are then refused, patched, warned about, or let through
 /// when a webhook is down or slow, as kube-apiserver does.
 struct AdmissionWebhookTests {
-    static let pki: ClusterPKI = {
-        let dir = NSTemporaryDirectory() + "orca-webhook-pki-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        return try! ClusterPKI.loadOrCreate(dir: dir, hosts: ["127.0.0.1"])
-    }()
+    static let pki = temporaryPKI("webhook")
     /// The webhook's serving certificate: its IP, and the name of the Service that fronts it.
     static let serving = try! pki.authority.issueWithNewKey(
         subject: .init(commonName: "webhook", dnsNames: ["hook.default.svc"], ipAddresses: ["127.0.0.1"]),

@@ -9,11 +9,7 @@ import Testing
 /// at once with 502, as kube-apiserver's "error dialing backend" (`nodes/proxy` goes through the
 /// same client, with 503), instead of the connection being tried again until the caller gives up.
 struct KubeletClientTests {
-    static let pki: ClusterPKI = {
-        let dir = NSTemporaryDirectory() + "orca-kubelet-client-pki-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        return try! ClusterPKI.loadOrCreate(dir: dir, hosts: ["127.0.0.1"])
-    }()
+    static let pki = temporaryPKI("kubelet-client")
 
     static func node(port: Int) -> JSONValue {
         ["metadata": ["name": "n1"],

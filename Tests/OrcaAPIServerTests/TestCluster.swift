@@ -1,4 +1,5 @@
 import Foundation
+import OrcaPKI
 import OrcaAPI
 import OrcaStore
 import Synchronization
@@ -43,6 +44,13 @@ struct TestCluster {
 
     /// A minimal valid pod spec.
     static let podSpec: JSONValue = ["containers": [["name": "c", "image": "busybox:1.35"]]]
+}
+
+/// A cluster PKI of its own (a new CA), made in a temporary directory that is removed again.
+func temporaryPKI(_ name: String) -> ClusterPKI {
+    let dir = NSTemporaryDirectory() + "orca-\(name)-pki-\(UUID().uuidString.prefix(8))"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    return try! ClusterPKI.loadOrCreate(dir: dir, hosts: ["127.0.0.1"])
 }
 
 /// The API error a call throws, or nil if it succeeds.

@@ -172,13 +172,9 @@ import Testing
         return c
     }
 
-    func start(_ c: ControllerTestCluster) async -> Task<Void, Never> {
-        await start(c, lookingAt: 0)
-    }
-
     /// Starts the controller and waits until each of `nodes` nodes was looked at and waits for its
     /// deadline (the work queue's one timer sleeps for the first).
-    func start(_ c: ControllerTestCluster, lookingAt nodes: Int) async -> Task<Void, Never> {
+    func start(_ c: ControllerTestCluster, lookingAt nodes: Int = 0) async -> Task<Void, Never> {
         let controller = await NodeLifecycleController.controller(client: c.client, informers: c.informers, clock: c.clock)
         let manager = ControllerManager(name: "test", informers: c.informers, runnables: [controller])
         let run = Task { await manager.run() }

@@ -120,26 +120,6 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 }
 
-/// A TCP port nothing listens on now (the kernel's pick for a socket bound to port 0, then
-/// closed): for a server's second port, which cannot be asked for as port 0.
-func freeTCPPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw E2EError("socket: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = INADDR_ANY
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw E2EError("bind: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// Pod CIDRs for the servers of one test run: `10.250.<n>.0/24`, a different `n` for each
 /// server (servers run side by side, and two pod bridges with one subnet would take each
 /// other's routes), skipping any this machine already has an address or route in.

@@ -1,4 +1,5 @@
 import Foundation
+import OrcaCore
 import Testing
 
 /// Issue 5's pod lifecycle through the real agent and kubectl: restarts under back-off, init
@@ -485,7 +486,7 @@ import Testing
         let bridge = "orct\(tag)"
         let dir = NSTemporaryDirectory() + "orca-e2e-\(tag)"
         let args = ["--pod-cidr", TestPodCIDR.allocate(), "--bridge-name", bridge, "--run-dir", dir + "/run",
-                    "--pod-log-dir", dir + "/logs", "--node-name", "node-\(tag)", "--kubelet-port", String(try freeTCPPort())]
+                    "--pod-log-dir", dir + "/logs", "--node-name", "node-\(tag)", "--kubelet-port", String(try LoopbackPort.free())]
         let s = try OrcaServerProcess(extraArguments: args, dataDir: dir)
         try s.eventually("node Ready") {
             try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"

@@ -16,7 +16,7 @@ import Testing
         // at its port (`nodes/proxy`), where another server's would refuse this one's certificate.
         let s = try OrcaServerProcess(extraArguments: ["--pod-cidr", subnet, "--bridge-name", bridge,
                                                        "--run-dir", dir + "/run", "--pod-log-dir", dir + "/logs",
-                                                       "--node-name", "node-\(tag)", "--kubelet-port", String(try freeTCPPort())]
+                                                       "--node-name", "node-\(tag)", "--kubelet-port", String(try LoopbackPort.free())]
                                                       + extraArguments, dataDir: dir)
         try s.eventually("node Ready") {
             try s.k("get", "nodes", "-o", "jsonpath={.items[0].status.conditions[?(@.type=='Ready')].status}") == "True"

@@ -8,13 +8,14 @@ enum ProtobufTimestamp {
         var seconds = clamped(seconds)
         var nanos = nanos
         if nanos < 0 || nanos >= 1_000_000_000 {
-            seconds = clamped(seconds + nanos.floorDivided(by: 1_000_000_000))
+            seconds += nanos.floorDivided(by: 1_000_000_000)
             nanos = (nanos % 1_000_000_000 + 1_000_000_000) % 1_000_000_000
         }
         return KubernetesTime.format(seconds: Int(seconds), micros: microseconds ? Int(nanos / 1_000) : nil)
     }
 
-    /// `seconds` within 0001-01-01…9999-12-31, so the carry of nanos cannot overflow.
+    /// `seconds` within 0001-01-01…9999-12-31, so the carry of nanos cannot overflow (the
+    /// result is clamped again by `KubernetesTime.format`).
     private static func clamped(_ seconds: Int64) -> Int64 {
         min(max(seconds, Int64(KubernetesTime.goZeroTimeSeconds)), Int64(KubernetesTime.maxSeconds))
     }

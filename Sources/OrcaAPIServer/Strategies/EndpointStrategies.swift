@@ -122,6 +122,12 @@ enum IPAddress {
         return Array(bytes.suffix(4))
     }
 
+    /// The address classes of unmapped bytes (4 or 16) that a Service endpoint or a proxy
+    /// never names, as Go's `net.IP` methods judge them.
+    static func isUnspecified(_ b: [UInt8]) -> Bool { b.allSatisfy { $0 == 0 } }
+    static func isLoopback(_ b: [UInt8]) -> Bool { b.count == 4 ? b[0] == 127 : (b.dropLast().allSatisfy { $0 == 0 } && b[15] == 1) }
+    static func isLinkLocalUnicast(_ b: [UInt8]) -> Bool { b.count == 4 ? (b[0] == 169 && b[1] == 254) : (b[0] == 0xfe && b[1] & 0xc0 == 0x80) }
+
     static func validateEndpointIP(_ s: String, field: String) -> [StatusCause] {
         guard parse(s) != nil else { return [.invalid(field, s, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")] }
         return nonSpecial(s, field: field)
@@ -132,11 +138,11 @@ enum IPAddress {
         guard let b = parse(s).map(unmapped) else { return [] }
         var causes: [StatusCause] = []
         let v4 = b.count == 4
-        if b.allSatisfy({ $0 == 0 }) { causes.append(.invalid(field, s, "may not be unspecified (\(s))")) }
-        if v4 ? b[0] == 127 : (b.dropLast().allSatisfy { $0 == 0 } && b[15] == 1) {
+        if isUnspecified(b) { causes.append(.invalid(field, s, "may not be unspecified (\(s))")) }
+        if isLoopback(b) {
             causes.append(.invalid(field, s, "may not be in the loopback range (127.0.0.0/8, ::1/128)"))
         }
-        if v4 ? (b[0] == 169 && b[1] == 254) : (b[0] == 0xfe && b[1] & 0xc0 == 0x80) {
+        if isLinkLocalUnicast(b) {
             causes.append(.invalid(field, s, "may not be in the link-local range (169.254.0.0/16, fe80::/10)"))
         }
         if v4 ? (b[0] == 224 && b[1] == 0 && b[2] == 0) : (b[0] == 0xff && b[1] & 0x0f == 0x02) {

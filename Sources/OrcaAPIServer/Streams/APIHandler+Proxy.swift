@@ -14,11 +14,9 @@ extension APIHandler {
     /// IPv6 address is judged as its IPv4 address.
     static func proxyAllowed(_ ip: String) -> Bool {
         guard let b = IPAddress.parse(ip).map(IPAddress.unmapped) else { return false }
-        if b.count == 4 {
-            return !(b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254) || b[0] >= 224)
-        }
-        let unspecified = b.allSatisfy { $0 == 0 }, loopback = b.prefix(15).allSatisfy { $0 == 0 } && b[15] == 1
-        return !(unspecified || loopback || (b[0] == 0xfe && b[1] & 0xc0 == 0x80) || b[0] == 0xff)
+        let multicast = b.count == 4 ? b[0] >= 224 : b[0] == 0xff
+        let thisNetwork = b.count == 4 && b[0] == 0
+        return !(IPAddress.isUnspecified(b) || IPAddress.isLoopback(b) || IPAddress.isLinkLocalUnicast(b) || multicast || thisNetwork)
     }
 
     /// A `proxy` subresource: the request (method, body, headers, query) passed to the
@@ -46,8 +44,7 @@ extension APIHandler {
         outbound.method = .init(rawValue: request.method.rawValue)
         // The client's headers, but for hop-by-hop ones and its credentials (kube-apiserver's
         // authentication and impersonation filters take those off before proxying).
-        let connectionOptions = Set(request.headers[values: .connection].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        let connectionOptions = Self.connectionOptions(request.headers[values: .connection])
         for field in request.headers where !Self.unforwardedRequestHeaders.contains(field.name.canonicalName)
             && !connectionOptions.contains(field.name.canonicalName) && !field.name.canonicalName.hasPrefix("impersonate-") {
             outbound.headers.add(name: field.name.rawName, value: field.value)
@@ -73,24 +70,28 @@ extension APIHandler {
                            message: "error trying to reach service: \(WebhookClient.describe(error, url: outbound.url))")
         }
         var answer = Self.streamed(response, channel: channel)
-        for (name, value) in response.headers where !Self.hopByHopHeaders.contains(name.lowercased()) {
+        let answerConnectionOptions = Self.connectionOptions(response.headers[canonicalForm: "connection"].map(String.init))
+        for (name, value) in response.headers where !Self.hopByHopHeaders.contains(name.lowercased())
+            && !answerConnectionOptions.contains(name.lowercased()) {
             guard let field = HTTPField.Name(name), field != .contentType else { continue }
             answer.headers.append(HTTPField(name: field, value: value))
         }
         return answer
     }
 
-    /// Request headers a proxy does not pass on: connection-specific ones (and those the
-    /// request's `Connection` names), the length (the body is sent anew), and the caller's
-    /// credentials.
-    static let unforwardedRequestHeaders: Set<String> = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-                                                         "trailer", "transfer-encoding", "upgrade", "proxy-connection", "expect",
-                                                         "content-length", "host", "authorization"]
-
-    /// Response headers a proxy does not pass on (RFC 9110's connection-specific ones), and the
-    /// length, as the body is passed on in chunks.
+    /// Headers a proxy passes on neither way: RFC 9110's connection-specific ones, and the
+    /// length (the body goes on in chunks, or is sent anew).
     static let hopByHopHeaders: Set<String> = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                                                "trailer", "transfer-encoding", "upgrade", "content-length"]
+
+    /// The header names a `Connection` header lists (connection-specific too), lowercased.
+    static func connectionOptions(_ values: [String]) -> Set<String> {
+        Set(values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+    }
+
+    /// Request headers a proxy does not pass on: the hop-by-hop ones (and those the request's
+    /// `Connection` names), and the caller's host, expectation and credentials.
+    static let unforwardedRequestHeaders = hopByHopHeaders.union(["proxy-connection", "expect", "host", "authorization"])
 
     /// `scheme://ip:port<path>`, for an address the API server may dial (https unverified, as
     /// kube-apiserver does for pods and Services).
@@ -165,8 +166,7 @@ extension APIHandler {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "no kubelet client is configured")
         }
         let node = try await registry.get(nodes, namespace: nil, name: id.name)
-        let kubeletPort = node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250
-        if id.port.isEmpty || id.portNumber == Int(kubeletPort) { return try kubelets.request(node: node, path: path) }
+        if id.port.isEmpty || id.portNumber == KubeletClient.port(of: node) { return try kubelets.request(node: node, path: path) }
         guard let port = id.portNumber else { throw APIError.badRequest("invalid node request \"\(id.port)\": not a port number") }
         return try Self.backendRequest(id.scheme, (try KubeletClient.address(of: node), port), path)
     }

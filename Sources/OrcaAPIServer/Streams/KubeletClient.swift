@@ -44,10 +44,15 @@ public struct KubeletClient: Sendable {
         return ip
     }
 
+    /// The node's kubelet port (`status.daemonEndpoints.kubeletEndpoint.Port`, else 10250).
+    static func port(of node: JSONValue) -> Int {
+        Int(node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250)
+    }
+
     /// `https://<InternalIP>:<port>` of a node, or 503 when it has no address yet.
     static func base(of node: JSONValue) throws -> String {
         let ip = try address(of: node)
-        let port = node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.intValue ?? 10250
+        let port = port(of: node)
         return "https://\(ip.contains(":") ? "[\(ip)]" : ip):\(port)"
     }
 

@@ -22,13 +22,13 @@ struct NodeLogFiles: Sendable {
 
     /// The answer for the path segments after `logs`; 404 for what is not there.
     func answer(_ segments: [String]) throws -> Answer {
-        guard !segments.contains(where: { $0 == ".." || $0 == "." || $0.contains("\0") }) else { throw notFound(segments) }
+        guard !segments.contains(where: { $0 == ".." || $0 == "." || $0.contains("\0") }) else { throw Self.notFound }
         let path = ([root] + segments).joined(separator: "/")
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         let base = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
-        guard resolved == base || resolved.hasPrefix(base + "/") else { throw notFound(segments) }
+        guard resolved == base || resolved.hasPrefix(base + "/") else { throw Self.notFound }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) else { throw notFound(segments) }
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) else { throw Self.notFound }
         guard isDirectory.boolValue else { return .file(resolved) }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: resolved)) ?? []
         var html = "<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n"
@@ -42,9 +42,8 @@ struct NodeLogFiles: Sendable {
         return .listing(html + "</pre>\n")
     }
 
-    private func notFound(_ segments: [String]) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "404 page not found")
-    }
+    /// Go's file server's answer for what is not there (or not to be shown).
+    private static let notFound = APIError(code: 404, reason: "NotFound", message: "404 page not found")
 
     /// HTML text escaping, as Go's `htmlReplacer`.
     static func escape(_ s: String) -> String {
